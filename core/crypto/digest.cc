@@ -1,0 +1,108 @@
+#include "core/crypto/digest.h"
+
+#include <array>
+
+#include "core/crypto/openssl_ptr.h"
+
+namespace hansa::crypto {
+namespace {
+
+struct DigestInfo {
+  DigestAlgorithm alg;
+  std::string_view uri;
+  std::string_view id;
+  std::size_t size;
+};
+
+constexpr std::array kDigests{
+    DigestInfo{DigestAlgorithm::kSha1, "http://www.w3.org/2000/09/xmldsig#sha1", "SHA-1", 20},
+    DigestInfo{DigestAlgorithm::kSha224, "http://www.w3.org/2001/04/xmldsig-more#sha224",
+               "SHA-224", 28},
+    DigestInfo{DigestAlgorithm::kSha256, "http://www.w3.org/2001/04/xmlenc#sha256", "SHA-256", 32},
+    DigestInfo{DigestAlgorithm::kSha384, "http://www.w3.org/2001/04/xmldsig-more#sha384",
+               "SHA-384", 48},
+    DigestInfo{DigestAlgorithm::kSha512, "http://www.w3.org/2001/04/xmlenc#sha512", "SHA-512", 64},
+};
+
+const DigestInfo& info(DigestAlgorithm alg) { return kDigests[static_cast<std::size_t>(alg)]; }
+
+const EVP_MD* evp_md(DigestAlgorithm alg) {
+  switch (alg) {
+    case DigestAlgorithm::kSha1:
+      return EVP_sha1();
+    case DigestAlgorithm::kSha224:
+      return EVP_sha224();
+    case DigestAlgorithm::kSha256:
+      return EVP_sha256();
+    case DigestAlgorithm::kSha384:
+      return EVP_sha384();
+    case DigestAlgorithm::kSha512:
+      return EVP_sha512();
+  }
+  return EVP_sha512();
+}
+
+}  // namespace
+
+std::string_view digest_uri(DigestAlgorithm alg) noexcept { return info(alg).uri; }
+
+std::optional<DigestAlgorithm> digest_from_uri(std::string_view uri) noexcept {
+  for (const auto& d : kDigests) {
+    if (d.uri == uri) return d.alg;
+  }
+  // xmldsig-more also names sha256/sha512 in some producers.
+  if (uri == "http://www.w3.org/2001/04/xmldsig-more#sha256") return DigestAlgorithm::kSha256;
+  if (uri == "http://www.w3.org/2001/04/xmldsig-more#sha512") return DigestAlgorithm::kSha512;
+  return std::nullopt;
+}
+
+std::string_view digest_id(DigestAlgorithm alg) noexcept { return info(alg).id; }
+
+std::optional<DigestAlgorithm> digest_from_id(std::string_view id) noexcept {
+  for (const auto& d : kDigests) {
+    if (d.id == id) return d.alg;
+  }
+  // Accept the dash-less spellings ("SHA512") seen in some producers.
+  if (id == "SHA1") return DigestAlgorithm::kSha1;
+  if (id == "SHA256") return DigestAlgorithm::kSha256;
+  if (id == "SHA384") return DigestAlgorithm::kSha384;
+  if (id == "SHA512") return DigestAlgorithm::kSha512;
+  return std::nullopt;
+}
+
+std::size_t digest_size(DigestAlgorithm alg) noexcept { return info(alg).size; }
+
+std::string digest(DigestAlgorithm alg, std::string_view data) {
+  Digester d(alg);
+  d.update(data);
+  return d.finish();
+}
+
+struct Digester::Impl {
+  EvpMdCtxPtr ctx{EVP_MD_CTX_new()};
+};
+
+Digester::Digester(DigestAlgorithm alg) : alg_(alg), impl_(std::make_unique<Impl>()) {
+  HANSA_CHECK(impl_->ctx != nullptr);
+  HANSA_CHECK(EVP_DigestInit_ex(impl_->ctx.get(), evp_md(alg_), nullptr) == 1);
+}
+
+Digester::~Digester() = default;
+Digester::Digester(Digester&&) noexcept = default;
+Digester& Digester::operator=(Digester&&) noexcept = default;
+
+void Digester::update(std::string_view data) {
+  HANSA_CHECK(EVP_DigestUpdate(impl_->ctx.get(), data.data(), data.size()) == 1);
+}
+
+std::string Digester::finish() {
+  std::string out(EVP_MAX_MD_SIZE, '\0');
+  unsigned int len = 0;
+  HANSA_CHECK(EVP_DigestFinal_ex(impl_->ctx.get(), reinterpret_cast<unsigned char*>(out.data()),
+                                 &len) == 1);
+  out.resize(len);
+  HANSA_CHECK(EVP_DigestInit_ex(impl_->ctx.get(), evp_md(alg_), nullptr) == 1);
+  return out;
+}
+
+}  // namespace hansa::crypto

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Hansa quickstart.
+#
+# Today this installs what is missing, builds everything (release preset) and generates the
+# development PKI into var/quickstart/pki. Starting a whole federation (trust services, central,
+# two nodes, sample providers) comes with the quickstart work; until then this script says so
+# plainly at the end instead of pretending.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+state="$root/var/quickstart"
+
+step() { printf '\n== %s\n' "$*"; }
+fail() { printf '\nquickstart: FAILED: %s\n' "$*" >&2; exit 1; }
+trap 'fail "step failed at line $LINENO (see the output above)"' ERR
+
+step "Installing missing Debian packages"
+deploy/install-deps.sh build
+
+step "Building (release preset)"
+cmake --preset release >/dev/null
+cmake --build --preset release -j "$(nproc)"
+
+if [[ -x certs/make-dev-pki.sh ]]; then
+  step "Generating the development PKI into $state/pki"
+  mkdir -p "$state"
+  certs/make-dev-pki.sh --force "$state/pki" >/dev/null
+  echo "Development PKI ready: $state/pki (see certs/README.md for what each identity is for)"
+fi
+
+cat <<MSG
+
+Hansa is built (build/release). Not yet here: the running federation (hansa-trust, central,
+two nodes, sample services). This script will start it once those daemons exist.
+
+Next: run every test with
+  tests/run
+MSG
