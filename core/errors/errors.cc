@@ -18,6 +18,7 @@ constexpr std::array kFaults{
     FaultEntry{FaultCode::kInternalError, "InternalError"},
     FaultEntry{FaultCode::kBadRequest, "BadRequest"},
     FaultEntry{FaultCode::kDatabaseError, "DatabaseError"},
+    FaultEntry{FaultCode::kCommitOutcomeUnknown, "CommitOutcomeUnknown"},
     FaultEntry{FaultCode::kInvalidRequest, "InvalidRequest"},
     FaultEntry{FaultCode::kLimitExceeded, "LimitExceeded"},
     FaultEntry{FaultCode::kTimeout, "Timeout"},

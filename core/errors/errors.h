@@ -26,6 +26,7 @@ enum class FaultCode : std::uint16_t {
   kInternalError,
   kBadRequest,
   kDatabaseError,
+  kCommitOutcomeUnknown,  // a database commit may or may not have happened (connection lost)
   kInvalidRequest,
   kLimitExceeded,
   kTimeout,
