@@ -16,11 +16,11 @@ struct DigestInfo {
 
 constexpr std::array kDigests{
     DigestInfo{DigestAlgorithm::kSha1, "http://www.w3.org/2000/09/xmldsig#sha1", "SHA-1", 20},
-    DigestInfo{DigestAlgorithm::kSha224, "http://www.w3.org/2001/04/xmldsig-more#sha224",
-               "SHA-224", 28},
+    DigestInfo{DigestAlgorithm::kSha224, "http://www.w3.org/2001/04/xmldsig-more#sha224", "SHA-224",
+               28},
     DigestInfo{DigestAlgorithm::kSha256, "http://www.w3.org/2001/04/xmlenc#sha256", "SHA-256", 32},
-    DigestInfo{DigestAlgorithm::kSha384, "http://www.w3.org/2001/04/xmldsig-more#sha384",
-               "SHA-384", 48},
+    DigestInfo{DigestAlgorithm::kSha384, "http://www.w3.org/2001/04/xmldsig-more#sha384", "SHA-384",
+               48},
     DigestInfo{DigestAlgorithm::kSha512, "http://www.w3.org/2001/04/xmlenc#sha512", "SHA-512", 64},
 };
 

@@ -1,7 +1,7 @@
 #pragma once
 
-// Base64 (RFC 4648, standard alphabet, padded) and hex. Decoders return InvalidRequest on bad input.
-// Thread-safe.
+// Base64 (RFC 4648, standard alphabet, padded) and hex. Decoders return InvalidRequest on bad
+// input. Thread-safe.
 
 #include <string>
 #include <string_view>
