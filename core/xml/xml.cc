@@ -771,6 +771,28 @@ Result<Schema> Schema::load_file(const std::filesystem::path& path) {
   return Schema(std::move(impl));
 }
 
+Result<Schema> Schema::load_memory(std::string_view xsd_text) {
+  ensure_libxml_initialized();
+  if (xsd_text.size() > static_cast<std::size_t>(INT32_MAX)) {
+    return Error(FaultCode::kInvalidConfiguration, "XML schema too large");
+  }
+  SchemaParserCtxtPtr pctxt(
+      xmlSchemaNewMemParserCtxt(xsd_text.data(), static_cast<int>(xsd_text.size())));
+  if (!pctxt) {
+    return Error(FaultCode::kInvalidConfiguration, "cannot read XML schema");
+  }
+  ErrorCollector errors;
+  xmlSchemaSetParserStructuredErrors(pctxt.get(), ErrorCollector::on_error, &errors);
+  SchemaPtr schema(xmlSchemaParse(pctxt.get()));
+  if (!schema) {
+    return Error(FaultCode::kInvalidConfiguration, "invalid XML schema",
+                 errors.has_error ? errors.detail : std::string());
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->schema = std::move(schema);
+  return Schema(std::move(impl));
+}
+
 Status Schema::validate(const Document& doc) const {
   ensure_libxml_initialized();
   // A validation context per call: the compiled schema itself is only read.

@@ -224,6 +224,10 @@ class Schema final {
   // schema is invalid (detail names the file and position).
   [[nodiscard]] static Result<Schema> load_file(const std::filesystem::path& path);
 
+  // Compiles a self-contained XSD held in memory (for schemas embedded into a library at build
+  // time; xs:import/xs:include are not resolved). InvalidConfiguration when invalid.
+  [[nodiscard]] static Result<Schema> load_memory(std::string_view xsd_text);
+
   Schema(Schema&&) noexcept;
   Schema& operator=(Schema&&) noexcept;
   Schema(const Schema&) = delete;

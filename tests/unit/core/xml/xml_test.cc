@@ -402,6 +402,20 @@ TEST(XmlSchemaTest, ValidatesWithRelativeImports) {
   }
 }
 
+TEST(XmlSchemaTest, LoadsSelfContainedSchemaFromMemory) {
+  auto schema = Schema::load_memory(kTypesXsd);
+  ASSERT_TRUE(schema.ok()) << schema.error().to_string();
+  auto other = Schema::load_memory(
+      "<xs:schema xmlns:xs='http://www.w3.org/2001/XMLSchema'>"
+      "<xs:element name='n' type='xs:int'/></xs:schema>");
+  ASSERT_TRUE(other.ok());
+  EXPECT_TRUE(other->validate(*Document::parse("<n>5</n>")).ok());
+  EXPECT_FALSE(other->validate(*Document::parse("<n>five</n>")).ok());
+  auto broken = Schema::load_memory("<xs:schema xmlns:xs='http://www.w3.org/2001/XMLSchema'>");
+  ASSERT_FALSE(broken.ok());
+  EXPECT_EQ(broken.error().code, FaultCode::kInvalidConfiguration);
+}
+
 TEST(XmlSchemaTest, OneSchemaValidatesFromManyThreads) {
   TempDir dir;
   fs::create_directories(dir.path() / "sub");
