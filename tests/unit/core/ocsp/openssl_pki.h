@@ -36,7 +36,8 @@ inline bool run_in(const std::filesystem::path& dir, const std::string& cmd) {
 // A directory with: ca (Test CA), other-ca (an unrelated CA with the SAME subject name as ca),
 // rogue-ca (an unrelated CA), responder (delegated OCSP signer of ca, EKU OCSPSigning),
 // plain (issued by ca, no OCSPSigning EKU), good (serial 1001), revoked (serial 1002,
-// keyCompromise), unknown (serial 1003, not in the index), and index.txt for openssl ocsp.
+// keyCompromise), unknown (serial 1003, not in the index), index.txt for openssl ocsp, and the
+// time-stamping certificates tsa and tsa2 (critical EKU timeStamping) and tsa-noeku.
 class OpenSslPki {
  public:
   explicit OpenSslPki(std::filesystem::path dir) : dir_(std::move(dir)) {}
@@ -73,6 +74,7 @@ class OpenSslPki {
     make_leaf("revoked", "/O=Test/CN=Revoked member", "0x1002", "ext-leaf.cnf");
     make_leaf("unknown", "/O=Test/CN=Unknown member", "0x1003", "ext-leaf.cnf");
     make_leaf("tsa", "/O=Test/CN=Test TSA", "0x3001", "ext-tsa.cnf");
+    make_leaf("tsa2", "/O=Other/CN=Unapproved TSA", "0x3003", "ext-tsa.cnf");
     make_leaf("tsa-noeku", "/O=Test/CN=Test TSA without EKU", "0x3002", "ext-leaf.cnf");
     write_file(dir_ / "index.txt",
                "V\t351231235959Z\t\t1001\tunknown\t/O=Test/CN=Good member\n"
