@@ -1,0 +1,930 @@
+// The storage interface, run on both backends: SQLite always (a temporary file), PostgreSQL when
+// HANSA_TEST_PG_URI names a server (tests/run starts a throw-away cluster and sets it). Each
+// PostgreSQL test works in its own schema, so tests can run in parallel against one database.
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <limits>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/db/database.h"
+#include "core/db/migrate.h"
+
+namespace hansa::db {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr const char* kPgEnv = "HANSA_TEST_PG_URI";
+
+DbConfig pool_config(std::size_t pool_size, std::chrono::milliseconds acquire_timeout = 5s,
+                     std::chrono::milliseconds busy_timeout = 5s) {
+  DbConfig c;
+  c.pool_size = pool_size;
+  c.acquire_timeout = acquire_timeout;
+  c.busy_timeout = busy_timeout;
+  return c;
+}
+
+DbConfig uri_config(std::string uri, std::size_t pool_size = 8) {
+  DbConfig c;
+  c.uri = std::move(uri);
+  c.pool_size = pool_size;
+  return c;
+}
+
+Migration mig(std::int64_t version, std::string name, std::string sql, std::string sqlite_sql = {},
+              std::string postgres_sql = {}) {
+  Migration m;
+  m.version = version;
+  m.name = std::move(name);
+  m.sql = std::move(sql);
+  m.sqlite_sql = std::move(sqlite_sql);
+  m.postgres_sql = std::move(postgres_sql);
+  return m;
+}
+
+std::string pg_base_uri() {
+  const char* uri = std::getenv(kPgEnv);
+  return uri != nullptr ? uri : "";
+}
+
+// Adds `options=-csearch_path=<schema>` to a URI or keyword string.
+std::string with_search_path(const std::string& uri, const std::string& schema) {
+  if (uri.find("://") != std::string::npos) {
+    return uri + (uri.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" +
+           schema;
+  }
+  return uri + " options='-csearch_path=" + schema + "'";
+}
+
+std::string unique_suffix() {
+  static std::atomic<int> counter{0};
+  return std::to_string(getpid()) + "_" +
+         std::to_string(std::chrono::steady_clock::now().time_since_epoch().count() % 1000000007) +
+         "_" + std::to_string(counter++);
+}
+
+class DbTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == Backend::kPostgres) {
+      const std::string base = pg_base_uri();
+      if (base.empty()) {
+        GTEST_SKIP() << kPgEnv << " is not set: PostgreSQL tests skipped "
+                     << "(tests/run starts a cluster; or run tests/pg-cluster.sh start)";
+      }
+      schema_ = "t_" + unique_suffix();
+      auto admin = Database::open(uri_config(base, 1));
+      ASSERT_TRUE(admin.ok()) << admin.error().to_string();
+      admin_ = std::move(admin).value();
+      exec_admin("CREATE SCHEMA " + schema_);
+      uri_ = with_search_path(base, schema_);
+    } else {
+      std::string tmpl = (std::filesystem::temp_directory_path() / "hansa-db-XXXXXX").string();
+      ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+      dir_ = tmpl;
+      uri_ = "sqlite://" + (dir_ / "test.db").string();
+    }
+  }
+
+  void TearDown() override {
+    if (admin_ != nullptr && !schema_.empty()) {
+      exec_admin("DROP SCHEMA " + schema_ + " CASCADE");
+    }
+    if (!dir_.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir_, ec);
+    }
+  }
+
+  // Runs one statement on a connection outside the database under test.
+  void exec_admin(const std::string& sql) {
+    auto tx = admin_->begin();
+    ASSERT_TRUE(tx.ok()) << tx.error().to_string();
+    auto r = tx->execute_script(sql);
+    ASSERT_TRUE(r.ok()) << r.error().to_string();
+    ASSERT_TRUE(tx->commit().ok());
+  }
+
+  std::unique_ptr<Database> open(DbConfig config = {}) {
+    config.uri = uri_;
+    auto db = Database::open(config);
+    EXPECT_TRUE(db.ok()) << db.error().to_string();
+    return db.ok() ? std::move(db).value() : nullptr;
+  }
+
+  bool pg() const { return GetParam() == Backend::kPostgres; }
+  // DDL that differs between the backends.
+  std::string id_column() const {
+    return pg() ? "id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY" : "id INTEGER PRIMARY KEY";
+  }
+  std::string blob_type() const { return pg() ? "BYTEA" : "BLOB"; }
+
+  void script(Database& db, const std::string& sql) {
+    auto tx = db.begin();
+    ASSERT_TRUE(tx.ok()) << tx.error().to_string();
+    auto st = tx->execute_script(sql);
+    ASSERT_TRUE(st.ok()) << st.error().to_string();
+    ASSERT_TRUE(tx->commit().ok());
+  }
+
+  std::int64_t count(Database& db, const std::string& table) {
+    auto tx = db.begin(Access::kReadOnly);
+    EXPECT_TRUE(tx.ok());
+    auto row = tx->query_one("SELECT COUNT(*) FROM " + table);
+    EXPECT_TRUE(row.ok()) << row.error().to_string();
+    return row->value().int64(0).value();
+  }
+
+  std::unique_ptr<Database> admin_;
+  std::string schema_;
+  std::filesystem::path dir_;
+  std::string uri_;
+};
+
+// ---- Basic statements ----
+
+TEST_P(DbTest, CrudWithReturningAndAffectedRows) {
+  auto db = open();
+  ASSERT_NE(db, nullptr);
+  EXPECT_EQ(db->backend(), GetParam());
+  script(*db, "CREATE TABLE member (" + id_column() + ", code TEXT NOT NULL UNIQUE, name TEXT)");
+
+  auto tx = db->begin();
+  ASSERT_TRUE(tx.ok()) << tx.error().to_string();
+  auto ins = tx->execute("INSERT INTO member (code, name) VALUES ($1, $2) RETURNING id",
+                         {"GOV-1", "Agency One"});
+  ASSERT_TRUE(ins.ok()) << ins.error().to_string();
+  ASSERT_EQ(ins->size(), 1u);
+  EXPECT_EQ(ins->affected_rows(), 1);
+  const std::int64_t id1 = (*ins)[0].int64(0).value();
+  auto ins2 = tx->execute("INSERT INTO member (code, name) VALUES ($1, $2) RETURNING id",
+                          {"GOV-2", nullptr});
+  ASSERT_TRUE(ins2.ok());
+  const std::int64_t id2 = (*ins2)[0].int64(0).value();
+  EXPECT_NE(id1, id2);
+  ASSERT_TRUE(tx->commit().ok());
+
+  auto rtx = db->begin(Access::kReadOnly);
+  ASSERT_TRUE(rtx.ok());
+  auto rows = rtx->execute("SELECT id, code, name FROM member ORDER BY id");
+  ASSERT_TRUE(rows.ok()) << rows.error().to_string();
+  ASSERT_EQ(rows->size(), 2u);
+  ASSERT_EQ(rows->columns().size(), 3u);
+  EXPECT_EQ(rows->columns()[1], "code");
+  EXPECT_EQ((*rows)[0].text(1).value(), "GOV-1");
+  EXPECT_EQ((*rows)[0].text(2).value(), "Agency One");
+  EXPECT_TRUE((*rows)[1].is_null(2));
+  EXPECT_FALSE((*rows)[1].text(2).ok());  // NULL is not text
+  EXPECT_EQ((*rows)[1].optional_text(2).value(), std::nullopt);
+  rtx->rollback();
+
+  auto utx = db->begin();
+  ASSERT_TRUE(utx.ok());
+  auto upd = utx->execute("UPDATE member SET name = $1 WHERE code LIKE $2", {"renamed", "GOV-%"});
+  ASSERT_TRUE(upd.ok());
+  EXPECT_EQ(upd->affected_rows(), 2);
+  auto none = utx->execute("UPDATE member SET name = $1 WHERE id = $2", {"x", id2 + 1000});
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->affected_rows(), 0);
+  auto del = utx->execute("DELETE FROM member WHERE id = $1", {id1});
+  ASSERT_TRUE(del.ok());
+  EXPECT_EQ(del->affected_rows(), 1);
+  auto one = utx->query_one("SELECT name FROM member WHERE id = $1", {id2});
+  ASSERT_TRUE(one.ok());
+  ASSERT_TRUE(one->has_value());
+  EXPECT_EQ((*one)->text(0).value(), "renamed");
+  auto missing = utx->query_one("SELECT name FROM member WHERE id = $1", {id1});
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE(missing->has_value());
+  ASSERT_TRUE(utx->commit().ok());
+  EXPECT_EQ(count(*db, "member"), 1);
+}
+
+TEST_P(DbTest, ParameterReusedAndOutOfOrder) {
+  auto db = open();
+  ASSERT_NE(db, nullptr);
+  auto tx = db->begin();
+  ASSERT_TRUE(tx.ok());
+  auto row =
+      tx->query_one("SELECT CAST($2 AS TEXT) || CAST($1 AS TEXT) || CAST($2 AS TEXT)", {"a", "b"});
+  ASSERT_TRUE(row.ok()) << row.error().to_string();
+  EXPECT_EQ((*row)->text(0).value(), "bab");
+}
+
+TEST_P(DbTest, TypesRoundTrip) {
+  auto db = open();
+  ASSERT_NE(db, nullptr);
+  script(*db,
+         "CREATE TABLE v (k INTEGER PRIMARY KEY, i BIGINT, d DOUBLE PRECISION, b BOOLEAN, t "
+         "TEXT, bl " +
+             blob_type() + ")");
+  std::string all_bytes;
+  for (int i = 0; i < 256; ++i) {
+    all_bytes.push_back(static_cast<char>(i));
+  }
+  std::string zeros("\0\0a\0", 4);
+  std::string large_text;
+  for (int i = 0; large_text.size() < (2u << 20); ++i) {
+    large_text += "řida ŠÕ 日本 line " + std::to_string(i) + "\n";
+  }
+  std::string large_blob(3u << 20, '\0');
+  for (std::size_t i = 0; i < large_blob.size(); i += 7) {
+    large_blob[i] = static_cast<char>(i % 251);
+  }
+  struct Case {
+    std::int64_t i;
+    double d;
+    bool b;
+    std::string t;
+    std::string bl;
+  };
+  const std::vector<Case> cases = {
+      {std::numeric_limits<std::int64_t>::min(), -1.5e300, false, "", ""},
+      {std::numeric_limits<std::int64_t>::max(), 0.1, true, "x", all_bytes},
+      {0, -0.0, true, large_text, zeros},
+      {-1, 1e-300, false, "quote ' and \" and $1 and ?", large_blob},
+  };
+  {
+    auto tx = db->begin();
+    ASSERT_TRUE(tx.ok());
+    for (std::size_t k = 0; k < cases.size(); ++k) {
+      const Case& c = cases[k];
+      auto r = tx->execute("INSERT INTO v (k, i, d, b, t, bl) VALUES ($1, $2, $3, $4, $5, $6)",
+                           {k, c.i, c.d, c.b, c.t, Value::blob(c.bl)});
+      ASSERT_TRUE(r.ok()) << r.error().to_string();
+    }
+    auto r = tx->execute("INSERT INTO v (k, i, d, b, t, bl) VALUES ($1, $2, $3, $4, $5, $6)",
+                         {99, nullptr, std::optional<double>(), Value(), std::nullopt,
+                          std::optional<std::string>()});
+    ASSERT_TRUE(r.ok()) << r.error().to_string();
+    ASSERT_TRUE(tx->commit().ok());
+  }
+  auto tx = db->begin(Access::kReadOnly);
+  ASSERT_TRUE(tx.ok());
+  auto rows = tx->execute("SELECT i, d, b, t, bl FROM v ORDER BY k");
+  ASSERT_TRUE(rows.ok()) << rows.error().to_string();
+  ASSERT_EQ(rows->size(), cases.size() + 1);
+  for (std::size_t k = 0; k < cases.size(); ++k) {
+    const Row& row = (*rows)[k];
+    SCOPED_TRACE(k);
+    EXPECT_EQ(row.int64(0).value(), cases[k].i);
+    EXPECT_EQ(row.real(1).value(), cases[k].d);
+    EXPECT_EQ(row.boolean(2).value(), cases[k].b);
+    EXPECT_EQ(row.text(3).value(), cases[k].t);  // empty text stays text, not NULL
+    EXPECT_FALSE(row.is_null(4));
+    EXPECT_EQ(row.blob(4).value(), cases[k].bl);
+    EXPECT_EQ(row.value(4).type(), Value::Type::kBlob);
+  }
+  const Row& nulls = (*rows)[cases.size()];
+  for (std::size_t c = 0; c < 5; ++c) {
+    EXPECT_TRUE(nulls.is_null(c)) << c;
+  }
+  EXPECT_FALSE(nulls.int64(0).ok());
+  EXPECT_EQ(nulls.optional_int64(0).value(), std::nullopt);
+  EXPECT_EQ(nulls.optional_blob(4).value(), std::nullopt);
+  // Wrong-type access is an error, not a crash.
+  EXPECT_EQ((*rows)[0].int64(3).error().code, FaultCode::kDatabaseError);
+  EXPECT_EQ((*rows)[0].text(0).error().code, FaultCode::kDatabaseError);
+  EXPECT_FALSE((*rows)[0].int64(17).ok());
+  EXPECT_TRUE((*rows)[0].is_null(17));
+}
+
+TEST_P(DbTest, TextWithNulByteIsRefused) {
+  auto db = open();
+  ASSERT_NE(db, nullptr);
+  auto tx = db->begin();
+  ASSERT_TRUE(tx.ok());
+  auto r = tx->execute("SELECT $1", {std::string("a\0b", 3)});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, FaultCode::kDatabaseError);
+}
+
+TEST_P(DbTest, WrongParameterCountFails) {
+  auto db = open();
+  ASSERT_NE(db, nullptr);
+  script(*db, "CREATE TABLE t (a TEXT, b TEXT)");
+  auto tx = db->begin();
+  ASSERT_TRUE(tx.ok());
+  auto r = tx->execute("INSERT INTO t (a, b) VALUES ($1, $2)", {"only one"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, FaultCode::kDatabaseError);
+}
+
+TEST_P(DbTest, SeveralStatementsInExecuteAreRefused) {
+  auto db = open();
+  ASSERT_NE(db, nullptr);
+  script(*db, "CREATE TABLE t (a TEXT)");
+  auto tx = db->begin();
+  ASSERT_TRUE(tx.ok());
+  auto r = tx->execute("INSERT INTO t (a) VALUES ('x'); DROP TABLE t");
+  ASSERT_FALSE(r.ok());
+  tx->rollback();
+  EXPECT_EQ(count(*db, "t"), 0);
+}
+
+TEST_P(DbTest, SyntaxErrorIsDatabaseError) {
+  auto db = open();
+  ASSERT_NE(db, nullptr);
+  auto tx = db->begin();
+  ASSERT_TRUE(tx.ok());
+  auto r = tx->execute("SELEC 1");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, FaultCode::kDatabaseError);
+}
+
+// ---- Transactions ----
+
+TEST_P(DbTest, CommitMakesVisibleRollbackDiscards) {
+  auto db = open();
+  ASSERT_NE(db, nullptr);
+  script(*db, "CREATE TABLE t (a TEXT)");
+  {
+    auto tx = db->begin();
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE(tx->execute("INSERT INTO t (a) VALUES ($1)", {"kept"}).ok());
+    ASSERT_TRUE(tx->commit().ok());
+    // Finished: further use fails instead of running outside a transaction.
+    EXPECT_FALSE(tx->execute("INSERT INTO t (a) VALUES ($1)", {"late"}).ok());
+    EXPECT_FALSE(tx->commit().ok());
+  }
+  {
+    auto tx = db->begin();
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE(tx->execute("INSERT INTO t (a) VALUES ($1)", {"rolled back"}).ok());
+    tx->rollback();
+    tx->rollback();  // idempotent
+    EXPECT_FALSE(tx->commit().ok());
+  }
+  {
+    auto tx = db->begin();
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE(tx->execute("INSERT INTO t (a) VALUES ($1)", {"dropped"}).ok());
+    // Destroyed without commit.
+  }
+  {
+    auto tx = db->begin();
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE(tx->execute("INSERT INTO t (a) VALUES ($1)", {"moved"}).ok());
+    Transaction other = std::move(tx).value();
+    // The moved-to transaction owns the work; destroying it rolls back.
+  }
+  auto tx = db->begin(Access::kReadOnly);
+  ASSERT_TRUE(tx.ok());
+  auto rows = tx->execute("SELECT a FROM t");
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].text(0).value(), "kept");
+  EXPECT_EQ(db->stats().in_use, 1u);
+}
+
+TEST_P(DbTest, UncommittedChangesInvisibleToOthers) {
+  auto db = open();
+  ASSERT_NE(db, nullptr);
+  script(*db, "CREATE TABLE t (a TEXT)");
+  auto writer = db->begin();
+  ASSERT_TRUE(writer.ok());
+  ASSERT_TRUE(writer->execute("INSERT INTO t (a) VALUES ('pending')").ok());
+  EXPECT_EQ(count(*db, "t"), 0);
+  ASSERT_TRUE(writer->commit().ok());
+  EXPECT_EQ(count(*db, "t"), 1);
+}
+
+TEST_P(DbTest, FailedStatementEndsTransaction) {
+  auto db = open();
+  ASSERT_NE(db, nullptr);
+  script(*db, "CREATE TABLE t (a TEXT PRIMARY KEY)");
+  auto tx = db->begin();
+  ASSERT_TRUE(tx.ok());
+  ASSERT_TRUE(tx->execute("INSERT INTO t (a) VALUES ('one')").ok());
+  ASSERT_FALSE(tx->execute("INSERT INTO nonexistent (a) VALUES ('x')").ok());
+  auto later = tx->execute("INSERT INTO t (a) VALUES ('two')");
+  ASSERT_FALSE(later.ok());
+  EXPECT_NE(later.error().message.find("earlier error"), std::string::npos);
+  EXPECT_FALSE(tx->commit().ok());
+  EXPECT_EQ(count(*db, "t"), 0);
+}
+
+TEST_P(DbTest, UniqueViolationIsConflict) {
+  auto db = open();
+  ASSERT_NE(db, nullptr);
+  script(*db, "CREATE TABLE m (code TEXT PRIMARY KEY, name TEXT UNIQUE)");
+  {
+    auto tx = db->begin();
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE(tx->execute("INSERT INTO m VALUES ($1, $2)", {"A", "alpha"}).ok());
+    ASSERT_TRUE(tx->commit().ok());
+  }
+  for (const auto& [code, name] : {std::pair{"A", "other"}, std::pair{"B", "alpha"}}) {
+    auto tx = db->begin();
+    ASSERT_TRUE(tx.ok());
+    auto r = tx->execute("INSERT INTO m VALUES ($1, $2)", {code, name});
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, FaultCode::kConflict) << r.error().to_string();
+  }
+  // The portable way to skip duplicates.
+  auto tx = db->begin();
+  ASSERT_TRUE(tx.ok());
+  auto r = tx->execute("INSERT INTO m VALUES ($1, $2) ON CONFLICT DO NOTHING", {"A", "alpha"});
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r->affected_rows(), 0);
+  ASSERT_TRUE(tx->commit().ok());
+  EXPECT_EQ(count(*db, "m"), 1);
+}
+
+TEST_P(DbTest, ForeignKeysAreEnforced) {
+  auto db = open();
+  ASSERT_NE(db, nullptr);
+  script(
+      *db,
+      "CREATE TABLE parent (id BIGINT PRIMARY KEY);"
+      "CREATE TABLE child (id BIGINT PRIMARY KEY, parent BIGINT NOT NULL REFERENCES parent(id))");
+  auto tx = db->begin();
+  ASSERT_TRUE(tx.ok());
+  auto r = tx->execute("INSERT INTO child VALUES (1, 42)");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, FaultCode::kDatabaseError);
+}
+
+TEST_P(DbTest, ReadOnlyTransactionRefusesWrites) {
+  auto db = open();
+  ASSERT_NE(db, nullptr);
+  script(*db, "CREATE TABLE t (a TEXT)");
+  {
+    auto tx = db->begin(Access::kReadOnly);
+    ASSERT_TRUE(tx.ok());
+    auto r = tx->execute("INSERT INTO t (a) VALUES ('x')");
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, FaultCode::kDatabaseError);
+  }
+  // The connection is writable again afterwards.
+  for (int i = 0; i < 3; ++i) {
+    auto tx = db->begin();
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE(tx->execute("INSERT INTO t (a) VALUES ('y')").ok());
+    ASSERT_TRUE(tx->commit().ok());
+  }
+  EXPECT_EQ(count(*db, "t"), 3);
+}
+
+TEST_P(DbTest, TransactionKeepsPoolAliveAfterDatabaseIsGone) {
+  auto db = open();
+  ASSERT_NE(db, nullptr);
+  script(*db, "CREATE TABLE t (a TEXT)");
+  auto tx = db->begin();
+  ASSERT_TRUE(tx.ok());
+  db.reset();
+  ASSERT_TRUE(tx->execute("INSERT INTO t (a) VALUES ('x')").ok());
+  EXPECT_TRUE(tx->commit().ok());
+  db = open();
+  ASSERT_NE(db, nullptr);
+  EXPECT_EQ(count(*db, "t"), 1);
+}
+
+TEST_P(DbTest, StatementCacheEvictsAndStillWorks) {
+  auto db = open([] {
+    auto c = pool_config(1);
+    c.max_cached_statements = 2;
+    return c;
+  }());
+  ASSERT_NE(db, nullptr);
+  for (int round = 0; round < 3; ++round) {
+    for (int k = 0; k < 5; ++k) {
+      auto tx = db->begin();
+      ASSERT_TRUE(tx.ok()) << tx.error().to_string();
+      auto row = tx->query_one("SELECT " + std::to_string(k) + " + CAST($1 AS BIGINT)", {round});
+      ASSERT_TRUE(row.ok()) << row.error().to_string();
+      EXPECT_EQ((*row)->int64(0).value(), k + round);
+      ASSERT_TRUE(tx->commit().ok());
+    }
+  }
+}
+
+// ---- Migrations ----
+
+std::vector<Migration> registry_migrations() {
+  return {
+      mig(1, "members", "CREATE TABLE mig_member (code TEXT PRIMARY KEY, name TEXT NOT NULL)"),
+      mig(2, "nodes", "",
+          "CREATE TABLE mig_node (id INTEGER PRIMARY KEY, hash BLOB);"
+          "CREATE INDEX mig_node_hash ON mig_node (hash)",
+          "CREATE TABLE mig_node (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+          "hash BYTEA); CREATE INDEX mig_node_hash ON mig_node (hash)"),
+  };
+}
+
+TEST_P(DbTest, MigrationsApplyOnceAndAreIdempotent) {
+  auto migrations = registry_migrations();
+  {
+    auto db = open();
+    ASSERT_NE(db, nullptr);
+    auto out = migrate(*db, "registry", migrations);
+    ASSERT_TRUE(out.ok()) << out.error().to_string();
+    EXPECT_EQ(out->applied, 2u);
+    EXPECT_EQ(out->version, 2);
+    auto again = migrate(*db, "registry", migrations);
+    ASSERT_TRUE(again.ok()) << again.error().to_string();
+    EXPECT_EQ(again->applied, 0u);
+  }
+  // A restart finds everything applied; a new release adds one.
+  auto db = open();
+  ASSERT_NE(db, nullptr);
+  auto restart = migrate(*db, "registry", migrations);
+  ASSERT_TRUE(restart.ok()) << restart.error().to_string();
+  EXPECT_EQ(restart->applied, 0u);
+  migrations.push_back(mig(3, "member class", "ALTER TABLE mig_member ADD COLUMN class TEXT"));
+  auto upgrade = migrate(*db, "registry", migrations);
+  ASSERT_TRUE(upgrade.ok()) << upgrade.error().to_string();
+  EXPECT_EQ(upgrade->applied, 1u);
+  EXPECT_EQ(upgrade->version, 3);
+  // Another component in the same database has its own numbering.
+  std::vector<Migration> other = {mig(1, "log", "CREATE TABLE mig_log (n BIGINT)")};
+  auto other_out = migrate(*db, "messagelog", other);
+  ASSERT_TRUE(other_out.ok()) << other_out.error().to_string();
+  EXPECT_EQ(other_out->applied, 1u);
+
+  EXPECT_EQ(count(*db, "schema_migrations"), 4);
+  auto tx = db->begin();
+  ASSERT_TRUE(tx.ok());
+  EXPECT_TRUE(
+      tx->execute("INSERT INTO mig_member (code, name, class) VALUES ('a', 'b', 'GOV')").ok());
+  EXPECT_TRUE(tx->execute("INSERT INTO mig_node (hash) VALUES ($1)", {Value::blob("\x01")}).ok());
+}
+
+TEST_P(DbTest, MigrationRefusesNewerSchema) {
+  auto db = open();
+  ASSERT_NE(db, nullptr);
+  auto migrations = registry_migrations();
+  migrations.push_back(mig(3, "three", "CREATE TABLE mig_three (a TEXT)"));
+  ASSERT_TRUE(migrate(*db, "registry", migrations).ok());
+  migrations.pop_back();  // an older program
+  auto out = migrate(*db, "registry", migrations);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().code, FaultCode::kDatabaseError);
+  EXPECT_NE(out.error().message.find("newer"), std::string::npos) << out.error().message;
+  EXPECT_NE(out.error().message.find("version 3"), std::string::npos) << out.error().message;
+}
+
+TEST_P(DbTest, MigrationWithDifferentNameIsRefused) {
+  auto db = open();
+  ASSERT_NE(db, nullptr);
+  auto migrations = registry_migrations();
+  ASSERT_TRUE(migrate(*db, "registry", migrations).ok());
+  migrations[1].name = "something else";
+  auto out = migrate(*db, "registry", migrations);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().code, FaultCode::kDatabaseError);
+}
+
+TEST_P(DbTest, FailedMigrationLeavesNoTrace) {
+  auto db = open();
+  ASSERT_NE(db, nullptr);
+  auto migrations = registry_migrations();
+  migrations.push_back(
+      mig(3, "broken", "CREATE TABLE mig_half (a TEXT); CREATE TABLE mig_member (x TEXT)"));
+  auto out = migrate(*db, "registry", migrations);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().code, FaultCode::kDatabaseError);
+  EXPECT_NE(out.error().message.find("broken"), std::string::npos);
+  EXPECT_EQ(count(*db, "schema_migrations"), 2);
+  // The first statement of the failed migration was rolled back with it.
+  auto tx = db->begin();
+  ASSERT_TRUE(tx.ok());
+  EXPECT_FALSE(tx->execute("SELECT * FROM mig_half").ok());
+}
+
+TEST_P(DbTest, MalformedMigrationListIsRefused) {
+  auto db = open();
+  ASSERT_NE(db, nullptr);
+  std::vector<Migration> unordered = {mig(2, "b", "SELECT 1"), mig(1, "a", "SELECT 1")};
+  EXPECT_EQ(migrate(*db, "x", unordered).error().code, FaultCode::kInternalError);
+  std::vector<Migration> unnamed = {mig(1, "", "SELECT 1")};
+  EXPECT_EQ(migrate(*db, "x", unnamed).error().code, FaultCode::kInternalError);
+  std::vector<Migration> empty_sql = {mig(1, "a", "")};
+  EXPECT_EQ(migrate(*db, "x", empty_sql).error().code, FaultCode::kInternalError);
+  EXPECT_EQ(migrate(*db, "", registry_migrations()).error().code, FaultCode::kInternalError);
+}
+
+TEST_P(DbTest, ConcurrentStartupAppliesEachMigrationOnce) {
+  // Each migration also inserts a row, so a double application would show as two rows (or fail).
+  std::vector<Migration> migrations;
+  migrations.push_back(mig(1, "table", "CREATE TABLE mig_applied (version BIGINT NOT NULL)"));
+  for (int v = 2; v <= 6; ++v) {
+    migrations.push_back(
+        mig(v, "step " + std::to_string(v),
+            "INSERT INTO mig_applied (version) VALUES (" + std::to_string(v) + ")"));
+  }
+  constexpr int kInstances = 4;
+  std::vector<std::unique_ptr<Database>> instances;
+  for (int i = 0; i < kInstances; ++i) {
+    instances.push_back(open(pool_config(2, 20s, 20s)));
+    ASSERT_NE(instances.back(), nullptr);
+  }
+  std::atomic<std::size_t> applied{0};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kInstances; ++i) {
+    threads.emplace_back([&, i] {
+      auto out = migrate(*instances[i], "concurrent", migrations);
+      if (out.ok()) {
+        applied += out->applied;
+      } else {
+        ADD_FAILURE() << out.error().to_string();
+        ++failures;
+      }
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(applied.load(), migrations.size());
+  EXPECT_EQ(count(*instances[0], "mig_applied"), 5);
+}
+
+// ---- Concurrency and the pool ----
+
+TEST_P(DbTest, ConcurrentWritersLoseNoUpdates) {
+  auto db = open(pool_config(3, 30s, 30s));
+  ASSERT_NE(db, nullptr);
+  script(*db,
+         "CREATE TABLE counter (id BIGINT PRIMARY KEY, n BIGINT NOT NULL);"
+         "INSERT INTO counter VALUES (1, 0);"
+         "CREATE TABLE seen (n BIGINT PRIMARY KEY, thread BIGINT NOT NULL)");
+  constexpr int kThreads = 6;
+  constexpr int kPerThread = 40;
+  std::atomic<int> errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int k = 0; k < kPerThread; ++k) {
+        auto tx = db->begin();
+        if (!tx.ok()) {
+          ++errors;
+          continue;
+        }
+        // Atomic read-modify-write: every increment yields a distinct value.
+        auto row = tx->query_one("UPDATE counter SET n = n + 1 WHERE id = 1 RETURNING n");
+        if (!row.ok() || !row->has_value()) {
+          ++errors;
+          continue;
+        }
+        // A duplicate n (a lost update) would be a kConflict here.
+        auto ins = tx->execute("INSERT INTO seen (n, thread) VALUES ($1, $2)",
+                               {(*row)->int64(0).value(), t});
+        if (!ins.ok() || !tx->commit().ok()) {
+          ++errors;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) {
+    th.join();
+  }
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(count(*db, "seen"), kThreads * kPerThread);
+  auto tx = db->begin(Access::kReadOnly);
+  ASSERT_TRUE(tx.ok());
+  auto row = tx->query_one("SELECT n FROM counter WHERE id = 1");
+  ASSERT_TRUE(row.ok());
+  EXPECT_EQ((*row)->int64(0).value(), kThreads * kPerThread);
+  EXPECT_LE(db->stats().open, 3u);
+}
+
+TEST_P(DbTest, PoolExhaustionTimesOut) {
+  auto db = open(pool_config(2, 300ms));
+  ASSERT_NE(db, nullptr);
+  auto a = db->begin(Access::kReadOnly);
+  auto b = db->begin(Access::kReadOnly);
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(db->stats().in_use, 2u);
+  EXPECT_EQ(db->stats().max, 2u);
+  const auto start = std::chrono::steady_clock::now();
+  auto c = db->begin(Access::kReadOnly);
+  const auto waited = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().code, FaultCode::kTimeout);
+  EXPECT_GE(waited, 250ms);
+  EXPECT_LT(waited, 5s);
+  // A connection handed back wakes a waiter at once.
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(50ms);
+    a->rollback();
+  });
+  auto d = db->begin(Access::kReadOnly);
+  releaser.join();
+  EXPECT_TRUE(d.ok()) << d.error().to_string();
+}
+
+TEST_P(DbTest, WritersTakeTurns) {
+  auto db = open(pool_config(4, 300ms));
+  ASSERT_NE(db, nullptr);
+  script(*db, "CREATE TABLE t (a BIGINT PRIMARY KEY)");
+  auto first = db->begin();
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(first->execute("INSERT INTO t VALUES (1)").ok());
+  // Readers are never blocked by the writer.
+  auto reader = db->begin(Access::kReadOnly);
+  ASSERT_TRUE(reader.ok());
+  auto rows = reader->execute("SELECT a FROM t");
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(rows->size(), 0u);
+  if (!pg()) {
+    // SQLite: one writer at a time; a second writer waits its turn (here: times out).
+    auto second = db->begin();
+    ASSERT_FALSE(second.ok());
+    EXPECT_EQ(second.error().code, FaultCode::kTimeout);
+  }
+  ASSERT_TRUE(first->commit().ok());
+  auto second = db->begin();
+  ASSERT_TRUE(second.ok()) << second.error().to_string();
+}
+
+TEST_P(DbTest, BrokenConnectionsAreReplaced) {
+  if (!pg()) {
+    GTEST_SKIP() << "PostgreSQL only: a server can end a session";
+  }
+  auto db = open(pool_config(3));
+  ASSERT_NE(db, nullptr);
+  // Open all three pooled connections and learn their server process ids.
+  std::vector<std::int64_t> pids;
+  {
+    std::vector<Transaction> held;
+    for (int i = 0; i < 3; ++i) {
+      auto tx = db->begin();
+      ASSERT_TRUE(tx.ok());
+      auto row = tx->query_one("SELECT pg_backend_pid()");
+      ASSERT_TRUE(row.ok());
+      pids.push_back((*row)->int64(0).value());
+      held.push_back(std::move(tx).value());
+    }
+  }
+  ASSERT_EQ(db->stats().open, 3u);
+  for (std::int64_t pid : pids) {
+    exec_admin("SELECT pg_terminate_backend(" + std::to_string(pid) + ")");
+  }
+  // Wait until the server has really ended them.
+  for (int i = 0; i < 100; ++i) {
+    auto tx = admin_->begin();
+    ASSERT_TRUE(tx.ok());
+    auto row = tx->query_one("SELECT COUNT(*) FROM pg_stat_activity WHERE pid IN (" +
+                             std::to_string(pids[0]) + "," + std::to_string(pids[1]) + "," +
+                             std::to_string(pids[2]) + ")");
+    ASSERT_TRUE(row.ok());
+    if ((*row)->int64(0).value() == 0) {
+      break;
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  // Every pooled connection is dead; each begin() replaces one transparently.
+  std::vector<Transaction> held;
+  for (int i = 0; i < 3; ++i) {
+    auto tx = db->begin();
+    ASSERT_TRUE(tx.ok()) << tx.error().to_string();
+    auto row = tx->query_one("SELECT pg_backend_pid()");
+    ASSERT_TRUE(row.ok()) << row.error().to_string();
+    EXPECT_EQ(std::count(pids.begin(), pids.end(), (*row)->int64(0).value()), 0);
+    held.push_back(std::move(tx).value());
+  }
+  EXPECT_EQ(db->stats().open, 3u);
+}
+
+TEST_P(DbTest, ConnectionLostInsideTransactionIsReported) {
+  if (!pg()) {
+    GTEST_SKIP() << "PostgreSQL only: a server can end a session";
+  }
+  auto db = open(pool_config(1));
+  ASSERT_NE(db, nullptr);
+  script(*db, "CREATE TABLE t (a TEXT)");
+  auto tx = db->begin();
+  ASSERT_TRUE(tx.ok());
+  auto pid = tx->query_one("SELECT pg_backend_pid()");
+  ASSERT_TRUE(pid.ok());
+  ASSERT_TRUE(tx->execute("INSERT INTO t VALUES ('lost')").ok());
+  exec_admin("SELECT pg_terminate_backend(" + std::to_string((*pid)->int64(0).value()) + ")");
+  std::this_thread::sleep_for(100ms);
+  auto r = tx->execute("INSERT INTO t VALUES ('after')");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, FaultCode::kDatabaseError);
+  EXPECT_FALSE(tx->commit().ok());
+  tx->rollback();
+  // The pool recovers with a new connection.
+  auto next = db->begin();
+  ASSERT_TRUE(next.ok()) << next.error().to_string();
+  ASSERT_TRUE(next->execute("INSERT INTO t VALUES ('new')").ok());
+  ASSERT_TRUE(next->commit().ok());
+  EXPECT_EQ(count(*db, "t"), 1);
+}
+
+TEST_P(DbTest, CommitWithUnknownOutcomeIsNotSuccess) {
+  if (!pg()) {
+    GTEST_SKIP() << "PostgreSQL only: needs a connection that breaks during COMMIT";
+  }
+  auto db = open(pool_config(1));
+  ASSERT_NE(db, nullptr);
+  // A deferred constraint trigger runs inside COMMIT; it ends its own session there, so the
+  // client sees the connection drop after sending COMMIT.
+  script(*db,
+         "CREATE TABLE t (a TEXT);"
+         "CREATE FUNCTION die_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+         "PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NULL; END $$;"
+         "CREATE CONSTRAINT TRIGGER die AFTER INSERT ON t DEFERRABLE INITIALLY DEFERRED "
+         "FOR EACH ROW EXECUTE FUNCTION die_at_commit()");
+  auto tx = db->begin();
+  ASSERT_TRUE(tx.ok());
+  ASSERT_TRUE(tx->execute("INSERT INTO t VALUES ('maybe')").ok());
+  auto st = tx->commit();
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, FaultCode::kCommitOutcomeUnknown) << st.error().to_string();
+  // The pool carries on.
+  auto next = db->begin(Access::kReadOnly);
+  ASSERT_TRUE(next.ok()) << next.error().to_string();
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, DbTest, ::testing::Values(Backend::kSqlite, Backend::kPostgres),
+                         [](const ::testing::TestParamInfo<Backend>& info) {
+                           return info.param == Backend::kSqlite ? std::string("Sqlite")
+                                                                 : std::string("Postgres");
+                         });
+
+// ---- Opening ----
+
+TEST(DbOpen, RejectsUnusableConfiguration) {
+  EXPECT_EQ(Database::open(uri_config("")).error().code, FaultCode::kInvalidConfiguration);
+  EXPECT_EQ(Database::open(uri_config("mysql://localhost/x")).error().code,
+            FaultCode::kInvalidConfiguration);
+  EXPECT_EQ(Database::open(uri_config("sqlite://")).error().code, FaultCode::kInvalidConfiguration);
+  EXPECT_EQ(Database::open(uri_config("/tmp/x.db", 0)).error().code,
+            FaultCode::kInvalidConfiguration);
+}
+
+TEST(DbOpen, UnreachableServerOrFileIsDatabaseError) {
+  auto pg =
+      Database::open(uri_config("postgresql://hansa:secret-pw@/nodb?host=/nonexistent-hansa-dir"));
+  ASSERT_FALSE(pg.ok());
+  EXPECT_EQ(pg.error().code, FaultCode::kDatabaseError);
+  EXPECT_EQ(pg.error().to_string().find("secret-pw"), std::string::npos);
+  auto kw = Database::open(uri_config("host=/nonexistent-hansa-dir dbname=nodb"));
+  ASSERT_FALSE(kw.ok());
+  EXPECT_EQ(kw.error().code, FaultCode::kDatabaseError);
+  auto sq = Database::open(uri_config("sqlite:///nonexistent-hansa-dir/sub/x.db"));
+  ASSERT_FALSE(sq.ok());
+  EXPECT_EQ(sq.error().code, FaultCode::kDatabaseError);
+}
+
+TEST(DbOpen, SqliteUsesWalFullSyncAndForeignKeys) {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "hansa-db-XXXXXX").string();
+  ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+  const std::filesystem::path dir = tmpl;
+  for (const std::string& uri : {"sqlite:" + (dir / "a.db").string(), (dir / "b.db").string()}) {
+    auto db = Database::open(uri_config(uri));
+    ASSERT_TRUE(db.ok()) << db.error().to_string();
+    EXPECT_EQ((*db)->backend(), Backend::kSqlite);
+    auto tx = (*db)->begin(Access::kReadOnly);
+    ASSERT_TRUE(tx.ok());
+    EXPECT_EQ(tx->query_one("PRAGMA journal_mode").value()->text(0).value(), "wal");
+    EXPECT_EQ(tx->query_one("PRAGMA synchronous").value()->int64(0).value(), 2);  // FULL
+    EXPECT_EQ(tx->query_one("PRAGMA foreign_keys").value()->int64(0).value(), 1);
+  }
+  auto normal = Database::open([&] {
+    auto c = uri_config((dir / "c.db").string());
+    c.sqlite_sync = SqliteSync::kNormal;
+    return c;
+  }());
+  ASSERT_TRUE(normal.ok());
+  auto tx = (*normal)->begin(Access::kReadOnly);
+  ASSERT_TRUE(tx.ok());
+  EXPECT_EQ(tx->query_one("PRAGMA synchronous").value()->int64(0).value(), 1);
+  EXPECT_TRUE(std::filesystem::exists(dir / "a.db"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "b.db"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(DbValue, ConstructsFromCommonTypes) {
+  EXPECT_EQ(Value().type(), Value::Type::kNull);
+  EXPECT_EQ(Value(nullptr).type(), Value::Type::kNull);
+  EXPECT_EQ(Value(7).type(), Value::Type::kInt64);
+  EXPECT_EQ(Value(7u).as_int64(), 7);
+  EXPECT_EQ(Value(std::int64_t{-3}).as_int64(), -3);
+  EXPECT_EQ(Value(true).type(), Value::Type::kBool);
+  EXPECT_EQ(Value(2.5).type(), Value::Type::kDouble);
+  EXPECT_EQ(Value("text").type(), Value::Type::kText);
+  EXPECT_EQ(Value(std::string_view("sv")).as_text(), "sv");
+  EXPECT_EQ(Value::blob(std::string("\0", 1)).type(), Value::Type::kBlob);
+  EXPECT_EQ(Value(std::optional<int>()).type(), Value::Type::kNull);
+  EXPECT_EQ(Value(std::optional<int>(4)).as_int64(), 4);
+}
+
+}  // namespace
+}  // namespace hansa::db
