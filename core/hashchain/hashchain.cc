@@ -1,0 +1,631 @@
+#include "core/hashchain/hashchain.h"
+
+#include <utility>
+
+#include "core/crypto/encoding.h"
+
+namespace hansa::hashchain {
+
+namespace internal {
+// schemas/hashchain.xsd, compiled in at build time (hashchain_xsd.cc.in).
+extern const std::string_view kHashChainXsd;
+}  // namespace internal
+
+namespace {
+
+using crypto::DigestAlgorithm;
+
+constexpr std::string_view kDsNs = "http://www.w3.org/2000/09/xmldsig#";
+constexpr std::string_view kAttachmentUriPrefix = "/attachment";
+constexpr std::string_view kStepIdPrefix = "STEP";
+
+// --- DER (X.690) ---
+
+void append_der_length(std::string& out, std::size_t len) {
+  if (len < 0x80) {
+    out.push_back(static_cast<char>(len));
+    return;
+  }
+  std::string bytes;
+  for (std::size_t l = len; l != 0; l >>= 8) {
+    bytes.insert(bytes.begin(), static_cast<char>(l & 0xff));
+  }
+  out.push_back(static_cast<char>(0x80 | bytes.size()));
+  out += bytes;
+}
+
+void append_der(std::string& out, unsigned char tag, std::string_view content) {
+  out.push_back(static_cast<char>(tag));
+  append_der_length(out, content.size());
+  out.append(content);
+}
+
+constexpr unsigned char kDerOctetString = 0x04;
+constexpr unsigned char kDerUtf8String = 0x0c;
+constexpr unsigned char kDerSequence = 0x30;
+
+// --- XML output, laid out as X-Road's marshaller writes it ---
+
+std::string escape_attribute(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
+}
+
+constexpr std::string_view kXmlHeader =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n";
+constexpr std::string_view kNamespaceDecls =
+    " xmlns=\"http://www.w3.org/2000/09/xmldsig#\" xmlns:ns2=\"http://cyber.ee/hashchain\"";
+
+enum class ValueKind { kHashValue, kStepRef, kDataRef };
+
+// One child of a hash step, for writing.
+struct StepValue {
+  ValueKind kind;
+  std::string uri;     // StepRef, DataRef
+  std::string digest;  // HashValue, DataRef
+};
+
+struct Step {
+  std::vector<StepValue> values;
+};
+
+void write_value(std::string& out, const StepValue& v) {
+  switch (v.kind) {
+    case ValueKind::kStepRef:
+      out += "        <ns2:StepRef URI=\"" + escape_attribute(v.uri) + "\"/>\n";
+      return;
+    case ValueKind::kHashValue:
+      out += "        <ns2:HashValue>\n";
+      break;
+    case ValueKind::kDataRef:
+      out += "        <ns2:DataRef URI=\"" + escape_attribute(v.uri) + "\">\n";
+      break;
+  }
+  out += "            <DigestValue>" + crypto::base64_encode(v.digest) + "</DigestValue>\n";
+  out +=
+      v.kind == ValueKind::kHashValue ? "        </ns2:HashValue>\n" : "        </ns2:DataRef>\n";
+}
+
+std::string chain_xml(DigestAlgorithm alg, const std::vector<Step>& steps) {
+  std::string out(kXmlHeader);
+  out += "<ns2:HashChain";
+  out += kNamespaceDecls;
+  out += ">\n    <ns2:DefaultDigestMethod Algorithm=\"";
+  out += escape_attribute(crypto::digest_uri(alg));
+  out += "\"/>\n";
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    out += "    <ns2:HashStep id=\"" + std::string(kStepIdPrefix) + std::to_string(i) + "\">\n";
+    for (const auto& v : steps[i].values) {
+      write_value(out, v);
+    }
+    out += "    </ns2:HashStep>\n";
+  }
+  out += "</ns2:HashChain>\n";
+  return out;
+}
+
+std::string step_ref(std::size_t index) {
+  return "#" + std::string(kStepIdPrefix) + std::to_string(index);
+}
+
+// The final step of a multipart input: the message and each attachment by DataRef.
+Step multipart_step(const ChainInput& input, const std::string& data_uri) {
+  Step step;
+  step.values.push_back({ValueKind::kDataRef, data_uri, input.digest});
+  for (std::size_t i = 0; i < input.attachment_digests.size(); ++i) {
+    step.values.push_back({ValueKind::kDataRef,
+                           std::string(kAttachmentUriPrefix) + std::to_string(i + 1),
+                           input.attachment_digests[i]});
+  }
+  return step;
+}
+
+// --- Parsed chains, for verification ---
+
+struct ParsedValue {
+  ValueKind kind = ValueKind::kHashValue;
+  std::optional<DigestAlgorithm> algorithm;  // own DigestMethod, if any
+  std::string uri;
+  std::string digest;
+};
+
+struct ParsedChain {
+  std::optional<DigestAlgorithm> default_algorithm;
+  std::map<std::string, std::vector<ParsedValue>, std::less<>> steps;
+};
+
+Error malformed(std::string message, std::string detail = {}) {
+  return Error(FaultCode::kMalformedHashChain, std::move(message), std::move(detail));
+}
+
+Error bad_ref(std::string message, std::string detail = {}) {
+  return Error(FaultCode::kInvalidHashChainRef, std::move(message), std::move(detail));
+}
+
+const xml::Schema& hash_chain_schema() {
+  // Compiled once (thread-safe static initialization), then only read.
+  static const xml::Schema schema = [] {
+    auto s = xml::Schema::load_memory(internal::kHashChainXsd);
+    HANSA_CHECK(s.ok());
+    return std::move(s).value();
+  }();
+  return schema;
+}
+
+Result<xml::Document> parse_and_validate(std::string_view text, const xml::ParseLimits& limits,
+                                         std::string_view what) {
+  auto doc = xml::Document::parse(text, limits);
+  if (!doc.ok()) {
+    return malformed("cannot parse " + std::string(what),
+                     doc.error().message +
+                         (doc.error().detail.empty() ? std::string() : ": " + doc.error().detail));
+  }
+  if (auto st = hash_chain_schema().validate(*doc); !st.ok()) {
+    return malformed(std::string(what) + " does not match hashchain.xsd", st.error().detail);
+  }
+  return std::move(doc).value();
+}
+
+Result<DigestAlgorithm> algorithm_of(const xml::Element& method) {
+  auto uri = method.attribute("Algorithm");
+  if (!uri) {
+    return malformed("DigestMethod without Algorithm");
+  }
+  auto alg = crypto::digest_from_uri(*uri);
+  if (!alg) {
+    return malformed("unsupported digest algorithm", *uri);
+  }
+  return *alg;
+}
+
+Result<std::string> digest_of(const xml::Element& value) {
+  auto raw = crypto::base64_decode(value.text());
+  if (!raw.ok()) {
+    return malformed("DigestValue is not base64");
+  }
+  return std::move(raw).value();
+}
+
+// Reads the ds:DigestMethod / ds:Transforms / ds:DigestValue children of a value element.
+Result<ParsedValue> parse_value(const xml::Element& e, ValueKind kind) {
+  ParsedValue v;
+  v.kind = kind;
+  if (kind != ValueKind::kHashValue) {
+    auto uri = e.attribute("URI");
+    if (!uri) {
+      return malformed("reference without URI");
+    }
+    v.uri = std::move(*uri);
+  }
+  bool have_digest = false;
+  for (xml::Element c = e.first_child(); c; c = c.next_sibling()) {
+    if (c.namespace_uri() != kDsNs) {
+      return malformed("unexpected element in hash step value", std::string(c.local_name()));
+    }
+    if (c.local_name() == "DigestMethod" && !v.algorithm && !have_digest) {
+      HANSA_ASSIGN_OR_RETURN(v.algorithm, algorithm_of(c));
+    } else if (c.local_name() == "DigestValue" && kind != ValueKind::kStepRef && !have_digest) {
+      HANSA_ASSIGN_OR_RETURN(v.digest, digest_of(c));
+      have_digest = true;
+    } else if (c.local_name() == "Transforms") {
+      return malformed("Transforms in hash chains are not supported");
+    } else {
+      return malformed("unexpected element in hash step value", std::string(c.local_name()));
+    }
+  }
+  if (kind != ValueKind::kStepRef && !have_digest) {
+    return malformed("hash step value without DigestValue");
+  }
+  return v;
+}
+
+Result<ParsedChain> parse_chain(std::string_view text, const VerifyLimits& limits) {
+  HANSA_ASSIGN_OR_RETURN(xml::Document doc, parse_and_validate(text, limits.xml, "HashChain"));
+  const xml::Element root = doc.root();
+  if (!root.is(kNamespace, "HashChain")) {
+    return malformed("not a HashChain document", std::string(root.local_name()));
+  }
+  ParsedChain chain;
+  std::size_t step_count = 0;
+  for (xml::Element c = root.first_child(); c; c = c.next_sibling()) {
+    if (c.is(kNamespace, "DefaultDigestMethod")) {
+      HANSA_ASSIGN_OR_RETURN(chain.default_algorithm, algorithm_of(c));
+      continue;
+    }
+    if (!c.is(kNamespace, "HashStep")) {
+      return malformed("unexpected element in HashChain", std::string(c.local_name()));
+    }
+    if (++step_count > limits.max_steps_per_chain) {
+      return malformed("hash chain has more than max_steps_per_chain steps",
+                       std::to_string(limits.max_steps_per_chain));
+    }
+    auto id = c.attribute("id");
+    if (!id || id->empty()) {
+      return malformed("HashStep without id");
+    }
+    std::vector<ParsedValue> values;
+    for (xml::Element v = c.first_child(); v; v = v.next_sibling()) {
+      if (values.size() >= limits.max_values_per_step) {
+        return malformed("hash step has more than max_values_per_step values",
+                         std::to_string(limits.max_values_per_step));
+      }
+      ValueKind kind;
+      if (v.is(kNamespace, "HashValue")) {
+        kind = ValueKind::kHashValue;
+      } else if (v.is(kNamespace, "StepRef")) {
+        kind = ValueKind::kStepRef;
+      } else if (v.is(kNamespace, "DataRef")) {
+        kind = ValueKind::kDataRef;
+      } else {
+        return malformed("unexpected element in HashStep", std::string(v.local_name()));
+      }
+      HANSA_ASSIGN_OR_RETURN(ParsedValue pv, parse_value(v, kind));
+      values.push_back(std::move(pv));
+    }
+    if (!chain.steps.emplace(std::move(*id), std::move(values)).second) {
+      return malformed("duplicate HashStep id");
+    }
+  }
+  return chain;
+}
+
+// Recomputes step values with memoization (a step shared by several references is hashed once)
+// and cycle detection.
+class Recomputer final {
+ public:
+  Recomputer(const ReferenceResolver& resolver, const RequiredInputs& inputs,
+             const VerifyLimits& limits)
+      : resolver_(resolver), inputs_(inputs), limits_(limits) {}
+
+  // The DER digest list of the step named by `uri`, relative to chain `current` ("" = none).
+  Result<std::string> step_list(std::string_view uri, const std::string& current,
+                                std::size_t depth) {
+    if (depth > limits_.max_reference_depth) {
+      return malformed("hash step references nest deeper than max_reference_depth",
+                       std::to_string(limits_.max_reference_depth));
+    }
+    const auto hash = uri.find('#');
+    if (hash == std::string_view::npos || hash + 1 == uri.size()) {
+      return bad_ref("hash step URI names no step", std::string(uri));
+    }
+    std::string chain_uri(uri.substr(0, hash));
+    const std::string step_id(uri.substr(hash + 1));
+    if (chain_uri.empty()) {
+      if (current.empty()) {
+        return bad_ref("hash step URI names no hash chain", std::string(uri));
+      }
+      chain_uri = current;
+    }
+    HANSA_ASSIGN_OR_RETURN(const ParsedChain* chain, load_chain(chain_uri));
+    const auto step = chain->steps.find(step_id);
+    if (step == chain->steps.end()) {
+      return bad_ref("no hash step with this id", std::string(uri));
+    }
+    const std::string key = chain_uri + "#" + step_id;
+    if (auto done = memo_.find(key); done != memo_.end()) {
+      return done->second;
+    }
+    if (!in_progress_.insert(key).second) {
+      return bad_ref("hash step references form a cycle", key);
+    }
+    std::vector<DigestValue> digests;
+    digests.reserve(step->second.size());
+    for (const ParsedValue& v : step->second) {
+      HANSA_ASSIGN_OR_RETURN(DigestValue d, resolve_value(v, *chain, chain_uri, depth));
+      digests.push_back(std::move(d));
+    }
+    in_progress_.erase(key);
+    std::string list = encode_digest_list(digests);
+    memo_.emplace(key, list);
+    return list;
+  }
+
+  std::set<std::string> take_used_inputs() { return std::move(used_inputs_); }
+
+ private:
+  Result<const ParsedChain*> load_chain(const std::string& uri) {
+    if (auto it = chains_.find(uri); it != chains_.end()) {
+      return &it->second;
+    }
+    if (chains_.size() >= limits_.max_chain_documents) {
+      return malformed("more than max_chain_documents hash chain files",
+                       std::to_string(limits_.max_chain_documents));
+    }
+    auto text = resolver_ ? resolver_(uri) : std::nullopt;
+    if (!text) {
+      return bad_ref("cannot resolve hash chain", uri);
+    }
+    HANSA_ASSIGN_OR_RETURN(ParsedChain chain, parse_chain(*text, limits_));
+    return &chains_.emplace(uri, std::move(chain)).first->second;
+  }
+
+  static Result<DigestAlgorithm> value_algorithm(const ParsedValue& v, const ParsedChain& chain) {
+    if (v.algorithm) {
+      return *v.algorithm;
+    }
+    if (chain.default_algorithm) {
+      return *chain.default_algorithm;
+    }
+    return malformed("hash step value without digest method and no DefaultDigestMethod");
+  }
+
+  Result<DigestValue> resolve_value(const ParsedValue& v, const ParsedChain& chain,
+                                    const std::string& chain_uri, std::size_t depth) {
+    HANSA_ASSIGN_OR_RETURN(DigestAlgorithm alg, value_algorithm(v, chain));
+    switch (v.kind) {
+      case ValueKind::kHashValue:
+        return DigestValue{alg, v.digest};
+      case ValueKind::kStepRef: {
+        HANSA_ASSIGN_OR_RETURN(std::string list, step_list(v.uri, chain_uri, depth + 1));
+        return DigestValue{alg, crypto::digest(alg, list)};
+      }
+      case ValueKind::kDataRef:
+        return resolve_data_ref(v, alg);
+    }
+    HANSA_CHECK(false);
+    return malformed("unknown value kind");
+  }
+
+  Result<DigestValue> resolve_data_ref(const ParsedValue& v, DigestAlgorithm alg) {
+    const auto input = inputs_.find(v.uri);
+    const bool required = input != inputs_.end();
+    if (required) {
+      used_inputs_.insert(v.uri);
+      // A known digest of the input wins over the DigestValue written in the chain.
+      if (input->second && input->second->algorithm == alg) {
+        return *input->second;
+      }
+    }
+    auto data = resolver_ ? resolver_(v.uri) : std::nullopt;
+    if (!data) {
+      if (required) {
+        return bad_ref("cannot resolve hash chain input", v.uri);
+      }
+      // Data not available (an attachment known only by digest): take the chain's word.
+      return DigestValue{alg, v.digest};
+    }
+    std::string computed = crypto::digest(alg, *data);
+    if (computed != v.digest) {
+      return bad_ref("DataRef digest does not match the referenced data", v.uri);
+    }
+    return DigestValue{alg, std::move(computed)};
+  }
+
+  const ReferenceResolver& resolver_;
+  const RequiredInputs& inputs_;
+  const VerifyLimits& limits_;
+  std::map<std::string, ParsedChain> chains_;
+  std::map<std::string, std::string> memo_;
+  std::set<std::string> in_progress_;
+  std::set<std::string> used_inputs_;
+};
+
+}  // namespace
+
+// Reference section 4: DigestList = SEQUENCE OF SingleDigest.
+std::string encode_digest_list(const std::vector<DigestValue>& items) {
+  std::string content;
+  for (const auto& item : items) {
+    std::string single;
+    append_der(single, kDerOctetString, item.digest);
+    append_der(single, kDerUtf8String, crypto::digest_uri(item.algorithm));
+    append_der(single, kDerSequence, {});
+    append_der(content, kDerSequence, single);
+  }
+  std::string out;
+  append_der(out, kDerSequence, content);
+  return out;
+}
+
+std::string digest_hash_step(DigestAlgorithm algorithm, const std::vector<std::string>& digests) {
+  std::vector<DigestValue> items;
+  items.reserve(digests.size());
+  for (const auto& d : digests) {
+    items.push_back({algorithm, d});
+  }
+  return crypto::digest(algorithm, encode_digest_list(items));
+}
+
+std::string hash_chain_result_xml(std::string_view uri, DigestAlgorithm algorithm,
+                                  std::string_view digest) {
+  std::string out(kXmlHeader);
+  out += "<ns2:HashChainResult URI=\"" + escape_attribute(uri) + "\"";
+  out += kNamespaceDecls;
+  out += ">\n    <DigestMethod Algorithm=\"";
+  out += escape_attribute(crypto::digest_uri(algorithm));
+  out += "\"/>\n    <DigestValue>" + crypto::base64_encode(digest) + "</DigestValue>\n";
+  out += "</ns2:HashChainResult>\n";
+  return out;
+}
+
+// Reference section 4, batch signatures and time-stamps: the Merkle tree and per-input chains.
+Result<BuiltHashChains> build_hash_chains(const std::vector<ChainInput>& inputs,
+                                          const BuildOptions& options) {
+  if (inputs.empty()) {
+    return Error(FaultCode::kInvalidRequest, "a hash chain needs at least one input");
+  }
+  if (inputs.size() > options.max_inputs) {
+    return Error(FaultCode::kLimitExceeded, "hash chain batch exceeds max_inputs",
+                 std::to_string(options.max_inputs));
+  }
+  const DigestAlgorithm alg = options.algorithm;
+  const std::size_t size = crypto::digest_size(alg);
+  for (const auto& in : inputs) {
+    bool ok = in.digest.size() == size;
+    for (const auto& a : in.attachment_digests) {
+      ok = ok && a.size() == size;
+    }
+    if (!ok) {
+      return Error(FaultCode::kInvalidRequest, "hash chain input digest has the wrong size");
+    }
+  }
+
+  // Tree nodes: leaves first (one per input), then each combination as it is made.
+  struct Node {
+    std::string value;
+    std::size_t left = 0;
+    std::size_t right = 0;
+    bool leaf = true;
+  };
+  std::vector<Node> nodes;
+  nodes.reserve(inputs.size() * 2);
+  for (const auto& in : inputs) {
+    Node leaf;
+    if (in.attachment_digests.empty()) {
+      leaf.value = in.digest;
+    } else {
+      std::vector<std::string> parts{in.digest};
+      parts.insert(parts.end(), in.attachment_digests.begin(), in.attachment_digests.end());
+      leaf.value = digest_hash_step(alg, parts);
+    }
+    nodes.push_back(std::move(leaf));
+  }
+  std::vector<std::size_t> parent(inputs.size(), SIZE_MAX);
+  std::vector<std::size_t> level(inputs.size());
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    level[i] = i;
+  }
+  // Pair left to right; an orphan moves up unchanged.
+  while (level.size() > 1) {
+    std::vector<std::size_t> next;
+    for (std::size_t i = 0; i + 1 < level.size(); i += 2) {
+      Node n;
+      n.leaf = false;
+      n.left = level[i];
+      n.right = level[i + 1];
+      n.value = digest_hash_step(alg, {nodes[n.left].value, nodes[n.right].value});
+      const std::size_t idx = nodes.size();
+      nodes.push_back(std::move(n));
+      parent.push_back(SIZE_MAX);
+      parent[level[i]] = idx;
+      parent[level[i + 1]] = idx;
+      next.push_back(idx);
+    }
+    if (level.size() % 2 == 1) {
+      next.push_back(level.back());
+    }
+    level = std::move(next);
+  }
+  const std::size_t root = level.front();
+
+  BuiltHashChains out;
+  out.chain_xmls.reserve(inputs.size());
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const bool multipart = !inputs[i].attachment_digests.empty();
+    std::vector<std::size_t> path;  // combination nodes from the root down to the leaf
+    for (std::size_t n = parent[i]; n != SIZE_MAX; n = parent[n]) {
+      path.insert(path.begin(), n);
+    }
+    std::vector<Step> steps;
+    for (std::size_t k = 0; k < path.size(); ++k) {
+      const Node& n = nodes[path[k]];
+      const std::size_t mine = k + 1 < path.size() ? path[k + 1] : i;
+      const bool mine_is_left = n.left == mine;
+      const std::size_t other = mine_is_left ? n.right : n.left;
+      StepValue my_value;
+      if (nodes[mine].leaf && !multipart) {
+        my_value = {ValueKind::kDataRef, options.data_uri, inputs[i].digest};
+      } else {
+        my_value = {ValueKind::kStepRef, step_ref(k + 1), {}};
+      }
+      StepValue other_value{ValueKind::kHashValue, {}, nodes[other].value};
+      Step step;
+      if (mine_is_left) {
+        step.values = {std::move(my_value), std::move(other_value)};
+      } else {
+        step.values = {std::move(other_value), std::move(my_value)};
+      }
+      steps.push_back(std::move(step));
+    }
+    if (multipart) {
+      steps.push_back(multipart_step(inputs[i], options.data_uri));
+    } else if (path.empty()) {
+      // One input without attachments: a single step over its data.
+      Step step;
+      step.values.push_back({ValueKind::kDataRef, options.data_uri, inputs[i].digest});
+      steps.push_back(std::move(step));
+    }
+    out.chain_xmls.push_back(chain_xml(alg, steps));
+  }
+  out.root_digest = (inputs.size() == 1 && inputs[0].attachment_digests.empty())
+                        ? digest_hash_step(alg, {inputs[0].digest})
+                        : nodes[root].value;
+  out.result_xml =
+      hash_chain_result_xml(options.hash_chain_uri + step_ref(0), alg, out.root_digest);
+  return out;
+}
+
+Result<HashChainResult> parse_hash_chain_result(std::string_view xml) {
+  VerifyLimits limits;
+  HANSA_ASSIGN_OR_RETURN(xml::Document doc, parse_and_validate(xml, limits.xml, "HashChainResult"));
+  const xml::Element root = doc.root();
+  if (!root.is(kNamespace, "HashChainResult")) {
+    return malformed("not a HashChainResult document", std::string(root.local_name()));
+  }
+  HashChainResult result;
+  result.uri = root.attribute("URI").value_or("");
+  const xml::Element method = root.first_child();
+  if (!method || !method.is(kDsNs, "DigestMethod")) {
+    return malformed("HashChainResult without DigestMethod");
+  }
+  HANSA_ASSIGN_OR_RETURN(result.algorithm, algorithm_of(method));
+  const xml::Element value = method.next_sibling();
+  if (!value || !value.is(kDsNs, "DigestValue") || value.next_sibling()) {
+    return malformed("HashChainResult must hold DigestMethod and DigestValue");
+  }
+  HANSA_ASSIGN_OR_RETURN(result.digest, digest_of(value));
+  return result;
+}
+
+Result<Recomputed> recompute(std::string_view step_uri, DigestAlgorithm algorithm,
+                             const ReferenceResolver& resolver, const RequiredInputs& inputs,
+                             const VerifyLimits& limits) {
+  Recomputer r(resolver, inputs, limits);
+  HANSA_ASSIGN_OR_RETURN(std::string list, r.step_list(step_uri, "", 0));
+  Recomputed out;
+  out.digest = crypto::digest(algorithm, list);
+  out.used_inputs = r.take_used_inputs();
+  return out;
+}
+
+Status verify_hash_chain(std::string_view result_xml, const ReferenceResolver& resolver,
+                         const RequiredInputs& inputs, const VerifyLimits& limits) {
+  HANSA_ASSIGN_OR_RETURN(HashChainResult result, parse_hash_chain_result(result_xml));
+  HANSA_ASSIGN_OR_RETURN(Recomputed computed,
+                         recompute(result.uri, result.algorithm, resolver, inputs, limits));
+  if (computed.digest != result.digest) {
+    return Error(FaultCode::kInvalidHashChain,
+                 "hash chain result does not match the hash chain calculation", result.uri);
+  }
+  std::string unused;
+  for (const auto& [uri, digest] : inputs) {
+    if (computed.used_inputs.count(uri) == 0) {
+      unused += (unused.empty() ? "" : ", ") + uri;
+    }
+  }
+  if (!unused.empty()) {
+    return Error(FaultCode::kHashChainUnusedInputs,
+                 "some inputs were not referenced by the hash chain", unused);
+  }
+  return ok_status();
+}
+
+}  // namespace hansa::hashchain
