@@ -370,6 +370,9 @@ class Recomputer final {
   Result<DigestValue> resolve_value(const ParsedValue& v, const ParsedChain& chain,
                                     const std::string& chain_uri, std::size_t depth) {
     HANSA_ASSIGN_OR_RETURN(DigestAlgorithm alg, value_algorithm(v, chain));
+    if (v.kind != ValueKind::kStepRef && v.digest.size() != crypto::digest_size(alg)) {
+      return malformed("DigestValue length does not fit its digest method", v.uri);
+    }
     switch (v.kind) {
       case ValueKind::kHashValue:
         return DigestValue{alg, v.digest};
@@ -592,6 +595,9 @@ Result<HashChainResult> parse_hash_chain_result(std::string_view xml) {
     return malformed("HashChainResult must hold DigestMethod and DigestValue");
   }
   HANSA_ASSIGN_OR_RETURN(result.digest, digest_of(value));
+  if (result.digest.size() != crypto::digest_size(result.algorithm)) {
+    return malformed("HashChainResult DigestValue length does not fit its digest method");
+  }
   return result;
 }
 

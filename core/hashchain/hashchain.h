@@ -68,7 +68,7 @@ struct BuildOptions {
   // The DataRef URI of each input's own data ("/message.xml", "/META-INF/signatures.xml").
   std::string data_uri = "/message.xml";
   // Refuse batches larger than this (LimitExceeded).
-  std::size_t max_inputs = 100'000;
+  std::size_t max_inputs = 10'000;  // X-Road time-stamps at most 10000 records a batch
 };
 
 struct BuiltHashChains {

@@ -44,7 +44,9 @@ std::string position_detail(int line, int column, std::string_view message) {
     if (column > 0) {
       out += ", column " + std::to_string(column);
     }
-    out += ": ";
+    if (!message.empty()) {
+      out += ": ";
+    }
   }
   // libxml2 messages end with a newline.
   while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) {
@@ -131,6 +133,16 @@ void hook_start_element(void* ctx, const xmlChar* localname, const xmlChar* pref
            "XML attribute count exceeds max_attributes_per_element (" +
                std::to_string(st->limits->max_attributes_per_element) + ")");
     return;
+  }
+  // attributes holds 5 pointers per attribute: local name, prefix, URI, value start, value end.
+  for (int i = 0; i < nb_attributes; ++i) {
+    const auto len = static_cast<std::size_t>(attributes[i * 5 + 4] - attributes[i * 5 + 3]);
+    if (len > st->limits->max_text_bytes) {
+      refuse(ctx, FaultCode::kLimitExceeded,
+             "XML attribute value exceeds max_text_bytes (" +
+                 std::to_string(st->limits->max_text_bytes) + ")");
+      return;
+    }
   }
   st->start_element(ctx, localname, prefix, uri, nb_namespaces, namespaces, nb_attributes,
                     nb_defaulted, attributes);

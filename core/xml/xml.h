@@ -40,7 +40,8 @@ struct ParseLimits {
   std::size_t max_document_bytes = 16 * 1024 * 1024;
   // Maximum element nesting depth (the root element is depth 1).
   std::size_t max_depth = 128;
-  // Maximum size of one text (or CDATA) node, in bytes.
+  // Maximum size of one text (or CDATA) node or attribute value, in bytes. (Comments, PIs and
+  // names stay under libxml2's own hard limits, 10 MB and 50 kB, since XML_PARSE_HUGE is off.)
   std::size_t max_text_bytes = 8 * 1024 * 1024;
   // Maximum attributes (namespace declarations not counted) on one element.
   std::size_t max_attributes_per_element = 64;

@@ -541,6 +541,8 @@ TEST(HashChainHostileTest, MalformedChainsFail) {
            std::string(kHead) + "<hc:HashStep>" + kMessageRef + "</hc:HashStep>" + kTail,
            std::string(kHead) + step(0, kMessageRef) + step(0, kMessageRef) + kTail,
            std::string(kHead) + step(0, kMessageRef + "<hc:Other/>") + kTail,
+           // A digest shorter than SHA-512.
+           std::string(kHead) + step(0, kMessageRef + hash_value("short")) + kTail,
            std::string(kHead) + step(0, kMessageRef + "<hc:HashValue/>") + kTail,
            std::string(kHead) +
                step(0, kMessageRef +

@@ -112,6 +112,28 @@ TEST(XmlParseTest, NothingIsPrintedToStderr) {
   EXPECT_EQ(testing::internal::GetCapturedStderr(), "");
 }
 
+TEST(XmlParseTest, ConcurrentParsingStaysQuietAndCorrect) {
+  testing::internal::CaptureStderr();
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 300; ++i) {
+        auto good = Document::parse(kEnvelope);
+        auto bad = Document::parse("<a><b></a>");
+        if (!good.ok() || bad.ok() || bad.error().detail.find("line 1") == std::string::npos) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) {
+    th.join();
+  }
+  EXPECT_EQ(testing::internal::GetCapturedStderr(), "");
+  EXPECT_EQ(failures.load(), 0);
+}
+
 TEST(XmlHostileTest, ExternalEntityIsNeverRead) {
   const std::string xxe =
       "<?xml version=\"1.0\"?>\n<!DOCTYPE r [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>\n"
@@ -201,6 +223,10 @@ TEST(XmlHostileTest, TextAttributeAndElementLimits) {
   auto cdata = Document::parse("<a><![CDATA[" + std::string(101, 'x') + "]]></a>", limits);
   ASSERT_FALSE(cdata.ok());
   EXPECT_EQ(cdata.error().code, FaultCode::kLimitExceeded);
+
+  auto attr_value = Document::parse("<a v='" + std::string(101, 'x') + "'/>", limits);
+  ASSERT_FALSE(attr_value.ok());
+  EXPECT_EQ(attr_value.error().code, FaultCode::kLimitExceeded);
 
   limits = ParseLimits{};
   limits.max_attributes_per_element = 2;
