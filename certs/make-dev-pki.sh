@@ -90,10 +90,14 @@ ossl() { openssl "$@" 2>"$tmp/openssl.err" || { cat "$tmp/openssl.err" >&2; exit
 stamp() { date -u -d "$1" +%Y%m%d%H%M%SZ; }
 
 now_minus_1d="$(stamp '-1 day')"
+ca_start="$(stamp '-400 days')"
 ca_end="$(stamp '+3650 days')"
 leaf_end="$(stamp "+${days} days")"
 
 newkey() { ossl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$1"; }
+# Negative variants and the untrusted PKI use EC P-256 keys: faster, and nothing signs with them
+# except tests.
+newkey_ec() { ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1"; }
 
 # An `openssl ca` database per CA, so `openssl ocsp -index` can answer for what it issued.
 write_ca_config() { # dir cert key
@@ -129,6 +133,11 @@ organizationalUnitName = optional
 commonName = optional
 serialNumber = optional
 businessCategory = optional
+
+[ v3_root ]
+basicConstraints = critical, CA:true
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
 
 [ v3_intermediate ]
 basicConstraints = critical, CA:true, pathlen:0
@@ -199,7 +208,13 @@ issue() {
 esc() { printf '%s' "${1//\//\\/}"; }
 
 # ---- root and intermediate CA ----
+# CAs start well in the past so that certificates in the past (the expired variants) chain.
 newkey "$outdir/ca/root.key"
+write_ca_config "$outdir/ca/root" "$outdir/ca/root.pem" "$outdir/ca/root.key"
+ossl req -new -key "$outdir/ca/root.key" -subj "/C=EE/O=Hansa Development/CN=Hansa Dev Root CA" \
+  -out "$tmp/root.csr"
+ossl ca -batch -notext -selfsign -config "$outdir/ca/root/ca.cnf" -extensions v3_root \
+  -startdate "$ca_start" -enddate "$ca_end" -in "$tmp/root.csr" -out "$outdir/ca/root.pem"
 cat >"$tmp/root.cnf" <<EOF
 [ req ]
 distinguished_name = dn
@@ -209,14 +224,11 @@ basicConstraints = critical, CA:true
 keyUsage = critical, keyCertSign, cRLSign
 subjectKeyIdentifier = hash
 EOF
-ossl req -new -x509 -key "$outdir/ca/root.key" -subj "/C=EE/O=Hansa Development/CN=Hansa Dev Root CA" \
-  -config "$tmp/root.cnf" -extensions v3_root -days 3650 -sha256 -out "$outdir/ca/root.pem"
-write_ca_config "$outdir/ca/root" "$outdir/ca/root.pem" "$outdir/ca/root.key"
 
 newkey "$outdir/ca/intermediate.key"
 issue "$outdir/ca/root" v3_intermediate "$outdir/ca/intermediate.key" \
   "/C=EE/O=Hansa Development/CN=Hansa Dev Intermediate CA" "$outdir/ca/intermediate.pem" \
-  "$now_minus_1d" "$ca_end"
+  "$ca_start" "$ca_end"
 write_ca_config "$outdir/ca/intermediate" "$outdir/ca/intermediate.pem" "$outdir/ca/intermediate.key"
 cat "$outdir/ca/intermediate.pem" "$outdir/ca/root.pem" >"$outdir/ca/chain.pem"
 inter="$outdir/ca/intermediate"
@@ -327,7 +339,7 @@ sign_subj="/O=$(esc "Member $mcode")/CN=$(esc "$mcode")/serialNumber=$(esc "$ins
 auth_subj="/O=$(esc "Member $mcode")/CN=$(esc "$first_server")/serialNumber=$(esc "$instance/$mclass/$mcode/$first_server")"
 v="$outdir/variants"
 variant() { # name ext subj start end
-  newkey "$v/$1.key"
+  newkey_ec "$v/$1.key"
   HANSA_SAN="DNS:localhost,IP:127.0.0.1"
   issue "$inter" "$2" "$v/$1.key" "$3" "$v/$1.pem" "$4" "$5"
 }
@@ -344,10 +356,10 @@ done
 
 # An unrelated root and a sign certificate it issued for the first member: must not verify.
 u="$outdir/untrusted"
-newkey "$u/root.key"
+newkey_ec "$u/root.key"
 ossl req -new -x509 -key "$u/root.key" -subj "/C=EE/O=Rogue/CN=Untrusted Root CA" \
   -config "$tmp/root.cnf" -extensions v3_root -days 3650 -sha256 -out "$u/root.pem"
-newkey "$u/sign.key"
+newkey_ec "$u/sign.key"
 ossl req -new -key "$u/sign.key" -subj "$sign_subj" -out "$tmp/u.csr"
 cat >"$tmp/u.ext" <<EOF
 basicConstraints = critical, CA:false
