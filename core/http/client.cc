@@ -1,0 +1,235 @@
+#include "core/http/client.h"
+
+#include <httplib.h>
+
+#include <charconv>
+#include <mutex>
+
+#include "core/http/tls_internal.h"
+
+namespace hansa::http {
+namespace {
+
+struct Target {
+  bool https = false;
+  std::string host;
+  int port = 0;
+};
+
+Result<Target> parse_base_url(std::string_view url) {
+  Target t;
+  if (url.starts_with("https://")) {
+    t.https = true;
+    url.remove_prefix(8);
+  } else if (url.starts_with("http://")) {
+    url.remove_prefix(7);
+  } else {
+    return Error(FaultCode::kInvalidConfiguration, "URL must start with http:// or https://",
+                 std::string(url));
+  }
+  if (!url.empty() && url.back() == '/') {
+    url.remove_suffix(1);
+  }
+  std::string_view port_text;
+  if (url.starts_with("[")) {  // [IPv6]:port
+    auto close = url.find(']');
+    if (close == std::string_view::npos) {
+      return Error(FaultCode::kInvalidConfiguration, "bad IPv6 literal in URL", std::string(url));
+    }
+    t.host = std::string(url.substr(1, close - 1));
+    url.remove_prefix(close + 1);
+    if (url.starts_with(":")) {
+      port_text = url.substr(1);
+    } else if (!url.empty()) {
+      return Error(FaultCode::kInvalidConfiguration, "unexpected text after host",
+                   std::string(url));
+    }
+  } else {
+    auto colon = url.find(':');
+    t.host = std::string(url.substr(0, colon));
+    if (colon != std::string_view::npos) {
+      port_text = url.substr(colon + 1);
+    }
+  }
+  if (t.host.empty() || t.host.find_first_of("/?#@ ") != std::string::npos) {
+    return Error(FaultCode::kInvalidConfiguration, "bad host in URL", t.host);
+  }
+  t.port = t.https ? 443 : 80;
+  if (!port_text.empty()) {
+    int port = 0;
+    auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (ec != std::errc() || end != port_text.data() + port_text.size() || port <= 0 ||
+        port > 65535) {
+      return Error(FaultCode::kInvalidConfiguration, "bad port in URL", std::string(port_text));
+    }
+    t.port = port;
+  }
+  return t;
+}
+
+std::pair<time_t, time_t> split(std::chrono::milliseconds ms) {
+  return {static_cast<time_t>(ms.count() / 1000), static_cast<time_t>((ms.count() % 1000) * 1000)};
+}
+
+}  // namespace
+
+struct Client::Impl {
+  ClientOptions options;
+  Target target;
+  internal::VerifyPolicy policy;  // referenced by the SSL_CTX: declared before cli
+  std::unique_ptr<httplib::ClientImpl> cli;
+  std::mutex mu;  // httplib serializes too; this also guards the per-call state below
+
+  Result<ClientResponse> send(httplib::Request& req);
+};
+
+Result<std::unique_ptr<Client>> Client::create(std::string_view base_url, ClientOptions options) {
+  HANSA_ASSIGN_OR_RETURN(Target target, parse_base_url(base_url));
+  if (options.connect_timeout.count() <= 0 || options.read_timeout.count() <= 0 ||
+      options.write_timeout.count() <= 0) {
+    return Error(FaultCode::kInvalidConfiguration, "client timeouts must be positive");
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->options = std::move(options);
+  impl->target = target;
+  const ClientTlsConfig& tls = impl->options.tls;
+  if (target.https) {
+    if (tls.ca_pem.empty() && tls.pinned_cert_pem.empty()) {
+      return Error(FaultCode::kInvalidConfiguration,
+                   "https needs trust anchors (ca_pem) or a pinned server certificate");
+    }
+    if (!tls.ca_pem.empty()) {
+      HANSA_ASSIGN_OR_RETURN(impl->policy.store, internal::make_store(tls.ca_pem));
+      if (tls.verify_hostname) {
+        impl->policy.host = target.host;
+      }
+    }
+    if (!tls.pinned_cert_pem.empty()) {
+      HANSA_ASSIGN_OR_RETURN(auto pinned, internal::parse_pem_certs(tls.pinned_cert_pem));
+      for (auto& cert : pinned) {
+        impl->policy.pinned_der.push_back(internal::to_der(cert.get()));
+      }
+    }
+    impl->policy.hook = tls.verify_server;
+    auto ssl = std::make_unique<httplib::SSLClient>(target.host, target.port);
+    SSL_CTX* ctx = ssl->ssl_context();
+    if (ctx == nullptr) {
+      return Error(FaultCode::kInternalError, "cannot create TLS context");
+    }
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+    if (!tls.client_cert_chain_pem.empty() || !tls.client_key_pem.empty()) {
+      HANSA_RETURN_IF_ERROR(
+          internal::use_cert_chain_and_key(ctx, tls.client_cert_chain_pem, tls.client_key_pem));
+    }
+    // Our callback does the whole check (CA, host name, pin, hook); httplib's own check would
+    // load the system trust store instead.
+    ssl->enable_server_certificate_verification(false);
+    internal::install_verify_policy(ctx, &impl->policy);
+    impl->cli = std::move(ssl);
+  } else {
+    impl->cli = std::make_unique<httplib::ClientImpl>(target.host, target.port);
+  }
+  auto [cs, cu] = split(impl->options.connect_timeout);
+  auto [rs, ru] = split(impl->options.read_timeout);
+  auto [ws, wu] = split(impl->options.write_timeout);
+  impl->cli->set_connection_timeout(cs, cu);
+  impl->cli->set_read_timeout(rs, ru);
+  impl->cli->set_write_timeout(ws, wu);
+  impl->cli->set_keep_alive(impl->options.keep_alive);
+  impl->cli->set_follow_location(false);
+  impl->cli->set_url_encode(false);  // targets are sent exactly as given
+  impl->cli->set_compress(false);
+  impl->cli->set_decompress(false);
+  return std::unique_ptr<Client>(new Client(std::move(impl)));
+}
+
+Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Client::~Client() = default;
+
+Result<ClientResponse> Client::Impl::send(httplib::Request& req) {
+  std::lock_guard lock(mu);
+  ClientResponse out;
+  const std::size_t max = options.max_response_body_bytes;
+  bool too_big = false;
+  req.response_handler = [&](const httplib::Response& res) {
+    auto it = res.headers.find("Content-Length");
+    if (it != res.headers.end()) {
+      std::uint64_t length = 0;
+      auto [end, ec] =
+          std::from_chars(it->second.data(), it->second.data() + it->second.size(), length);
+      if (ec == std::errc() && length > max) {
+        too_big = true;
+        return false;
+      }
+    }
+    return true;
+  };
+  req.content_receiver = [&](const char* data, std::size_t len, std::uint64_t, std::uint64_t) {
+    if (out.body.size() + len > max) {
+      too_big = true;
+      return false;
+    }
+    out.body.append(data, len);
+    return true;
+  };
+  httplib::Response res;
+  httplib::Error err = httplib::Error::Success;
+  auto started = std::chrono::steady_clock::now();
+  bool sent = cli->send(req, res, err);
+  auto elapsed = std::chrono::steady_clock::now() - started;
+  std::string where = target.host + ":" + std::to_string(target.port) + req.path;
+  if (too_big) {
+    cli->stop();  // the rest of the body is unread: drop the connection
+    return Error(FaultCode::kLimitExceeded, "response body too large",
+                 where + " (limit " + std::to_string(max) + " bytes)");
+  }
+  if (!sent) {
+    switch (err) {
+      case httplib::Error::ConnectionTimeout:
+        return Error(FaultCode::kTimeout, "connect timed out", where);
+      case httplib::Error::Read:
+      case httplib::Error::Write:
+        if (elapsed >= std::min(options.read_timeout, options.write_timeout)) {
+          return Error(FaultCode::kTimeout, "no answer within the timeout", where);
+        }
+        return Error(FaultCode::kNetworkError, "connection failed", where);
+      case httplib::Error::SSLConnection:
+      case httplib::Error::SSLServerVerification:
+      case httplib::Error::SSLLoadingCerts:
+        return Error(FaultCode::kSslAuthenticationFailed, "TLS handshake failed",
+                     where + ": " + crypto::drain_openssl_errors());
+      default:
+        return Error(FaultCode::kNetworkError, "HTTP request failed",
+                     where + ": " + httplib::to_string(err));
+    }
+  }
+  out.status = res.status;
+  out.headers.assign(res.headers.begin(), res.headers.end());
+  return out;
+}
+
+Result<ClientResponse> Client::get(std::string_view target, const Headers& headers) {
+  httplib::Request req;
+  req.method = "GET";
+  req.path = std::string(target);
+  for (const auto& [name, value] : headers) {
+    req.headers.emplace(name, value);
+  }
+  return impl_->send(req);
+}
+
+Result<ClientResponse> Client::post(std::string_view target, std::string_view body,
+                                    std::string_view content_type, const Headers& headers) {
+  httplib::Request req;
+  req.method = "POST";
+  req.path = std::string(target);
+  for (const auto& [name, value] : headers) {
+    req.headers.emplace(name, value);
+  }
+  req.headers.emplace("Content-Type", std::string(content_type));
+  req.body = std::string(body);
+  return impl_->send(req);
+}
+
+}  // namespace hansa::http

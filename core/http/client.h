@@ -1,0 +1,87 @@
+#pragma once
+
+// Synchronous HTTP/1.1 client with bounded connect, read and write times and a response size cap;
+// HTTPS with CA or pinned-certificate verification and client certificates. Built on cpp-httplib,
+// which stays inside client.cc.
+// Threading: thread-safe; calls on one Client are serialized (it holds one kept-alive connection).
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/errors/errors.h"
+#include "core/http/http.h"
+
+namespace hansa::http {
+
+// How a client authenticates HTTPS servers and itself. TLS 1.2 is the minimum.
+struct ClientTlsConfig {
+  // Trust anchors (PEM, one or more certificates). The server's chain must verify against them.
+  std::string ca_pem;
+  // Alternatively (or additionally), the exact server certificate (PEM) the server must present.
+  std::string pinned_cert_pem;
+  // With ca_pem: the certificate must also match the host name or IP address connected to.
+  bool verify_hostname = true;
+  // Optional hook called with the server's chain after the checks above; an error aborts.
+  PeerVerifier verify_server;
+  // mTLS: the client's certificate (leaf first, then intermediates) and key, PEM.
+  std::string client_cert_chain_pem;
+  std::string client_key_pem;
+};
+
+struct ClientOptions {
+  // Bound on establishing the TCP (and TLS) connection.
+  std::chrono::milliseconds connect_timeout{5'000};
+  // Longest wait for each read or write; a server that never answers fails within read_timeout.
+  std::chrono::milliseconds read_timeout{30'000};
+  std::chrono::milliseconds write_timeout{30'000};
+  // Largest response body accepted; more fails with LimitExceeded.
+  std::size_t max_response_body_bytes = 10 * 1024 * 1024;
+  // Reuse one connection for consecutive calls.
+  bool keep_alive = true;
+  // Required for https:// URLs. Without ca_pem and pinned_cert_pem the client refuses to start.
+  ClientTlsConfig tls;
+};
+
+struct ClientResponse {
+  int status = 0;
+  Headers headers;
+  std::string body;
+
+  // First value of header `name` (case-insensitive).
+  [[nodiscard]] std::optional<std::string_view> header(std::string_view name) const {
+    return find_header(headers, name);
+  }
+};
+
+class Client final {
+ public:
+  // `base_url` is "http://host[:port]" or "https://host[:port]" (no path). Fails with
+  // InvalidConfiguration (bad URL, https without trust settings), InvalidCertificate, InvalidKey.
+  [[nodiscard]] static Result<std::unique_ptr<Client>> create(std::string_view base_url,
+                                                              ClientOptions options = {});
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // GET `target` (path with optional query). Any HTTP status is a success; failures:
+  // Timeout (connect/read/write timeout), NetworkError (refused, reset, protocol error),
+  // SslAuthenticationFailed (server certificate rejected or TLS handshake failed),
+  // LimitExceeded (response body larger than max_response_body_bytes).
+  [[nodiscard]] Result<ClientResponse> get(std::string_view target, const Headers& headers = {});
+
+  // POST `body` with `content_type` to `target`. Fails like get().
+  [[nodiscard]] Result<ClientResponse> post(std::string_view target, std::string_view body,
+                                            std::string_view content_type,
+                                            const Headers& headers = {});
+
+ private:
+  struct Impl;
+  explicit Client(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hansa::http

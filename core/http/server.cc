@@ -1,0 +1,721 @@
+#include "core/http/server.h"
+
+#include <httplib.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fcntl.h>
+#include <openssl/err.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+
+#include "core/http/tls_internal.h"
+
+namespace hansa::http {
+namespace {
+
+const httplib::Request& lib(const void* impl) {
+  return *static_cast<const httplib::Request*>(impl);
+}
+
+// httplib's ThreadPool has an unbounded queue; this one makes the accept loop wait instead.
+class BoundedPool final : public httplib::TaskQueue {
+ public:
+  BoundedPool(std::size_t threads, std::size_t max_queued) : max_queued_(max_queued) {
+    for (std::size_t i = 0; i < threads; ++i) {
+      threads_.emplace_back([this] { work(); });
+    }
+  }
+
+  void enqueue(std::function<void()> fn) override {
+    std::unique_lock lock(mu_);
+    space_.wait(lock, [&] { return jobs_.size() < max_queued_ || shutdown_; });
+    jobs_.push_back(std::move(fn));
+    lock.unlock();
+    ready_.notify_one();
+  }
+
+  void shutdown() override {
+    {
+      std::lock_guard lock(mu_);
+      shutdown_ = true;
+    }
+    ready_.notify_all();
+    space_.notify_all();
+    for (auto& t : threads_) {
+      t.join();
+    }
+    threads_.clear();
+  }
+
+ private:
+  void work() {
+    while (true) {
+      std::function<void()> fn;
+      {
+        std::unique_lock lock(mu_);
+        ready_.wait(lock, [&] { return !jobs_.empty() || shutdown_; });
+        if (jobs_.empty()) {
+          return;  // shut down and drained
+        }
+        fn = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      space_.notify_one();
+      fn();
+    }
+  }
+
+  std::size_t max_queued_;
+  std::mutex mu_;
+  std::condition_variable ready_;
+  std::condition_variable space_;
+  std::deque<std::function<void()>> jobs_;
+  bool shutdown_ = false;
+  std::vector<std::thread> threads_;
+};
+
+using Clock = std::chrono::steady_clock;
+
+int millis_until(Clock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+  return left.count() <= 0 ? 0 : static_cast<int>(std::min<std::int64_t>(left.count(), 1 << 30));
+}
+
+// Waits until `fd` is ready for `events` or `deadline` passes.
+bool wait_for(int fd, short events, Clock::time_point deadline) {
+  while (true) {
+    pollfd p{fd, events, 0};
+    int r = ::poll(&p, 1, millis_until(deadline));
+    if (r > 0) {
+      return true;
+    }
+    if (r == 0 || errno != EINTR) {
+      return false;
+    }
+  }
+}
+
+// One accepted connection, plain or TLS, as the byte stream httplib parses. Enforces the
+// per-read/write timeouts, and while a request's header block is being read, an overall deadline
+// and a byte budget. Threading: one owner (the worker serving the connection).
+class Connection final : public httplib::Stream {
+ public:
+  Connection(int fd, const ServerOptions& options, SSL* ssl)
+      : fd_(fd), options_(options), ssl_(ssl) {}
+
+  // Starts the header phase of a new request.
+  void begin_request() {
+    in_headers_ = true;
+    header_bytes_ = 0;
+    header_deadline_ = Clock::now() + options_.header_timeout;
+  }
+  // The header block is complete: the body is read with per-read timeouts only.
+  void end_headers() { in_headers_ = false; }
+
+  void set_close() { close_ = true; }
+  [[nodiscard]] bool must_close() const { return close_ || failed_; }
+  [[nodiscard]] bool has_buffered() const {
+    return pos_ < buf_.size() || (ssl_ != nullptr && SSL_pending(ssl_) > 0);
+  }
+  CertChain& peer_chain() { return chain_; }
+
+  bool is_readable() const override {
+    return has_buffered() || wait_for(fd_, POLLIN, read_deadline());
+  }
+  bool is_writable() const override {
+    return wait_for(fd_, POLLOUT, Clock::now() + options_.write_timeout);
+  }
+
+  ssize_t read(char* ptr, size_t size) override {
+    if (pos_ >= buf_.size()) {
+      if (!fill()) {
+        failed_ = true;
+        return -1;
+      }
+      if (buf_.empty()) {
+        return 0;  // orderly close
+      }
+    }
+    size_t n = std::min(size, buf_.size() - pos_);
+    if (in_headers_) {
+      header_bytes_ += n;
+      if (header_bytes_ > header_budget()) {
+        failed_ = true;
+        return -1;
+      }
+    }
+    std::memcpy(ptr, buf_.data() + pos_, n);
+    pos_ += n;
+    return static_cast<ssize_t>(n);
+  }
+
+  ssize_t write(const char* ptr, size_t size) override {
+    auto deadline = Clock::now() + options_.write_timeout;
+    size_t done = 0;
+    while (done < size) {
+      ssize_t n;
+      if (ssl_ != nullptr) {
+        n = SSL_write(ssl_, ptr + done, static_cast<int>(std::min<size_t>(size - done, 1 << 20)));
+        if (n <= 0) {
+          int err = SSL_get_error(ssl_, static_cast<int>(n));
+          short ev = err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+          if ((err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) &&
+              wait_for(fd_, ev, deadline)) {
+            continue;
+          }
+          failed_ = true;
+          return -1;
+        }
+      } else {
+        n = ::send(fd_, ptr + done, size - done, MSG_NOSIGNAL);
+        if (n < 0) {
+          if ((errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) &&
+              wait_for(fd_, POLLOUT, deadline)) {
+            continue;
+          }
+          failed_ = true;
+          return -1;
+        }
+      }
+      done += static_cast<size_t>(n);
+      deadline = Clock::now() + options_.write_timeout;  // the timeout bounds each stall
+    }
+    return static_cast<ssize_t>(size);
+  }
+
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    address_of(false, ip, port);
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    address_of(true, ip, port);
+  }
+  socket_t socket() const override { return fd_; }
+
+  // Waits up to `timeout` for the next request's first byte, checking `running` every 100 ms.
+  bool wait_next_request(const std::function<bool()>& running, std::chrono::milliseconds timeout) {
+    if (has_buffered()) {
+      return true;
+    }
+    auto deadline = Clock::now() + timeout;
+    while (running()) {
+      auto slice = std::min(deadline, Clock::now() + std::chrono::milliseconds(100));
+      if (wait_for(fd_, POLLIN, slice)) {
+        return true;
+      }
+      if (Clock::now() >= deadline) {
+        return false;
+      }
+    }
+    return false;
+  }
+
+ private:
+  Clock::time_point read_deadline() const {
+    auto deadline = Clock::now() + options_.read_timeout;
+    return in_headers_ ? std::min(deadline, header_deadline_) : deadline;
+  }
+
+  std::size_t header_budget() const {
+    // Request line, header names and values, and the separators around them.
+    return options_.max_request_target_bytes + 64 + options_.max_header_bytes +
+           options_.max_header_count * 4 + 4 * 1024;
+  }
+
+  // Refills the buffer; false on timeout or error, true with an empty buffer on orderly close.
+  bool fill() {
+    buf_.resize(16 * 1024);
+    pos_ = 0;
+    auto deadline = read_deadline();
+    while (true) {
+      ssize_t n;
+      if (ssl_ != nullptr) {
+        n = SSL_read(ssl_, buf_.data(), static_cast<int>(buf_.size()));
+        if (n <= 0) {
+          int err = SSL_get_error(ssl_, static_cast<int>(n));
+          if (err == SSL_ERROR_ZERO_RETURN) {
+            buf_.clear();
+            return true;
+          }
+          short ev = err == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN;
+          if ((err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) &&
+              wait_for(fd_, ev, deadline)) {
+            continue;
+          }
+          buf_.clear();
+          return false;
+        }
+      } else {
+        n = ::recv(fd_, buf_.data(), buf_.size(), 0);
+        if (n < 0) {
+          if ((errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) &&
+              wait_for(fd_, POLLIN, deadline)) {
+            continue;
+          }
+          buf_.clear();
+          return false;
+        }
+      }
+      buf_.resize(static_cast<size_t>(n));
+      return true;
+    }
+  }
+
+  void address_of(bool local, std::string& ip, int& port) const {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    int r = local ? ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len)
+                  : ::getpeername(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    if (r != 0) {
+      return;
+    }
+    char host[NI_MAXHOST];
+    char serv[NI_MAXSERV];
+    if (::getnameinfo(reinterpret_cast<sockaddr*>(&addr), len, host, sizeof host, serv, sizeof serv,
+                      NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
+      ip = host;
+      port = std::atoi(serv);
+    }
+  }
+
+  int fd_;
+  const ServerOptions& options_;
+  SSL* ssl_;
+  std::string buf_;
+  std::size_t pos_ = 0;
+  bool in_headers_ = false;
+  std::size_t header_bytes_ = 0;
+  Clock::time_point header_deadline_;
+  bool close_ = false;
+  bool failed_ = false;
+  CertChain chain_;
+};
+
+// The connection the current worker thread serves; lets the routing callbacks, which only see
+// httplib's Request, reach it.
+thread_local Connection* tl_connection = nullptr;
+
+struct Route {
+  std::string method;
+  std::string path;
+  bool prefix = false;
+  Handler handler;
+};
+
+FaultCode fault_for_status(int status) {
+  switch (status) {
+    case 404:
+      return FaultCode::kNotFound;
+    case 408:
+      return FaultCode::kTimeout;
+    case 413:
+    case 414:
+    case 431:
+      return FaultCode::kLimitExceeded;
+    case 415:
+      return FaultCode::kInvalidContentType;
+    default:
+      return status < 500 ? FaultCode::kBadRequest : FaultCode::kInternalError;
+  }
+}
+
+void answer_error(httplib::Response& res, int status, const Error& error) {
+  res.status = status;
+  res.set_content(error_json(error), "application/json");
+}
+
+// httplib's server with Hansa's connection handling: the accept loop and the HTTP parser are
+// httplib's; each accepted socket is served by process_and_close_socket below.
+class LibServer final : public httplib::Server {
+ public:
+  LibServer(const ServerOptions& options, SSL_CTX* ctx) : options_(options), ctx_(ctx) {}
+
+ private:
+  bool accepting() const { return svr_sock_ != INVALID_SOCKET; }
+
+  bool process_and_close_socket(socket_t sock) override {
+    int flags = ::fcntl(sock, F_GETFL, 0);
+    ::fcntl(sock, F_SETFL, flags | O_NONBLOCK);
+    crypto::SslPtr ssl;
+    bool ok = true;
+    if (ctx_ != nullptr) {
+      ssl.reset(SSL_new(ctx_));
+      ok = ssl != nullptr && SSL_set_fd(ssl.get(), sock) == 1 && handshake(ssl.get(), sock);
+    }
+    if (ok) {
+      Connection conn(sock, options_, ssl.get());
+      if (ssl) {
+        conn.peer_chain() = peer_chain_of(ssl.get());
+      }
+      tl_connection = &conn;
+      for (std::size_t left = options_.keep_alive_max_requests; left > 0; --left) {
+        bool first = left == options_.keep_alive_max_requests;
+        auto idle = first ? std::min(options_.read_timeout, options_.header_timeout)
+                          : std::chrono::milliseconds(options_.keep_alive_timeout);
+        if (!conn.wait_next_request([this] { return accepting(); }, idle)) {
+          break;
+        }
+        conn.begin_request();
+        bool closed = false;
+        ok = process_request(conn, left == 1 || !accepting(), closed,
+                             [&](httplib::Request& req) { req.ssl = ssl.get(); });
+        if (!ok || closed || conn.must_close()) {
+          break;
+        }
+      }
+      tl_connection = nullptr;
+      if (ssl && !conn.must_close()) {
+        SSL_shutdown(ssl.get());  // best effort: the socket is non-blocking
+      }
+    }
+    ssl.reset();
+    ERR_clear_error();
+    ::shutdown(sock, SHUT_RDWR);
+    ::close(sock);
+    return ok;
+  }
+
+  bool handshake(SSL* ssl, int sock) const {
+    auto deadline = Clock::now() + options_.tls_handshake_timeout;
+    while (true) {
+      int r = SSL_accept(ssl);
+      if (r == 1) {
+        return true;
+      }
+      int err = SSL_get_error(ssl, r);
+      short ev = err == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN;
+      if ((err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) ||
+          !wait_for(sock, ev, deadline)) {
+        return false;
+      }
+    }
+  }
+
+  static CertChain peer_chain_of(SSL* ssl) {
+    CertChain chain;
+    X509* leaf = SSL_get0_peer_certificate(ssl);
+    if (leaf == nullptr) {
+      return chain;
+    }
+    chain.push_back(internal::to_der(leaf));
+    // On the server side the stack excludes the leaf.
+    STACK_OF(X509)* rest = SSL_get_peer_cert_chain(ssl);
+    for (int i = 0; rest != nullptr && i < sk_X509_num(rest); ++i) {
+      chain.push_back(internal::to_der(sk_X509_value(rest, i)));
+    }
+    return chain;
+  }
+
+  const ServerOptions& options_;
+  SSL_CTX* ctx_;
+};
+
+}  // namespace
+
+std::string_view Request::method() const noexcept { return lib(impl_).method; }
+std::string_view Request::path() const noexcept { return lib(impl_).path; }
+std::string_view Request::body() const noexcept { return lib(impl_).body; }
+std::string_view Request::peer_address() const noexcept { return lib(impl_).remote_addr; }
+int Request::peer_port() const noexcept { return lib(impl_).remote_port; }
+
+std::optional<std::string> Request::query(std::string_view name) const {
+  std::string key(name);
+  if (!lib(impl_).has_param(key.c_str())) {
+    return std::nullopt;
+  }
+  return lib(impl_).get_param_value(key.c_str());
+}
+
+std::optional<std::string_view> Request::header(std::string_view name) const {
+  const auto& headers = lib(impl_).headers;
+  auto it = headers.find(std::string(name));
+  if (it == headers.end()) {
+    return std::nullopt;
+  }
+  return std::string_view(it->second);
+}
+
+Headers Request::headers() const {
+  const auto& headers = lib(impl_).headers;
+  return Headers(headers.begin(), headers.end());
+}
+
+struct Server::Impl {
+  ServerOptions options;
+  std::vector<Route> routes;
+  internal::VerifyPolicy policy;  // referenced by ctx: declared before it
+  crypto::SslCtxPtr ctx;
+  std::unique_ptr<LibServer> svr;
+  std::mutex mu;  // guards thread and running
+  std::thread thread;
+  bool running = false;
+  std::atomic<std::uint16_t> port{0};
+  std::atomic<bool> loop_done{false};
+
+  void dispatch(const httplib::Request& req, httplib::Response& res) const;
+  httplib::Server::HandlerResponse check_limits(const httplib::Request& req,
+                                                httplib::Response& res) const;
+  void configure();
+};
+
+httplib::Server::HandlerResponse Server::Impl::check_limits(const httplib::Request& req,
+                                                            httplib::Response& res) const {
+  if (tl_connection != nullptr) {
+    tl_connection->end_headers();
+  }
+  auto reject = [&](int status, Error error) {
+    answer_error(res, status, error);
+    // Any body is left unread: the connection cannot be reused.
+    if (tl_connection != nullptr) {
+      tl_connection->set_close();
+    }
+    return httplib::Server::HandlerResponse::Handled;
+  };
+  if (req.target.size() > options.max_request_target_bytes) {
+    return reject(414, Error(FaultCode::kLimitExceeded, "request target too long"));
+  }
+  if (req.headers.size() > options.max_header_count) {
+    return reject(431, Error(FaultCode::kLimitExceeded, "too many header fields",
+                             "limit " + std::to_string(options.max_header_count)));
+  }
+  std::size_t header_bytes = 0;
+  for (const auto& [name, value] : req.headers) {
+    header_bytes += name.size() + value.size();
+  }
+  if (header_bytes > options.max_header_bytes) {
+    return reject(431, Error(FaultCode::kLimitExceeded, "header fields too large",
+                             "limit " + std::to_string(options.max_header_bytes) + " bytes"));
+  }
+  if (auto it = req.headers.find("Content-Length"); it != req.headers.end()) {
+    std::uint64_t length = 0;
+    auto [end, ec] =
+        std::from_chars(it->second.data(), it->second.data() + it->second.size(), length);
+    if (ec != std::errc() || end != it->second.data() + it->second.size()) {
+      return reject(400, Error(FaultCode::kBadRequest, "bad Content-Length", it->second));
+    }
+    if (length > options.max_body_bytes) {
+      return reject(413, Error(FaultCode::kLimitExceeded, "request body too large",
+                               "limit " + std::to_string(options.max_body_bytes) + " bytes"));
+    }
+  }
+  // httplib would inflate compressed bodies without a bound on the inflated size.
+  if (auto it = req.headers.find("Content-Encoding");
+      it != req.headers.end() && !iequals(it->second, "identity")) {
+    return reject(415, Error(FaultCode::kInvalidContentType, "content encodings are not accepted",
+                             it->second));
+  }
+  return httplib::Server::HandlerResponse::Unhandled;
+}
+
+void Server::Impl::dispatch(const httplib::Request& req, httplib::Response& res) const {
+  const Route* match = nullptr;
+  bool path_known = false;
+  for (const auto& route : routes) {
+    bool path_ok = route.prefix ? req.path.compare(0, route.path.size(), route.path) == 0
+                                : req.path == route.path;
+    if (!path_ok) {
+      continue;
+    }
+    path_known = true;
+    if (route.method == req.method || (req.method == "HEAD" && route.method == "GET")) {
+      match = &route;
+      break;
+    }
+  }
+  if (match == nullptr) {
+    if (path_known) {
+      answer_error(res, 405, Error(FaultCode::kBadRequest, "method not allowed", req.method));
+    } else {
+      answer_error(res, 404, Error(FaultCode::kNotFound, "no such resource"));
+    }
+    return;
+  }
+  Request view(&req, tl_connection != nullptr ? tl_connection->peer_chain() : CertChain{});
+  Response out;
+  try {
+    match->handler(view, out);
+  } catch (const std::exception& e) {
+    out = Response{};
+    out.set_error(Error(FaultCode::kInternalError, "request handler failed", e.what()));
+  } catch (...) {
+    out = Response{};
+    out.set_error(Error(FaultCode::kInternalError, "request handler failed"));
+  }
+  res.status = out.status;
+  std::string content_type = "application/octet-stream";
+  for (const auto& [name, value] : out.headers) {
+    if (iequals(name, "Content-Type")) {
+      content_type = value;
+    } else if (!iequals(name, "Content-Length")) {
+      res.set_header(name.c_str(), value);
+    }
+  }
+  if (!out.body.empty()) {
+    res.set_content(std::move(out.body), content_type.c_str());
+  } else if (find_header(out.headers, "Content-Type")) {
+    res.set_header("Content-Type", content_type);
+  }
+}
+
+void Server::Impl::configure() {
+  const ServerOptions& o = options;
+  svr->new_task_queue = [threads = o.worker_threads, queued = o.max_queued_connections] {
+    return new BoundedPool(threads, queued);
+  };
+  auto seconds_and_micros = [](std::chrono::milliseconds ms) {
+    return std::pair<time_t, time_t>(ms.count() / 1000, (ms.count() % 1000) * 1000);
+  };
+  auto [rs, ru] = seconds_and_micros(o.read_timeout);
+  auto [ws, wu] = seconds_and_micros(o.write_timeout);
+  svr->set_read_timeout(rs, ru);
+  svr->set_write_timeout(ws, wu);
+  svr->set_keep_alive_timeout(static_cast<time_t>(o.keep_alive_timeout.count()));
+  svr->set_keep_alive_max_count(o.keep_alive_max_requests);
+  // Workers waiting on idle connections look up this often, so stop() is prompt.
+  svr->set_idle_interval(0, 100'000);
+  svr->set_payload_max_length(o.max_body_bytes);
+  svr->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    return check_limits(req, res);
+  });
+  svr->set_error_handler(
+      httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+        if (!res.body.empty()) {
+          return httplib::Server::HandlerResponse::Unhandled;  // a handler's own error answer
+        }
+        std::string message = res.status == 413   ? "request body too large"
+                              : res.status == 414 ? "request target too long"
+                              : res.status == 404 ? "no such resource"
+                                                  : "request rejected";
+        res.set_content(error_json(Error(fault_for_status(res.status), message,
+                                         "HTTP " + std::to_string(res.status))),
+                        "application/json");
+        return httplib::Server::HandlerResponse::Handled;
+      }));
+  // Errors that leave the stream in an unknown state end the connection.
+  svr->set_logger([](const httplib::Request&, const httplib::Response& res) {
+    if (tl_connection != nullptr && (res.status == 400 || res.status == 408 || res.status == 413 ||
+                                     res.status == 414 || res.status == 431)) {
+      tl_connection->set_close();
+    }
+  });
+  // SO_REUSEADDR only: httplib's default also sets SO_REUSEPORT, which would let a second
+  // process bind the same port.
+  svr->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
+  auto handler = [this](const httplib::Request& req, httplib::Response& res) {
+    dispatch(req, res);
+  };
+  const std::string any = ".*";
+  svr->Get(any, handler);
+  svr->Post(any, handler);
+  svr->Put(any, handler);
+  svr->Patch(any, handler);
+  svr->Delete(any, handler);
+  svr->Options(any, handler);
+}
+
+Result<std::unique_ptr<Server>> Server::create(ServerOptions options) {
+  if (options.worker_threads == 0 || options.max_queued_connections == 0 ||
+      options.max_body_bytes == 0 || options.read_timeout.count() <= 0 ||
+      options.write_timeout.count() <= 0 || options.header_timeout.count() <= 0 ||
+      options.tls_handshake_timeout.count() <= 0 || options.keep_alive_max_requests == 0) {
+    return Error(FaultCode::kInvalidConfiguration, "server limits must be positive");
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->options = std::move(options);
+  if (impl->options.tls) {
+    const ServerTlsConfig& tls = *impl->options.tls;
+    if (tls.require_client_cert) {
+      impl->policy.server_side = true;
+      impl->policy.hook = tls.verify_peer;
+      if (!tls.client_ca_pem.empty()) {
+        HANSA_ASSIGN_OR_RETURN(impl->policy.store, internal::make_store(tls.client_ca_pem));
+      }
+    }
+    impl->ctx.reset(SSL_CTX_new(TLS_server_method()));
+    SSL_CTX* ctx = impl->ctx.get();
+    HANSA_CHECK(ctx != nullptr);
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_options(
+        ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    HANSA_RETURN_IF_ERROR(internal::use_cert_chain_and_key(ctx, tls.cert_chain_pem, tls.key_pem));
+    if (tls.require_client_cert) {
+      internal::install_verify_policy(ctx, &impl->policy);
+    }
+  }
+  impl->svr = std::make_unique<LibServer>(impl->options, impl->ctx.get());
+  impl->configure();
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Server::~Server() { stop(); }
+
+void Server::route(std::string_view method, std::string_view path, Handler handler) {
+  Route route;
+  route.method = std::string(method);
+  route.prefix = !path.empty() && path.back() == '*';
+  route.path = std::string(route.prefix ? path.substr(0, path.size() - 1) : path);
+  route.handler = std::move(handler);
+  impl_->routes.push_back(std::move(route));
+}
+
+Status Server::start() {
+  std::lock_guard lock(impl_->mu);
+  if (impl_->running) {
+    return Error(FaultCode::kInternalError, "server already started");
+  }
+  const std::string& host = impl_->options.host;
+  int port = impl_->options.port;
+  if (port == 0) {
+    port = impl_->svr->bind_to_any_port(host);
+    if (port <= 0) {
+      return Error(FaultCode::kNetworkError, "cannot bind", host + ":0");
+    }
+  } else if (!impl_->svr->bind_to_port(host, port)) {
+    return Error(FaultCode::kNetworkError, "cannot bind", host + ":" + std::to_string(port));
+  }
+  impl_->port = static_cast<std::uint16_t>(port);
+  // The socket listens already: connections wait in the backlog until the loop accepts them.
+  impl_->loop_done = false;
+  impl_->thread = std::thread([impl = impl_.get()] {
+    impl->svr->listen_after_bind();
+    impl->loop_done = true;
+  });
+  // httplib's stop() only acts once the accept loop runs: wait for it.
+  while (!impl_->svr->is_running() && !impl_->loop_done) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  impl_->running = true;
+  return ok_status();
+}
+
+std::uint16_t Server::port() const noexcept { return impl_->port; }
+
+void Server::stop() {
+  std::lock_guard lock(impl_->mu);
+  if (!impl_->running) {
+    return;
+  }
+  impl_->svr->stop();
+  impl_->thread.join();
+  impl_->running = false;
+}
+
+}  // namespace hansa::http

@@ -1,0 +1,558 @@
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "core/http/client.h"
+#include "core/http/http.h"
+#include "core/http/server.h"
+#include "tests/unit/core/http/test_support.h"
+
+namespace hansa::http {
+namespace {
+
+using namespace std::chrono_literals;
+using hansa::testing::RawSocket;
+using hansa::testing::read_file;
+using hansa::testing::TempDir;
+
+// PEM files of the throw-away PKI, generated once for the whole binary.
+class Pki {
+ public:
+  static Pki& get() {
+    static Pki pki;
+    return pki;
+  }
+  std::string pem(const std::string& name) { return read_file(dir_.path() / (name + ".pem")); }
+  std::string key(const std::string& name) { return read_file(dir_.path() / (name + ".key")); }
+  bool ok() const { return ok_; }
+
+ private:
+  Pki() { ok_ = hansa::testing::make_test_pki(dir_.path()); }
+  TempDir dir_;
+  bool ok_ = false;
+};
+
+std::string der_of_pem(const std::string& pem);
+
+std::unique_ptr<Server> start_server(ServerOptions options,
+                                     const std::function<void(Server&)>& add_routes) {
+  auto server = Server::create(std::move(options));
+  EXPECT_TRUE(server.ok()) << (server.ok() ? "" : server.error().to_string());
+  if (!server.ok()) {
+    return nullptr;
+  }
+  add_routes(**server);
+  Status started = (*server)->start();
+  EXPECT_TRUE(started.ok()) << (started.ok() ? "" : started.error().to_string());
+  EXPECT_NE((*server)->port(), 0);
+  return std::move(server).value();
+}
+
+std::unique_ptr<Client> make_client(std::string url, ClientOptions options = {}) {
+  auto client = Client::create(url, std::move(options));
+  EXPECT_TRUE(client.ok()) << (client.ok() ? "" : client.error().to_string());
+  return client.ok() ? std::move(client).value() : nullptr;
+}
+
+std::string http_url(const Server& s) { return "http://127.0.0.1:" + std::to_string(s.port()); }
+std::string https_url(const Server& s) { return "https://127.0.0.1:" + std::to_string(s.port()); }
+
+void echo_routes(Server& s) {
+  s.route("GET", "/hello", [](const Request& req, Response& res) {
+    std::string out = std::string(req.method()) + " " + std::string(req.path());
+    out += " q=" + req.query("q").value_or("-");
+    out += " h=" + std::string(req.header("x-test").value_or("-"));
+    out += " peer=" + std::string(req.peer_address());
+    res.set_body(out, "text/plain");
+    res.set_header("X-Reply", "yes");
+  });
+  s.route("POST", "/echo", [](const Request& req, Response& res) {
+    res.set_body(std::string(req.body()), std::string(req.header("Content-Type").value_or("")));
+  });
+  s.route("GET", "/files/*", [](const Request& req, Response& res) {
+    res.set_body(std::string(req.path().substr(7)), "text/plain");
+  });
+  s.route("GET", "/fail", [](const Request&, Response& res) {
+    res.set_error(Error(FaultCode::kAccessDenied, "no access", "client X"), Origin::kServerProxy);
+  });
+  s.route("GET", "/throw", [](const Request&, Response&) { throw std::runtime_error("boom"); });
+  s.route("GET", "/big", [](const Request&, Response& res) {
+    res.set_body(std::string(2 * 1024 * 1024, 'b'), "application/octet-stream");
+  });
+  s.route("GET", "/port", [](const Request& req, Response& res) {
+    res.set_body(std::to_string(req.peer_port()), "text/plain");
+  });
+  s.route("GET", "/chain", [](const Request& req, Response& res) {
+    res.set_body(req.peer_cert_chain().empty() ? std::string() : req.peer_cert_chain()[0],
+                 "application/pkix-cert");
+  });
+}
+
+TEST(HttpHelpers, StatusMappingAndErrorJson) {
+  EXPECT_EQ(status_for(FaultCode::kNotFound), 404);
+  EXPECT_EQ(status_for(FaultCode::kLimitExceeded), 413);
+  EXPECT_EQ(status_for(FaultCode::kAccessDenied), 403);
+  EXPECT_EQ(status_for(FaultCode::kTimeout), 504);
+  EXPECT_EQ(status_for(FaultCode::kInvalidRequest), 400);
+  EXPECT_EQ(status_for(FaultCode::kInternalError), 500);
+  EXPECT_EQ(error_json(Error(FaultCode::kUnknownService, "m", "d"), Origin::kClientProxy),
+            R"({"detail":"d","message":"m","type":"Server.ClientProxy.UnknownService"})");
+  Headers h{{"Content-Type", "a"}};
+  EXPECT_EQ(find_header(h, "content-type").value_or(""), "a");
+  EXPECT_FALSE(find_header(h, "x").has_value());
+}
+
+TEST(HttpServer, RoundTripGetAndPost) {
+  auto server = start_server({}, echo_routes);
+  ASSERT_TRUE(server);
+  auto client = make_client(http_url(*server));
+  ASSERT_TRUE(client);
+  auto got = client->get("/hello?q=a%20b", {{"X-TEST", "v1"}});
+  ASSERT_TRUE(got.ok()) << got.error().to_string();
+  EXPECT_EQ(got->status, 200);
+  EXPECT_EQ(got->body, "GET /hello q=a b h=v1 peer=127.0.0.1");
+  EXPECT_EQ(got->header("x-reply").value_or(""), "yes");
+  EXPECT_EQ(got->header("content-type").value_or(""), "text/plain");
+
+  std::string payload("\0binary\xff", 8);
+  auto posted = client->post("/echo", payload, "application/x-test");
+  ASSERT_TRUE(posted.ok()) << posted.error().to_string();
+  EXPECT_EQ(posted->status, 200);
+  EXPECT_EQ(posted->body, payload);
+  EXPECT_EQ(posted->header("Content-Type").value_or(""), "application/x-test");
+
+  auto prefixed = client->get("/files/a/b.txt");
+  ASSERT_TRUE(prefixed.ok());
+  EXPECT_EQ(prefixed->body, "a/b.txt");
+}
+
+TEST(HttpServer, UnknownPathAndMethodAnswerJsonErrors) {
+  auto server = start_server({}, echo_routes);
+  ASSERT_TRUE(server);
+  auto client = make_client(http_url(*server));
+  auto missing = client->get("/nope");
+  ASSERT_TRUE(missing.ok());
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_NE(missing->body.find(R"("type":"NotFound")"), std::string::npos) << missing->body;
+  auto wrong_method = client->post("/hello", "x", "text/plain");
+  ASSERT_TRUE(wrong_method.ok());
+  EXPECT_EQ(wrong_method->status, 405);
+}
+
+TEST(HttpServer, HandlerErrorsBecomeJson) {
+  auto server = start_server({}, echo_routes);
+  ASSERT_TRUE(server);
+  auto client = make_client(http_url(*server));
+  auto fail = client->get("/fail");
+  ASSERT_TRUE(fail.ok());
+  EXPECT_EQ(fail->status, 403);
+  EXPECT_EQ(fail->header("content-type").value_or(""), "application/json");
+  EXPECT_EQ(
+      fail->body,
+      R"({"detail":"client X","message":"no access","type":"Server.ServerProxy.AccessDenied"})");
+  auto thrown = client->get("/throw");
+  ASSERT_TRUE(thrown.ok());
+  EXPECT_EQ(thrown->status, 500);
+  EXPECT_NE(thrown->body.find("InternalError"), std::string::npos);
+}
+
+TEST(HttpServer, KeepAliveReusesTheConnection) {
+  auto server = start_server({}, echo_routes);
+  ASSERT_TRUE(server);
+  auto client = make_client(http_url(*server));
+  auto first = client->get("/port");
+  auto second = client->get("/port");
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_EQ(first->body, second->body);
+
+  ClientOptions no_reuse;
+  no_reuse.keep_alive = false;
+  auto fresh = make_client(http_url(*server), no_reuse);
+  auto a = fresh->get("/port");
+  auto b = fresh->get("/port");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_NE(a->body, b->body);
+}
+
+TEST(HttpServer, OversizedBodyIsRejectedWith413BeforeReading) {
+  ServerOptions options;
+  options.max_body_bytes = 1024;
+  auto server = start_server(options, echo_routes);
+  ASSERT_TRUE(server);
+  RawSocket sock(server->port());
+  ASSERT_TRUE(sock.connected());
+  // Announces 100 MB but sends none of it: the answer must come without waiting for the body.
+  ASSERT_TRUE(
+      sock.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: a/b\r\n"
+                "Content-Length: 100000000\r\n\r\n"));
+  auto started = std::chrono::steady_clock::now();
+  std::string answer = sock.read_all(3s);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 413")) << answer;
+  EXPECT_NE(answer.find("LimitExceeded"), std::string::npos) << answer;
+
+  auto client = make_client(http_url(*server));
+  auto small = client->post("/echo", std::string(1024, 'a'), "a/b");
+  ASSERT_TRUE(small.ok());
+  EXPECT_EQ(small->status, 200);
+}
+
+TEST(HttpServer, TooManyOrTooLargeHeadersAreRejected) {
+  ServerOptions options;
+  options.max_header_count = 20;
+  options.max_header_bytes = 2000;
+  auto server = start_server(options, echo_routes);
+  ASSERT_TRUE(server);
+  auto client = make_client(http_url(*server));
+  Headers many;
+  for (int i = 0; i < 50; ++i) {
+    many.emplace_back("X-H" + std::to_string(i), "v");
+  }
+  auto too_many = client->get("/hello", many);
+  ASSERT_TRUE(too_many.ok()) << too_many.error().to_string();
+  EXPECT_EQ(too_many->status, 431);
+  auto too_large =
+      make_client(http_url(*server))->get("/hello", {{"X-Big", std::string(3000, 'a')}});
+  ASSERT_TRUE(too_large.ok());
+  EXPECT_EQ(too_large->status, 431);
+  auto fine = make_client(http_url(*server))->get("/hello", {{"X-Test", "ok"}});
+  ASSERT_TRUE(fine.ok());
+  EXPECT_EQ(fine->status, 200);
+}
+
+TEST(HttpServer, CompressedBodiesAreRefused) {
+  auto server = start_server({}, echo_routes);
+  ASSERT_TRUE(server);
+  auto client = make_client(http_url(*server));
+  auto res = client->post("/echo", "xx", "a/b", {{"Content-Encoding", "gzip"}});
+  ASSERT_TRUE(res.ok());
+  EXPECT_EQ(res->status, 415);
+}
+
+TEST(HttpServer, SlowlorisIsCutOffByTheReadTimeout) {
+  ServerOptions options;
+  options.read_timeout = 300ms;
+  auto server = start_server(options, echo_routes);
+  ASSERT_TRUE(server);
+  RawSocket sock(server->port());
+  ASSERT_TRUE(sock.connected());
+  ASSERT_TRUE(sock.send("GET /hello HTTP/1.1\r\nHost: x\r\nX-Slow: a"));
+  auto started = std::chrono::steady_clock::now();
+  bool closed = false;
+  std::string answer = sock.read_all(5s, &closed);
+  EXPECT_TRUE(closed);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
+  EXPECT_EQ(answer.find("200 OK"), std::string::npos);
+}
+
+TEST(HttpServer, TricklingHeadersAreCutOffByTheHeaderDeadline) {
+  ServerOptions options;
+  options.read_timeout = 2s;  // each byte arrives well within this
+  options.header_timeout = 500ms;
+  auto server = start_server(options, echo_routes);
+  ASSERT_TRUE(server);
+  RawSocket sock(server->port());
+  ASSERT_TRUE(sock.send("GET /hello HTTP/1.1\r\nHost: x\r\n"));
+  auto started = std::chrono::steady_clock::now();
+  bool closed = false;
+  for (int i = 0; i < 40 && !closed; ++i) {
+    if (!sock.send("X")) {
+      closed = true;
+      break;
+    }
+    sock.read_all(100ms, &closed);
+  }
+  EXPECT_TRUE(closed);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
+}
+
+TEST(HttpServer, EndlessHeadersAreCutOffByTheByteBudget) {
+  ServerOptions options;
+  options.max_header_bytes = 4096;
+  auto server = start_server(options, echo_routes);
+  ASSERT_TRUE(server);
+  RawSocket sock(server->port());
+  ASSERT_TRUE(sock.send("GET /hello HTTP/1.1\r\n"));
+  bool closed = false;
+  std::string line = "X-Many: " + std::string(100, 'a') + "\r\n";
+  for (int i = 0; i < 1000 && !closed; ++i) {
+    closed = !sock.send(line);
+  }
+  std::string answer = sock.read_all(3s, &closed);
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(answer.find("200 OK"), std::string::npos);
+}
+
+TEST(HttpServer, OverlongHeaderLineClosesTheConnection) {
+  auto server = start_server({}, echo_routes);
+  ASSERT_TRUE(server);
+  RawSocket sock(server->port());
+  ASSERT_TRUE(sock.send("GET /hello HTTP/1.1\r\nX-Long: " + std::string(20000, 'a') + "\r\n\r\n"));
+  std::string answer = sock.read_all(3s);
+  EXPECT_EQ(answer.find("200 OK"), std::string::npos) << answer.substr(0, 100);
+}
+
+TEST(HttpServer, StopJoinsWhileClientsAreConnected) {
+  auto server = start_server({}, echo_routes);
+  ASSERT_TRUE(server);
+  auto client = make_client(http_url(*server));
+  ASSERT_TRUE(client->get("/hello").ok());  // leaves a kept-alive connection open
+  RawSocket idle(server->port());
+  auto started = std::chrono::steady_clock::now();
+  server->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);
+  server->stop();  // idempotent
+}
+
+TEST(HttpServer, BindFailureIsReported) {
+  auto first = start_server({}, echo_routes);
+  ASSERT_TRUE(first);
+  ServerOptions options;
+  options.port = first->port();
+  auto second = Server::create(options);
+  ASSERT_TRUE(second.ok());
+  Status started = (*second)->start();
+  ASSERT_FALSE(started.ok());
+  EXPECT_EQ(started.error().code, FaultCode::kNetworkError);
+}
+
+TEST(HttpClient, ServerThatNeverAnswersTimesOut) {
+  hansa::testing::SilentListener silent;
+  ClientOptions options;
+  options.read_timeout = 300ms;
+  options.connect_timeout = 300ms;
+  auto client = make_client("http://127.0.0.1:" + std::to_string(silent.port()), options);
+  auto started = std::chrono::steady_clock::now();
+  auto res = client->get("/");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
+  ASSERT_FALSE(res.ok());
+  EXPECT_TRUE(res.error().code == FaultCode::kTimeout ||
+              res.error().code == FaultCode::kNetworkError)
+      << res.error().to_string();
+}
+
+TEST(HttpClient, ConnectionRefusedIsNetworkError) {
+  std::uint16_t port;
+  {
+    auto server = start_server({}, echo_routes);
+    ASSERT_TRUE(server);
+    port = server->port();
+  }
+  auto client = make_client("http://127.0.0.1:" + std::to_string(port));
+  auto res = client->get("/");
+  ASSERT_FALSE(res.ok());
+  EXPECT_EQ(res.error().code, FaultCode::kNetworkError);
+}
+
+TEST(HttpClient, ResponseLargerThanTheLimitFails) {
+  auto server = start_server({}, echo_routes);
+  ASSERT_TRUE(server);
+  ClientOptions options;
+  options.max_response_body_bytes = 1024 * 1024;
+  auto client = make_client(http_url(*server), options);
+  auto res = client->get("/big");
+  ASSERT_FALSE(res.ok());
+  EXPECT_EQ(res.error().code, FaultCode::kLimitExceeded);
+  auto after = client->get("/hello");  // the client recovers
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->status, 200);
+}
+
+TEST(HttpClient, RejectsBadUrlsAndHttpsWithoutTrust) {
+  EXPECT_FALSE(Client::create("ftp://x").ok());
+  EXPECT_FALSE(Client::create("http://").ok());
+  EXPECT_FALSE(Client::create("http://h:99999").ok());
+  auto no_trust = Client::create("https://127.0.0.1:1");
+  ASSERT_FALSE(no_trust.ok());
+  EXPECT_EQ(no_trust.error().code, FaultCode::kInvalidConfiguration);
+}
+
+class HttpTls : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(Pki::get().ok()); }
+  static Pki& pki() { return Pki::get(); }
+
+  static ServerOptions tls_options(bool mtls) {
+    ServerOptions options;
+    ServerTlsConfig tls;
+    tls.cert_chain_pem = pki().pem("server");
+    tls.key_pem = pki().key("server");
+    tls.require_client_cert = mtls;
+    if (mtls) {
+      tls.client_ca_pem = pki().pem("ca");
+    }
+    options.tls = tls;
+    return options;
+  }
+  static ClientOptions trusting(const std::string& ca, const std::string& client = "") {
+    ClientOptions options;
+    options.read_timeout = 3s;
+    options.tls.ca_pem = pki().pem(ca);
+    if (!client.empty()) {
+      options.tls.client_cert_chain_pem = pki().pem(client);
+      options.tls.client_key_pem = pki().key(client);
+    }
+    return options;
+  }
+};
+
+TEST_F(HttpTls, HttpsRoundTripWithCaVerification) {
+  auto server = start_server(tls_options(false), echo_routes);
+  ASSERT_TRUE(server);
+  auto client = make_client(https_url(*server), trusting("ca"));
+  auto res = client->get("/hello");
+  ASSERT_TRUE(res.ok()) << res.error().to_string();
+  EXPECT_EQ(res->status, 200);
+  EXPECT_TRUE(client->get("/chain").value().body.empty());  // no client certificate
+}
+
+TEST_F(HttpTls, ClientThatDoesNotTrustTheServerCaFails) {
+  auto server = start_server(tls_options(false), echo_routes);
+  ASSERT_TRUE(server);
+  auto client = make_client(https_url(*server), trusting("ca2"));
+  auto res = client->get("/hello");
+  ASSERT_FALSE(res.ok());
+  EXPECT_EQ(res.error().code, FaultCode::kSslAuthenticationFailed);
+}
+
+TEST_F(HttpTls, HostNameMustMatchUnlessDisabled) {
+  ServerOptions options = tls_options(false);
+  options.host = "127.0.0.2";
+  auto server = start_server(options, echo_routes);
+  ASSERT_TRUE(server);
+  // The certificate names 127.0.0.1 and localhost, not 127.0.0.2 (still loopback).
+  std::string url = "https://127.0.0.2:" + std::to_string(server->port());
+  auto strict = make_client(url, trusting("ca"));
+  ASSERT_FALSE(strict->get("/hello").ok());
+  ClientOptions lax = trusting("ca");
+  lax.tls.verify_hostname = false;
+  auto relaxed = make_client(url, lax);
+  auto res = relaxed->get("/hello");
+  EXPECT_TRUE(res.ok()) << res.error().to_string();
+}
+
+TEST_F(HttpTls, PinnedCertificate) {
+  auto server = start_server(tls_options(false), echo_routes);
+  ASSERT_TRUE(server);
+  ClientOptions pinned;
+  pinned.tls.pinned_cert_pem = pki().pem("server");
+  auto good = make_client(https_url(*server), pinned);
+  auto res = good->get("/hello");
+  ASSERT_TRUE(res.ok()) << res.error().to_string();
+  ClientOptions wrong;
+  wrong.tls.pinned_cert_pem = pki().pem("client");
+  auto bad = make_client(https_url(*server), wrong);
+  auto refused = bad->get("/hello");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, FaultCode::kSslAuthenticationFailed);
+}
+
+TEST_F(HttpTls, MutualTlsPassesTheClientChainToHandlers) {
+  auto server = start_server(tls_options(true), echo_routes);
+  ASSERT_TRUE(server);
+  auto client = make_client(https_url(*server), trusting("ca", "client"));
+  auto res = client->get("/chain");
+  ASSERT_TRUE(res.ok()) << res.error().to_string();
+  EXPECT_EQ(res->status, 200);
+  std::string expected_der = der_of_pem(pki().pem("client"));
+  EXPECT_EQ(res->body, expected_der);
+}
+
+TEST_F(HttpTls, MutualTlsRefusesClientsWithoutOrWithForeignCertificates) {
+  auto server = start_server(tls_options(true), echo_routes);
+  ASSERT_TRUE(server);
+  auto anonymous = make_client(https_url(*server), trusting("ca"));
+  EXPECT_FALSE(anonymous->get("/hello").ok());
+  auto foreign = make_client(https_url(*server), trusting("ca", "client2"));
+  EXPECT_FALSE(foreign->get("/hello").ok());
+}
+
+TEST_F(HttpTls, VerificationHookSeesTheChainAndCanReject) {
+  std::atomic<int> calls{0};
+  std::string client_der = der_of_pem(pki().pem("client"));
+  std::string seen;
+  std::mutex mu;
+  ServerOptions options = tls_options(true);
+  options.tls->client_ca_pem.clear();  // the hook alone decides
+  options.tls->verify_peer = [&](const CertChain& chain) -> Status {
+    ++calls;
+    std::lock_guard lock(mu);
+    seen = chain.empty() ? "" : chain[0];
+    if (seen != client_der) {
+      return Error(FaultCode::kSslAuthenticationFailed, "not registered");
+    }
+    return ok_status();
+  };
+  auto server = start_server(options, echo_routes);
+  ASSERT_TRUE(server);
+  auto accepted = make_client(https_url(*server), trusting("ca", "client"));
+  auto res = accepted->get("/hello");
+  ASSERT_TRUE(res.ok()) << res.error().to_string();
+  EXPECT_EQ(res->status, 200);
+  auto rejected = make_client(https_url(*server), trusting("ca", "client2"));
+  EXPECT_FALSE(rejected->get("/hello").ok());
+  EXPECT_GE(calls.load(), 2);
+  std::lock_guard lock(mu);
+  EXPECT_EQ(seen, der_of_pem(pki().pem("client2")));
+}
+
+TEST_F(HttpTls, ClientVerificationHookCanRejectTheServer) {
+  auto server = start_server(tls_options(false), echo_routes);
+  ASSERT_TRUE(server);
+  ClientOptions options = trusting("ca");
+  options.tls.verify_server = [](const CertChain&) -> Status {
+    return Error(FaultCode::kSslAuthenticationFailed, "no");
+  };
+  auto client = make_client(https_url(*server), options);
+  auto res = client->get("/hello");
+  ASSERT_FALSE(res.ok());
+  EXPECT_EQ(res.error().code, FaultCode::kSslAuthenticationFailed);
+}
+
+TEST_F(HttpTls, InvalidTlsMaterialIsReported) {
+  ServerOptions options = tls_options(false);
+  options.tls->key_pem = pki().key("client");  // does not match the certificate
+  auto mismatch = Server::create(options);
+  ASSERT_FALSE(mismatch.ok());
+  EXPECT_EQ(mismatch.error().code, FaultCode::kInvalidKey);
+  options.tls->cert_chain_pem = "garbage";
+  auto garbage = Server::create(options);
+  ASSERT_FALSE(garbage.ok());
+  EXPECT_EQ(garbage.error().code, FaultCode::kInvalidCertificate);
+}
+
+TEST_F(HttpTls, Tls11IsRefused) {
+  auto server = start_server(tls_options(false), echo_routes);
+  ASSERT_TRUE(server);
+  std::string cmd = "openssl s_client -connect 127.0.0.1:" + std::to_string(server->port()) +
+                    " -tls1_1 </dev/null >/dev/null 2>&1";
+  EXPECT_NE(std::system(cmd.c_str()), 0);
+  std::string ok_cmd = "openssl s_client -connect 127.0.0.1:" + std::to_string(server->port()) +
+                       " -tls1_2 </dev/null >/dev/null 2>&1";
+  EXPECT_EQ(std::system(ok_cmd.c_str()), 0);
+}
+
+}  // namespace
+}  // namespace hansa::http
+
+// Outside the anonymous namespace helpers.
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+namespace hansa::http {
+namespace {
+std::string der_of_pem(const std::string& pem) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  unsigned char* out = nullptr;
+  int len = i2d_X509(cert, &out);
+  std::string der(reinterpret_cast<char*>(out), static_cast<std::size_t>(len));
+  OPENSSL_free(out);
+  X509_free(cert);
+  return der;
+}
+}  // namespace
+}  // namespace hansa::http
