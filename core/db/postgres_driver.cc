@@ -164,9 +164,8 @@ class PgConnection final : public Connection {
       } else {
         tx_ = std::make_unique<pqxx::work>(*conn_);
       }
-      // libpqxx may defer BEGIN until the first statement; send something now so a dead
-      // pooled connection shows up here, where retrying on another one is safe.
-      tx_->exec("SELECT 1");
+      // libpqxx 6 sends BEGIN from the constructor, so a pooled connection that the server has
+      // closed fails here, where the caller may safely retry on another one.
       return ok_status();
     } catch (const std::exception& e) {
       tx_.reset();
