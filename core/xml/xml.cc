@@ -572,6 +572,8 @@ void Element::append_text(std::string_view text) {
 }
 
 void Element::remove() {
+  // The root element stays: a Document always has one.
+  HANSA_CHECK(N(node_)->parent != nullptr && N(node_)->parent->type == XML_ELEMENT_NODE);
   NodePtr n(N(node_));
   xmlUnlinkNode(n.get());
   node_ = nullptr;

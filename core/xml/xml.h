@@ -122,7 +122,8 @@ class Element final {
   void set_text(std::string_view text);
   // Appends a text node.
   void append_text(std::string_view text);
-  // Unlinks and frees this element and its subtree; the handle becomes invalid.
+  // Unlinks and frees this element and its subtree; the handle becomes invalid. Removing the
+  // root element is a bug (aborts).
   void remove();
 
   // Serializes this subtree as XML text (namespace declarations of ancestors are not repeated).

@@ -192,6 +192,45 @@ TEST(HashChainVectorTest, ModifiedMessageLeavesInputUnused) {
   EXPECT_NE(st.error().detail.find("/message.xml"), std::string::npos);
 }
 
+// Random byte mutations of X-Road's chain and result: verification fails with a hash chain code
+// (or, rarely, still verifies when the mutation is insignificant) and never crashes.
+TEST(HashChainVectorTest, MutatedChainsFailCleanly) {
+  Container c("asic-valid-non-batch-rest.asice");
+  ASSERT_TRUE(c.ok());
+  const std::string chain = *c.entry("/ts-hashchain.xml");
+  const std::string result = *c.entry("/ts-hashchainresult.xml");
+  const RequiredInputs inputs = {{"/META-INF/signatures.xml", std::nullopt}};
+  std::uint32_t seed = 777;
+  auto next = [&seed] {
+    seed = seed * 1103515245U + 12345U;
+    return seed >> 8;
+  };
+  const char specials[] = "<>&#\"/=STEP0123Aa+";
+  for (int i = 0; i < 1000; ++i) {
+    std::string m = i % 2 == 0 ? chain : result;
+    const std::size_t pos = next() % m.size();
+    if (next() % 2 == 0) {
+      m[pos] = specials[next() % (sizeof(specials) - 1)];
+    } else {
+      m.erase(pos, 1 + next() % 6);
+    }
+    auto resolver = [&](std::string_view uri) -> std::optional<std::string> {
+      if (i % 2 == 0 && uri == "/ts-hashchain.xml") {
+        return m;
+      }
+      return c.entry(uri);
+    };
+    auto st = verify_hash_chain(i % 2 == 0 ? result : m, resolver, inputs);
+    if (!st.ok()) {
+      const FaultCode code = st.error().code;
+      EXPECT_TRUE(code == FaultCode::kMalformedHashChain || code == FaultCode::kInvalidHashChain ||
+                  code == FaultCode::kInvalidHashChainRef ||
+                  code == FaultCode::kHashChainUnusedInputs)
+          << st.error().to_string();
+    }
+  }
+}
+
 // --- Round trips ---
 
 struct Batch {

@@ -243,6 +243,54 @@ TEST(XmlHostileTest, TextAttributeAndElementLimits) {
   EXPECT_EQ(many.error().code, FaultCode::kLimitExceeded);
 }
 
+// Random byte mutations of a valid message: parsing fails cleanly or yields a document that
+// can be read, canonicalized and serialized (run under ASan to catch memory errors).
+TEST(XmlHostileTest, MutatedInputNeverCrashes) {
+  const std::string base = kEnvelope;
+  std::uint32_t seed = 12345;
+  auto next = [&seed] {
+    seed = seed * 1103515245U + 12345U;
+    return seed >> 8;
+  };
+  const char specials[] = "<>&;:/='\"![]?x\0\xff";
+  int parsed = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string m = base;
+    const int edits = 1 + static_cast<int>(next() % 4);
+    for (int e = 0; e < edits; ++e) {
+      const std::size_t pos = next() % m.size();
+      switch (next() % 3) {
+        case 0:
+          m[pos] = specials[next() % (sizeof(specials) - 1)];
+          break;
+        case 1:
+          m.erase(pos, 1 + next() % 8);
+          break;
+        default:
+          m.insert(pos, m.substr(next() % m.size(), 1 + next() % 16));
+      }
+      if (m.empty()) {
+        m = "<";
+      }
+    }
+    auto doc = Document::parse(m);
+    if (!doc.ok()) {
+      EXPECT_TRUE(doc.error().code == FaultCode::kInvalidXml ||
+                  doc.error().code == FaultCode::kLimitExceeded);
+      continue;
+    }
+    ++parsed;
+    (void)doc->serialize();
+    (void)canonicalize(*doc, C14nMethod::kExclusiveC14n10);
+    for (Element e = doc->root().first_child(); e; e = e.next_sibling()) {
+      (void)e.text();
+      (void)e.attributes();
+      (void)canonicalize(e, C14nMethod::kC14n10);
+    }
+  }
+  EXPECT_GT(parsed, 0);
+}
+
 TEST(XmlBuildTest, BuildsAndSerializesDocuments) {
   Document doc = Document::create("urn:hc", "hc:HashChain");
   Element root = doc.root();
