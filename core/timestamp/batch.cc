@@ -1,0 +1,31 @@
+#include "core/timestamp/batch.h"
+
+#include <utility>
+
+namespace hansa::timestamp {
+
+Result<BatchTimestamp> stamp_batch(const std::vector<std::string>& input_digests,
+                                   const Stamper& stamper, const BatchOptions& options) {
+  std::vector<hashchain::ChainInput> inputs;
+  inputs.reserve(input_digests.size());
+  for (const std::string& d : input_digests) {
+    inputs.push_back(hashchain::ChainInput{d, {}});
+  }
+  HANSA_ASSIGN_OR_RETURN(hashchain::BuiltHashChains built,
+                         hashchain::build_hash_chains(inputs, options.chain));
+  // X-Road time-stamps the HashChainResult document's bytes exactly as stored.
+  HANSA_ASSIGN_OR_RETURN(TimestampToken token, stamper(built.result_xml));
+  return BatchTimestamp{std::move(token), std::move(built.result_xml), std::move(built.chain_xmls)};
+}
+
+Result<BatchTimestamp> stamp_batch(const std::vector<std::string>& input_digests,
+                                   const TimestampClient& client, std::string_view tsa_url,
+                                   const VerifyOptions& verify_options,
+                                   const BatchOptions& options) {
+  std::string url(tsa_url);
+  return stamp_batch(
+      input_digests, [&](std::string_view data) { return client.stamp(url, data, verify_options); },
+      options);
+}
+
+}  // namespace hansa::timestamp
