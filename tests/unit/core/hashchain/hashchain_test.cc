@@ -231,6 +231,42 @@ TEST(HashChainVectorTest, MutatedChainsFailCleanly) {
   }
 }
 
+TEST(HashChainSchemaTest, SchemaFileAcceptsXRoadAndOwnDocuments) {
+  auto schema = xml::Schema::load_file(fs::path(HANSA_SOURCE_DIR) / "schemas" / "hashchain.xsd");
+  ASSERT_TRUE(schema.ok()) << schema.error().to_string();
+  std::vector<std::string> documents;
+  for (const char* name : {"asic-valid-signed-hashchain.asice", "asic-valid-batch-ts.asice",
+                           "asic-valid-non-batch-rest.asice"}) {
+    Container c(name);
+    ASSERT_TRUE(c.ok());
+    for (const char* entry : {"/sig-hashchain.xml", "/sig-hashchainresult.xml", "/ts-hashchain.xml",
+                              "/ts-hashchainresult.xml"}) {
+      if (auto text = c.entry(entry)) {
+        documents.push_back(*text);
+      }
+    }
+  }
+  EXPECT_EQ(documents.size(), 6U);
+  auto built = build_hash_chains({{sha512("a"), {sha512("b")}}, {sha512("c"), {}}});
+  ASSERT_TRUE(built.ok());
+  documents.push_back(built->result_xml);
+  documents.insert(documents.end(), built->chain_xmls.begin(), built->chain_xmls.end());
+  for (const auto& text : documents) {
+    auto doc = xml::Document::parse(text);
+    ASSERT_TRUE(doc.ok());
+    EXPECT_TRUE(schema->validate(*doc).ok()) << text;
+  }
+  // A step without id and an unknown element are refused by the schema itself.
+  for (std::string_view bad :
+       {"<HashChain xmlns='http://cyber.ee/hashchain'><HashStep/></HashChain>",
+        "<HashChain xmlns='http://cyber.ee/hashchain'><Step id='S'/></HashChain>",
+        "<HashChainResult xmlns='http://cyber.ee/hashchain'/>"}) {
+    auto doc = xml::Document::parse(bad);
+    ASSERT_TRUE(doc.ok());
+    EXPECT_FALSE(schema->validate(*doc).ok()) << bad;
+  }
+}
+
 // --- Round trips ---
 
 struct Batch {
