@@ -13,9 +13,10 @@ struct MimeLimits {
   // Parts in one multipart level (nested levels count separately). X-Road messages carry a
   // handful of parts; attachments add one each.
   std::size_t max_part_count = 1000;
-  // One header line of a part, folded continuation lines included, without the line end. Also
-  // bounds the transport padding after a boundary.
+  // One header line of a part, folded continuation lines included, without the line end.
   std::size_t max_header_line_length = 8 * 1024;
+  // Spaces and tabs allowed after a boundary line (RFC 2046 transport-padding).
+  std::size_t max_transport_padding = 64;
   // Header fields in one part.
   std::size_t max_headers_per_part = 100;
   // The whole header block of one part, line ends included.

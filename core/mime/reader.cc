@@ -167,8 +167,8 @@ Result<MultipartReader::Match> MultipartReader::match_delimiter(std::string_view
   // RFC 2046 transport-padding: LWSP before the line end.
   std::size_t r = after;
   while (r < view.size() && is_wsp(view[r])) {
-    if (r - after >= limits_.max_header_line_length) {
-      return limit("transport padding after boundary too long", limits_.max_header_line_length);
+    if (r - after >= limits_.max_transport_padding) {
+      return limit("transport padding after boundary too long", limits_.max_transport_padding);
     }
     ++r;
   }
@@ -281,6 +281,34 @@ Result<std::size_t> MultipartReader::process_headers(std::string_view view, std:
                                                      std::size_t pos) {
   std::string_view dash_boundary = std::string_view(needle_).substr(1);
   while (true) {
+    // A boundary line where a header or the empty line was expected: this part ends with its
+    // header block (RFC 2046 body-part := MIME-part-headers [CRLF *OCTET]) and has no body.
+    // Decided as soon as the delimiter is recognisable, before the whole line is in.
+    std::string_view rest = view.substr(pos);
+    std::size_t n = std::min(rest.size(), dash_boundary.size());
+    if (rest.substr(0, n) == dash_boundary.substr(0, n)) {
+      if (n < dash_boundary.size()) {
+        return pos;  // need more
+      }
+      std::size_t next = 0;
+      HANSA_ASSIGN_OR_RETURN(Match m, match_delimiter(view, pos + dash_boundary.size(), next));
+      if (m == Match::kNeedMore) {
+        return pos;
+      }
+      if (m == Match::kPart || m == Match::kClose) {
+        state_ = State::kBody;
+        HANSA_RETURN_IF_ERROR(
+            handler_.on_part_begin(std::move(headers_), PartInfo{part_count_ - 1, base + pos}));
+        HANSA_RETURN_IF_ERROR(handler_.on_part_end(base + pos));
+        if (m == Match::kClose) {
+          state_ = State::kEpilogue;
+          epilogue_begin_ = base + next;
+          return view.size();
+        }
+        HANSA_RETURN_IF_ERROR(begin_part());
+        return next;
+      }
+    }
     std::size_t scan = pos + line_scanned_;
     const void* lf =
         scan < view.size() ? std::memchr(view.data() + scan, '\n', view.size() - scan) : nullptr;
@@ -308,26 +336,6 @@ Result<std::size_t> MultipartReader::process_headers(std::string_view view, std:
       HANSA_RETURN_IF_ERROR(
           handler_.on_part_begin(std::move(headers_), PartInfo{part_count_ - 1, base + nl + 1}));
       return nl + 1;
-    }
-    if (line.substr(0, dash_boundary.size()) == dash_boundary) {
-      // A boundary line where a header or the empty line was expected: this part ends with its
-      // header block (RFC 2046 body-part := MIME-part-headers [CRLF *OCTET]) and has no body.
-      std::string_view full = view.substr(0, nl + 1);
-      std::size_t next = 0;
-      HANSA_ASSIGN_OR_RETURN(Match m, match_delimiter(full, pos + dash_boundary.size(), next));
-      if (m == Match::kPart || m == Match::kClose) {
-        state_ = State::kBody;
-        HANSA_RETURN_IF_ERROR(
-            handler_.on_part_begin(std::move(headers_), PartInfo{part_count_ - 1, base + pos}));
-        HANSA_RETURN_IF_ERROR(handler_.on_part_end(base + pos));
-        if (m == Match::kClose) {
-          state_ = State::kEpilogue;
-          epilogue_begin_ = base + next;
-          return view.size();
-        }
-        HANSA_RETURN_IF_ERROR(begin_part());
-        return next;
-      }
     }
     HANSA_RETURN_IF_ERROR(detail::add_header_line(line, headers_, limits_));
     pos = nl + 1;
