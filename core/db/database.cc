@@ -1,5 +1,7 @@
 #include "core/db/database.h"
 
+#include <charconv>
+#include <cstdlib>
 #include <string>
 #include <utility>
 
@@ -123,6 +125,16 @@ Result<std::int64_t> Row::int64(std::size_t column) const {
       return v->as_int64();
     case Value::Type::kBool:
       return std::int64_t{v->as_bool() ? 1 : 0};
+    case Value::Type::kText: {
+      // PostgreSQL NUMERIC (e.g. SUM of a BIGINT column) arrives as text.
+      const std::string& t = v->as_text();
+      std::int64_t out = 0;
+      auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
+      if (ec == std::errc() && p == t.data() + t.size() && !t.empty()) {
+        return out;
+      }
+      return type_mismatch(column, "an integer");
+    }
     default:
       return type_mismatch(column, "an integer");
   }
@@ -135,6 +147,16 @@ Result<double> Row::real(std::size_t column) const {
       return v->as_double();
     case Value::Type::kInt64:
       return static_cast<double>(v->as_int64());
+    case Value::Type::kText: {
+      // PostgreSQL NUMERIC arrives as text.
+      const std::string& t = v->as_text();
+      char* end = nullptr;
+      const double d = std::strtod(t.c_str(), &end);
+      if (!t.empty() && end == t.c_str() + t.size()) {
+        return d;
+      }
+      return type_mismatch(column, "a number");
+    }
     default:
       return type_mismatch(column, "a number");
   }
@@ -367,6 +389,11 @@ Result<std::unique_ptr<Database>> Database::open(const DbConfig& config) {
     }
     if (path.empty()) {
       return Error(FaultCode::kInvalidConfiguration, "SQLite database path is empty");
+    }
+    if (path == ":memory:") {
+      // Every pooled connection would see its own empty database.
+      return Error(FaultCode::kInvalidConfiguration,
+                   "in-memory SQLite databases are not supported; use a file");
     }
     connector = internal::make_sqlite_connector(std::string(path), config);
   }

@@ -8,6 +8,11 @@
 // (`INSERT ... RETURNING id`, `ON CONFLICT DO NOTHING`, `CURRENT_TIMESTAMP`, ...); where DDL has to
 // differ (identity columns, BYTEA vs BLOB), migrations carry one text per backend.
 //
+// Portable habits: bind binary columns as Blob (never as text); store instants as BIGINT epoch
+// values (the backends render timestamps differently); write a read-modify-write as one
+// statement (`UPDATE ... SET n = n + 1 ... RETURNING n`): PostgreSQL runs READ COMMITTED, so a
+// SELECT followed by an UPDATE in one transaction can lose a concurrent update there.
+//
 // Every failure is a Result: FaultCode::kDatabaseError, kConflict for a unique-constraint
 // violation, kTimeout when no connection is free in time, kCommitOutcomeUnknown when the connection
 // broke during COMMIT (the change may or may not be durable: never treat it as success).
@@ -147,11 +152,12 @@ class Row final {
   // The raw value; HANSA_CHECKs the index.
   [[nodiscard]] const Value& value(std::size_t column) const;
 
-  [[nodiscard]] Result<std::int64_t> int64(std::size_t column) const;  // integer, bool
-  [[nodiscard]] Result<double> real(std::size_t column) const;         // double, integer
-  [[nodiscard]] Result<bool> boolean(std::size_t column) const;        // bool, integer 0/1
-  [[nodiscard]] Result<std::string> text(std::size_t column) const;    // text
-  [[nodiscard]] Result<std::string> blob(std::size_t column) const;    // blob, text
+  // integer, bool, numeric text (PostgreSQL NUMERIC, e.g. SUM of BIGINT)
+  [[nodiscard]] Result<std::int64_t> int64(std::size_t column) const;
+  [[nodiscard]] Result<double> real(std::size_t column) const;   // double, integer, numeric text
+  [[nodiscard]] Result<bool> boolean(std::size_t column) const;  // bool, integer 0/1
+  [[nodiscard]] Result<std::string> text(std::size_t column) const;  // text
+  [[nodiscard]] Result<std::string> blob(std::size_t column) const;  // blob, text
 
   // Same, but NULL gives nullopt instead of an error.
   [[nodiscard]] Result<std::optional<std::int64_t>> optional_int64(std::size_t column) const;

@@ -27,9 +27,8 @@ class Connection {
  public:
   virtual ~Connection() = default;
 
-  // Starts a transaction. On failure the connection is not inside a transaction. `fresh` tells
-  // whether the failure happened before anything was sent that could have had an effect (a
-  // broken pooled connection), so the caller may retry on another connection.
+  // Starts a transaction. On failure the connection is not inside a transaction; when it is then
+  // broken(), nothing took effect and the caller may retry on another connection.
   virtual Status begin(Access access) = 0;
   virtual Result<Rows> execute(std::string_view sql, std::span<const Value> params) = 0;
   virtual Status execute_script(std::string_view sql) = 0;

@@ -218,6 +218,24 @@ TEST_P(DbTest, CrudWithReturningAndAffectedRows) {
   EXPECT_EQ(count(*db, "member"), 1);
 }
 
+TEST_P(DbTest, AggregatesReadTheSameOnBothBackends) {
+  auto db = open();
+  ASSERT_NE(db, nullptr);
+  script(*db,
+         "CREATE TABLE n (i BIGINT, d DOUBLE PRECISION);"
+         "INSERT INTO n VALUES (4000000000, 0.5); INSERT INTO n VALUES (2, 1.25)");
+  auto tx = db->begin(Access::kReadOnly);
+  ASSERT_TRUE(tx.ok());
+  // PostgreSQL's SUM(BIGINT) is NUMERIC, SQLite's an integer: both read as int64.
+  auto row = tx->query_one("SELECT SUM(i), SUM(d), COUNT(*), MAX(i), AVG(i) FROM n");
+  ASSERT_TRUE(row.ok()) << row.error().to_string();
+  EXPECT_EQ((*row)->int64(0).value(), 4000000002);
+  EXPECT_EQ((*row)->real(1).value(), 1.75);
+  EXPECT_EQ((*row)->int64(2).value(), 2);
+  EXPECT_EQ((*row)->int64(3).value(), 4000000000);
+  EXPECT_EQ((*row)->real(4).value(), 2000000001.0);
+}
+
 TEST_P(DbTest, ParameterReusedAndOutOfOrder) {
   auto db = open();
   ASSERT_NE(db, nullptr);
@@ -872,6 +890,8 @@ TEST(DbOpen, RejectsUnusableConfiguration) {
   EXPECT_EQ(Database::open(uri_config("mysql://localhost/x")).error().code,
             FaultCode::kInvalidConfiguration);
   EXPECT_EQ(Database::open(uri_config("sqlite://")).error().code, FaultCode::kInvalidConfiguration);
+  EXPECT_EQ(Database::open(uri_config("sqlite::memory:")).error().code,
+            FaultCode::kInvalidConfiguration);
   EXPECT_EQ(Database::open(uri_config("/tmp/x.db", 0)).error().code,
             FaultCode::kInvalidConfiguration);
 }
