@@ -20,6 +20,7 @@ struct ReaderState {
   std::vector<std::string> problems;
   std::set<std::string> read_keys;  // full keys that were read (or ignored)
   std::set<std::string> ignored;    // full keys whose subtrees are not checked
+  bool unknown_reported = false;    // finish() has added the unknown keys
 };
 
 struct ConfReader::Impl {
@@ -662,7 +663,10 @@ void report_unknown(const toml::table& table, const std::string& prefix, const R
 
 Status ConfReader::finish() {
   auto& st = *impl_->state;
-  report_unknown(st.root, "", st, st.problems);
+  if (!st.unknown_reported) {
+    report_unknown(st.root, "", st, st.problems);
+    st.unknown_reported = true;
+  }
   if (st.problems.empty()) {
     return ok_status();
   }

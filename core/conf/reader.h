@@ -142,8 +142,9 @@ class ConfReader final {
   [[nodiscard]] const std::vector<std::string>& problems() const noexcept;
 
   // Reports keys nobody read as "unknown key", then succeeds when there are no problems or
-  // fails with InvalidConfiguration whose message lists all of them, one per line. Call it once,
-  // on the root reader, after reading everything.
+  // fails with InvalidConfiguration whose message lists all of them, one per line (the detail
+  // is the source name). Call it after reading everything; any reader of the tree may call it,
+  // and calling again gives the same answer.
   [[nodiscard]] Status finish();
   template <typename T>
   [[nodiscard]] Result<T> finish(T value) {

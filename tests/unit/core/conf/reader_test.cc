@@ -428,3 +428,20 @@ TEST(ConfLoadTest, HostileDocuments) {
 
 }  // namespace
 }  // namespace hansa::conf
+
+namespace hansa::conf {
+namespace {
+
+TEST(ConfReaderTest, FinishIsRepeatable) {
+  auto reader = Parse("stray = 1\n");
+  auto first = reader.finish();
+  auto second = reader.finish();
+  ASSERT_FALSE(first.ok());
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(first.error().message, second.error().message);
+  EXPECT_EQ(reader.problems().size(), 1u);
+  EXPECT_EQ(first.error().detail, "<string>");
+}
+
+}  // namespace
+}  // namespace hansa::conf
