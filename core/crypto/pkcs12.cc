@@ -16,14 +16,23 @@ Result<Pkcs12Contents> load_pkcs12(std::string_view der, std::string_view passph
   Pkcs12Ptr p12(d2i_PKCS12(nullptr, &p, static_cast<long>(der.size())));
   if (!p12) return openssl_error(FaultCode::kInvalidKey, "malformed PKCS#12");
   std::string pass(passphrase);
-  if (PKCS12_verify_mac(p12.get(), pass.c_str(), static_cast<int>(pass.size())) != 1) {
-    OPENSSL_cleanse(pass.data(), pass.size());
-    return openssl_error(FaultCode::kInvalidKey, "cannot open PKCS#12: wrong passphrase");
+  // Some producers write an empty password as "no password" (NULL), so try both for "".
+  const char* pass_arg = pass.c_str();
+  if (PKCS12_mac_present(p12.get()) == 1) {
+    bool mac_ok = PKCS12_verify_mac(p12.get(), pass.c_str(), static_cast<int>(pass.size())) == 1;
+    if (!mac_ok && pass.empty() && PKCS12_verify_mac(p12.get(), nullptr, 0) == 1) {
+      mac_ok = true;
+      pass_arg = nullptr;
+    }
+    if (!mac_ok) {
+      OPENSSL_cleanse(pass.data(), pass.size());
+      return openssl_error(FaultCode::kInvalidKey, "cannot open PKCS#12: wrong passphrase");
+    }
   }
   EVP_PKEY* raw_key = nullptr;
   X509* raw_cert = nullptr;
   STACK_OF(X509)* raw_ca = nullptr;
-  int rc = PKCS12_parse(p12.get(), pass.c_str(), &raw_key, &raw_cert, &raw_ca);
+  int rc = PKCS12_parse(p12.get(), pass_arg, &raw_key, &raw_cert, &raw_ca);
   OPENSSL_cleanse(pass.data(), pass.size());
   EvpPkeyPtr key(raw_key);
   X509Ptr cert(raw_cert);

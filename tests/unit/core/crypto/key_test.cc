@@ -256,6 +256,12 @@ TEST(Pkcs12Test, RoundTripWithChain) {
   EXPECT_EQ(wrong.error().code, FaultCode::kInvalidKey);
   EXPECT_FALSE(load_pkcs12("garbage", "x").ok());
   EXPECT_FALSE(load_pkcs12(p12->substr(0, p12->size() / 2), "p12-pass").ok());
+  // An empty passphrase works both ways too.
+  auto open_p12 = write_pkcs12(ec256_key(), leaf, {}, "");
+  ASSERT_TRUE(open_p12.ok());
+  auto open_loaded = load_pkcs12(*open_p12, "");
+  ASSERT_TRUE(open_loaded.ok()) << open_loaded.error().to_string();
+  EXPECT_TRUE(open_loaded->chain.empty());
   // A certificate that does not belong to the key is refused.
   EXPECT_FALSE(write_pkcs12(rsa_key(), leaf, {}, "x").ok());
 }

@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <thread>
 
 #include "core/crypto/pkcs12.h"
 #include "tests/unit/core/crypto/test_support.h"
@@ -182,6 +184,29 @@ TEST_F(DevPkiTest, KeysAndPkcs12FilesMatchTheirCertificates) {
   ASSERT_TRUE(bundle.ok());
   ASSERT_EQ(bundle->size(), 3u);
   EXPECT_TRUE((*bundle)[0] == sign);
+}
+
+TEST_F(DevPkiTest, SharedValuesAreUsableFromManyThreads) {
+  // Certificates, keys and a built TrustStore are shared (const) across threads.
+  Certificate sign = cert("MEMBER_1_SIGN_CERT");
+  PrivateKey key = testing::load_key(env_.at("MEMBER_1_SIGN_KEY"));
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 20; ++i) {
+        if (!store_.verify(sign, now_, CertPurpose::kSigning).ok()) ++failures;
+        auto sig = key.sign(SignatureAlgorithm::kRsaPssSha512, "data");
+        if (!sig.ok() ||
+            !sign.public_key().verify(SignatureAlgorithm::kRsaPssSha512, "data", *sig).ok()) {
+          ++failures;
+        }
+        if (!sign.subject_field("serialNumber")) ++failures;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
 }
 
 TEST(TrustStorePurposeTest, DocumentedRules) {
