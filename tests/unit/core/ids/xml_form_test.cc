@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -317,6 +319,46 @@ TEST(XmlParseTest, StructureIsStrict) {
   EXPECT_EQ(cdata->member_code(), "12");
   // A null element handle is refused, not dereferenced.
   ExpectFails(client_from_xml(xml::Element()), kCode, "no element");
+}
+
+}  // namespace
+}  // namespace hansa::ids
+
+namespace hansa::ids {
+namespace {
+
+// Every element carrying id:objectType in one of X-Road's own files, parsed as an identifier.
+std::vector<std::string> IdentifiersInVector(const std::string& name) {
+  std::string path = std::string(HANSA_VECTORS_DIR) + "/" + name;
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_TRUE(in.good()) << path;
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto doc = xml::Document::parse(text);
+  EXPECT_TRUE(doc.ok()) << path;
+  if (!doc.ok()) {
+    return {};
+  }
+  auto elements = xml::select_elements(doc->root(), "//*[@id:objectType]",
+                                       {{"id", std::string(kIdentifiersNamespace)}});
+  EXPECT_TRUE(elements.ok());
+  std::vector<std::string> out;
+  for (const auto& e : *elements) {
+    auto id = any_from_xml(e);
+    EXPECT_TRUE(id.ok()) << path << " line " << e.line() << ": "
+                         << (id.ok() ? "" : id.error().to_string());
+    if (id.ok()) {
+      out.push_back(to_string(*id));
+    }
+  }
+  return out;
+}
+
+TEST(XRoadVectorsTest, IdentifiersInGlobalConfigurationParse) {
+  EXPECT_EQ(IdentifiersInVector("gconf-v6-private-params.xml"),
+            std::vector<std::string>{"SUBSYSTEM:DEV/COM/1234/MANAGEMENT"});
+  const std::vector<std::string> owners{"MEMBER:DEV/COM/1234", "MEMBER:DEV/COM/4321"};
+  EXPECT_EQ(IdentifiersInVector("gconf-v6-shared-params.xml"), owners);
+  EXPECT_EQ(IdentifiersInVector("asic-verification-globalconf-DEV-shared-params.xml"), owners);
 }
 
 }  // namespace
