@@ -392,7 +392,11 @@ std::string Document::serialize(bool xml_declaration) const {
 // Element
 
 namespace {
-xmlNodePtr N(const void* p) { return static_cast<xmlNodePtr>(const_cast<void*>(p)); }
+// Using a null Element is a bug.
+xmlNodePtr N(const void* p) {
+  HANSA_CHECK(p != nullptr);
+  return static_cast<xmlNodePtr>(const_cast<void*>(p));
+}
 }  // namespace
 
 std::string_view Element::local_name() const noexcept { return as_view(N(node_)->name); }

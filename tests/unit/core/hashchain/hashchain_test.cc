@@ -522,7 +522,7 @@ TEST(HashChainHostileTest, BrokenStepReferencesFail) {
     EXPECT_EQ(st.error().code, FaultCode::kInvalidHashChainRef) << st.error().to_string();
   }
   const std::string ok_chain = std::string(kHead) + step(0, kMessageRef) + kTail;
-  for (const std::string& uri : {"/c.xml#STEP7", "/c.xml", "#STEP0", "/other.xml#STEP0"}) {
+  for (const char* uri : {"/c.xml#STEP7", "/c.xml", "#STEP0", "/other.xml#STEP0"}) {
     auto st = verify_chain(ok_chain, uri);
     ASSERT_FALSE(st.ok()) << uri;
     EXPECT_EQ(st.error().code, FaultCode::kInvalidHashChainRef) << uri;

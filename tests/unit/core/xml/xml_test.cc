@@ -328,6 +328,13 @@ TEST(XmlBuildTest, BuildsAndSerializesDocuments) {
   EXPECT_FALSE(copy.valid());
   EXPECT_EQ(doc.serialize().find("s:b"), std::string::npos);
 
+  // Bytes that are not UTF-8 do not break serialization.
+  Element odd = root.append_element("", "odd");
+  odd.set_text("\xff\xfe<");
+  EXPECT_FALSE(doc.serialize().empty());
+  EXPECT_FALSE(odd.serialize().empty());
+  odd.remove();
+
   Document cloned = doc.clone();
   cloned.root().set_attribute("Id", "other");
   EXPECT_EQ(doc.root().attribute("Id"), "chain-1");
