@@ -450,6 +450,17 @@ std::optional<Secret> ConfReader::get_optional_secret(std::string_view key) {
     if (file.empty()) {
       return std::nullopt;  // get_path recorded the problem
     }
+    if (impl_->state->limits.require_private_secret_files) {
+      namespace fs = std::filesystem;
+      std::error_code ec;
+      auto perms = fs::status(file, ec).permissions();
+      if (!ec && (perms & (fs::perms::group_all | fs::perms::others_all)) != fs::perms::none) {
+        add_problem(file_key, file.string() +
+                                  " is open to group or others; make it readable by the service "
+                                  "user only (chmod 600)");
+        return std::nullopt;
+      }
+    }
     std::string text;
     std::string why;
     if (!read_limited(file, impl_->state->limits.max_secret_file_bytes, text, why)) {

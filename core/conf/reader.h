@@ -46,6 +46,9 @@ struct LoadLimits {
   std::size_t max_secret_file_bytes = 64 * 1024;
   // Most items accepted in one array or array of tables.
   std::size_t max_array_items = 4096;
+  // Refuse a secret file that group or others may read or write (mode must be 0600 or stricter),
+  // so a PIN or password does not sit in a file every local user can read.
+  bool require_private_secret_files = true;
 };
 
 class ConfReader final {
@@ -109,8 +112,8 @@ class ConfReader final {
 
   // A secret given inline (`pin = "1234"`) or in a file named by `<key>_file`
   // (`pin_file = "/etc/hansa/pin"`; one trailing newline is dropped). Giving both is a problem;
-  // so are an unreadable or oversized file and an empty secret. The value never appears in
-  // problems.
+  // so are an unreadable or oversized file, a file open to group or others (see LoadLimits) and
+  // an empty secret. The value never appears in problems.
   [[nodiscard]] std::optional<Secret> get_optional_secret(std::string_view key);
   [[nodiscard]] Secret require_secret(std::string_view key);
 

@@ -33,6 +33,8 @@ class TempDir {
   std::filesystem::path write(const std::string& name, const std::string& content) const {
     auto p = path_ / name;
     std::ofstream(p, std::ios::binary) << content;
+    std::filesystem::permissions(
+        p, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     return p;
   }
 

@@ -80,6 +80,8 @@ class SecretFileTest : public testing::Test {
   std::filesystem::path Write(const std::string& name, const std::string& content) {
     auto p = dir_ / name;
     std::ofstream(p, std::ios::binary) << content;
+    std::filesystem::permissions(
+        p, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     return p;
   }
   ConfReader Load(const std::string& toml) {
@@ -136,6 +138,27 @@ gone_file = "does-not-exist"
   EXPECT_EQ(m.find("987654321"), std::string::npos) << m;
   EXPECT_EQ(m.find("kkkk"), std::string::npos) << m;
   EXPECT_EQ(st.error().to_string().find("inline-secret-value"), std::string::npos);
+}
+
+TEST_F(SecretFileTest, SharedSecretFilesAreRefused) {
+  auto pin = Write("pin", "1234\n");
+  std::filesystem::permissions(pin, std::filesystem::perms::group_read,
+                               std::filesystem::perm_options::add);
+  auto reader = Load("pin_file = \"pin\"\n");
+  EXPECT_FALSE(reader.get_optional_secret("pin").has_value());
+  auto st = reader.finish();
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("pin_file: " + pin.string() + " is open to group or others"),
+            std::string::npos)
+      << st.error().message;
+
+  // The check can be turned off (for example for files mounted by an orchestrator).
+  LoadLimits relaxed;
+  relaxed.require_private_secret_files = false;
+  auto r = ConfReader::from_string("pin_file = \"pin\"\n", "<s>", dir_, relaxed);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->require_secret("pin").reveal(), "1234");
+  EXPECT_TRUE(r->finish().ok());
 }
 
 }  // namespace
