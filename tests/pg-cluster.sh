@@ -60,6 +60,10 @@ start() {
       exit 1
     }
     chown postgres: "$dir"
+    runuser -u postgres -- test -w "$dir" || {
+      echo "pg-cluster: the postgres user cannot reach $dir (choose a directory under /tmp)" >&2
+      exit 1
+    }
   fi
   chmod 0700 "$dir"
   as_owner mkdir -p "$dir/socket"
@@ -83,6 +87,12 @@ start() {
 
 stop() {
   local dir="${1:?stop needs the cluster directory}"
+  [[ -d "$dir" ]] || return 0
+  # Remove only what `start` made (a guard against a wrong argument).
+  if [[ ! -e "$dir/initdb.log" && -n "$(ls -A "$dir")" ]]; then
+    echo "pg-cluster: $dir does not look like a test cluster; not removing it" >&2
+    exit 1
+  fi
   if [[ -f "$dir/data/postmaster.pid" ]]; then
     as_owner "$pg_bin/pg_ctl" --pgdata="$dir/data" --mode=immediate --wait stop >/dev/null || true
   fi
