@@ -451,6 +451,15 @@ std::vector<Attribute> Element::attributes() const {
   return out;
 }
 
+std::optional<std::string> Element::lookup_namespace(std::string_view prefix) const {
+  const std::string p(prefix);
+  xmlNsPtr ns = xmlSearchNs(N(node_)->doc, N(node_), p.empty() ? nullptr : as_xml(p.c_str()));
+  if (ns == nullptr || ns->href == nullptr || (p.empty() && ns->href[0] == 0)) {
+    return std::nullopt;
+  }
+  return std::string(as_view(ns->href));
+}
+
 std::string Element::text() const { return take_xml_chars(xmlNodeGetContent(N(node_))); }
 
 Element Element::parent() const noexcept {

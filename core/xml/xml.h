@@ -83,6 +83,10 @@ class Element final {
   // All attributes in document order (namespace declarations excluded).
   [[nodiscard]] std::vector<Attribute> attributes() const;
 
+  // The namespace URI bound to `prefix` in scope at this element ("" = default namespace), for
+  // QName-valued content such as a SOAP faultcode; nullopt when unbound.
+  [[nodiscard]] std::optional<std::string> lookup_namespace(std::string_view prefix) const;
+
   // Concatenated text of all descendant text and CDATA nodes.
   [[nodiscard]] std::string text() const;
 

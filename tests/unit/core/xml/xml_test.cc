@@ -89,6 +89,11 @@ TEST(XmlParseTest, ReadsElementsNamespacesAttributesAndText) {
   EXPECT_EQ(op.text(), "x<yz");
   EXPECT_TRUE(op.has_non_blank_text_child());
   EXPECT_FALSE(op.first_child());
+  EXPECT_EQ(op.lookup_namespace("ns1"), "urn:test");
+  EXPECT_EQ(op.lookup_namespace("xrd"), kXroadNs);
+  EXPECT_EQ(op.lookup_namespace("nope"), std::nullopt);
+  EXPECT_EQ(op.lookup_namespace(""), std::nullopt);
+  EXPECT_EQ(op.lookup_namespace("xml"), "http://www.w3.org/XML/1998/namespace");
   EXPECT_FALSE(root.parent());
 }
 
