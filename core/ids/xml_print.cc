@@ -8,8 +8,12 @@ void open_element(std::string& out, const XmlElementOptions& options, ObjectType
   out += '<';
   out += options.qualified_name;
   if (options.declare_namespaces) {
-    if (!options.namespace_uri.empty()) {
-      auto colon = options.qualified_name.find(':');
+    auto colon = options.qualified_name.find(':');
+    bool id_prefix =
+        colon != std::string_view::npos && options.qualified_name.substr(0, colon) == "id";
+    // The "id" prefix is reserved for the identifiers namespace in what this file writes.
+    HANSA_CHECK(!id_prefix || options.namespace_uri == kIdentifiersNamespace);
+    if (!options.namespace_uri.empty() && !id_prefix) {
       if (colon == std::string_view::npos) {
         out += " xmlns=\"";
       } else {

@@ -23,7 +23,8 @@ inline constexpr std::string_view kXRoadNamespace = "http://x-road.eu/xsd/xroad.
 
 // How the wrapping element is written.
 struct XmlElementOptions {
-  // Qualified name of the wrapping element, "prefix:local" or "local".
+  // Qualified name of the wrapping element, "prefix:local" or "local". The prefix "id" is taken
+  // by the identifiers namespace (using it for another namespace is a bug and aborts).
   std::string_view qualified_name;
   // Namespace of the wrapping element, bound to its prefix (or as default namespace when it has
   // none). Empty: the element is written without a namespace declaration of its own.

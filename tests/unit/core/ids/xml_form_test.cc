@@ -104,6 +104,15 @@ TEST(XmlPrintTest, ServiceServerAndGroups) {
             "id:objectType=\"LOCALGROUP\"><id:groupCode>admins</id:groupCode></group>");
 }
 
+TEST(XmlPrintTest, ElementInTheIdentifiersNamespace) {
+  auto lg = LocalGroupId::parse("LOCALGROUP:admins").value();
+  std::string text = to_xml(lg, {"id:group", kIdentifiersNamespace});
+  EXPECT_EQ(text,
+            "<id:group xmlns:id=\"http://x-road.eu/xsd/identifiers\" id:objectType=\"LOCALGROUP\">"
+            "<id:groupCode>admins</id:groupCode></id:group>");
+  EXPECT_EQ(local_group_from_xml(Parse(text).root()).value(), lg);
+}
+
 TEST(XmlPrintTest, EscapesMarkup) {
   EXPECT_EQ(xml_escape("a&b<c>d\"e'f"), "a&amp;b&lt;c&gt;d&quot;e&apos;f");
   // The apostrophe is a legal identifier character; it is escaped and survives a round trip.
