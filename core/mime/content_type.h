@@ -54,6 +54,10 @@ class ContentType final {
   [[nodiscard]] std::optional<std::string_view> charset() const noexcept {
     return param("charset");
   }
+  // multipart/related (RFC 2387): the root part's media type ("type", e.g. application/xop+xml
+  // for MTOM) and its Content-ID ("start").
+  [[nodiscard]] std::optional<std::string_view> root_type() const noexcept { return param("type"); }
+  [[nodiscard]] std::optional<std::string_view> start() const noexcept { return param("start"); }
   // Parameters in order, names in lower case.
   [[nodiscard]] const std::vector<std::pair<std::string, std::string>>& params() const noexcept {
     return params_;

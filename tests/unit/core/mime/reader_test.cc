@@ -672,3 +672,54 @@ TEST(MultipartReaderTest, RandomInputsAreChunkingIndependent) {
 
 }  // namespace
 }  // namespace hansa::mime
+
+namespace hansa::mime {
+namespace {
+
+TEST(MultipartReaderTest, ReadsMtomMessage) {
+  auto ct = ContentType::parse(
+      "multipart/related; type=\"application/xop+xml\"; "
+      "boundary=\"uuid:0ca0e16e-feb1-426c-97d8-c4508ada5e82\"; start=\"<rootpart@soapui.org>\"; "
+      "start-info=\"text/xml\"");
+  ASSERT_TRUE(ct.ok());
+  std::string input =
+      "\r\n--uuid:0ca0e16e-feb1-426c-97d8-c4508ada5e82\r\n"
+      "Content-Type: application/xop+xml; charset=UTF-8; type=\"text/xml\"\r\n"
+      "Content-Transfer-Encoding: 8bit\r\n"
+      "Content-ID: <rootpart@soapui.org>\r\n"
+      "\r\n"
+      "<Envelope><xop:Include href=\"cid:att1\"/></Envelope>\r\n"
+      "--uuid:0ca0e16e-feb1-426c-97d8-c4508ada5e82\r\n"
+      "Content-Type: application/octet-stream\r\n"
+      "Content-Transfer-Encoding: binary\r\n"
+      "Content-ID: <att1>\r\n"
+      "\r\n"
+      "\x01\x02\x03\r\n"
+      "--uuid:0ca0e16e-feb1-426c-97d8-c4508ada5e82--\r\n";
+  auto mp = parse_multipart(input, *ct);
+  ASSERT_TRUE(mp.ok()) << mp.error().to_string();
+  ASSERT_EQ(mp->parts.size(), 2u);
+  EXPECT_EQ(mp->parts[0].headers.get("content-id"), ct->start());
+  EXPECT_TRUE(mp->parts[0].content_type()->is(*ct->root_type()));
+  EXPECT_EQ(mp->parts[1].body, "\x01\x02\x03");
+  EXPECT_EQ(mp->preamble, "");
+}
+
+TEST(MultipartReaderTest, ReadsOcspResponseWithTransportPadding) {
+  // PR-MESSTRANSP 4.1 shows boundary lines with trailing spaces.
+  auto ct =
+      ContentType::parse("multipart/related; charset=UTF-8; boundary=jetty625909216ic7gfi1u ");
+  ASSERT_TRUE(ct.ok());
+  std::string input =
+      "--jetty625909216ic7gfi1u \r\nContent-Type: application/ocsp-response \r\n\r\n"
+      "\x30\x03\x0a\x01\x00"s +
+      "\r\n--jetty625909216ic7gfi1u--";
+  auto mp = parse_multipart(input, *ct);
+  ASSERT_TRUE(mp.ok()) << mp.error().to_string();
+  ASSERT_EQ(mp->parts.size(), 1u);
+  EXPECT_EQ(mp->parts[0].headers.get("content-type"), "application/ocsp-response");
+  EXPECT_EQ(mp->parts[0].body, "\x30\x03\x0a\x01\x00"s);
+}
+
+}  // namespace
+}  // namespace hansa::mime
