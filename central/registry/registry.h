@@ -4,6 +4,12 @@
 // members and subsystems, security servers with their authentication certificates and clients,
 // global groups, approved CAs and TSAs, settings), the admin tokens and the audit log.
 //
+// Failure codes of mutations: kInvalidRequest for a reference to something that does not exist
+// (a server's owner, a client, a member class) or a value out of range, kNotFound when the object
+// acted on does not exist, kConflict for duplicates and for deletions refused while referenced,
+// kInvalidCertificate for certificates that fail the sanity checks, the core/ids codes for
+// identifiers of another instance.
+//
 // Every mutating call validates fully (no dangling references, identifier rules via core/ids,
 // certificate sanity via core/crypto) and commits in ONE database transaction together with its
 // audit-log entry and a bump of the monotonic `change_version`; or it changes nothing. A refused
@@ -217,7 +223,8 @@ struct GlobalConfExport {
   std::int64_t change_version = 0;
   Settings settings;
   globalconf::SharedParameters shared;
-  globalconf::PrivateParameters private_params;
+  // Absent until Settings::management_service_provider is set (private-params requires it).
+  std::optional<globalconf::PrivateParameters> private_params;
 };
 
 // Called after a committed change with the new change_version.
@@ -263,8 +270,8 @@ class Registry final {
 
   // --- Members and subsystems ---
 
-  // The member's instance must be this instance and its class must exist (kInvalidRequest /
-  // kNotFound); kConflict for a duplicate.
+  // The member's instance must be this instance and its class must exist; kConflict for a
+  // duplicate.
   [[nodiscard]] Status add_member(const AuditContext& ctx, const ids::MemberId& id,
                                   std::string_view name);
   [[nodiscard]] Status rename_member(const AuditContext& ctx, const ids::MemberId& id,
