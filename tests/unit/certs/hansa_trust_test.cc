@@ -438,3 +438,55 @@ TEST(HansaTrustBinary, HelpSaysDevelopmentOnly) {
 
 }  // namespace
 }  // namespace hansa::trust
+
+namespace hansa::trust {
+namespace {
+
+// Byte-flipped and truncated copies of valid requests: every answer is a well-formed DER
+// response (never a crash, never an empty answer).
+TEST_F(HansaTrust, RespondersSurviveMutatedInput) {
+  TrustConfig config = dev_pki_config(pki().dir(), tmp_.path() / "state.json");
+  auto ocsp = OcspResponder::create(config.ocsp);
+  auto tsa = TimeStampAuthority::create(config.tsa);
+  ASSERT_TRUE(ocsp.ok() && tsa.ok());
+  fs::path req = tmp_.path() / "req.der";
+  fs::path query = tmp_.path() / "q.tsq";
+  fs::path data = tmp_.path() / "data.txt";
+  write_file(data, "x");
+  ASSERT_EQ(run("openssl ocsp -issuer '" + pki().env("INTERMEDIATE_CA_CERT") + "' -cert '" +
+                pki().env("MEMBER_1_SIGN_CERT") + "' -reqout '" + req.string() + "'")
+                .rc,
+            0);
+  ASSERT_EQ(
+      run("openssl ts -query -data '" + data.string() + "' -cert -out '" + query.string() + "'").rc,
+      0);
+  const std::string ocsp_seed = read_file(req);
+  const std::string tsa_seed = read_file(query);
+  std::uint32_t state = 12345;
+  auto next = [&] {
+    state = state * 1103515245u + 12345u;
+    return state >> 8;
+  };
+  for (int i = 0; i < 100; ++i) {
+    for (int which = 0; which < 2; ++which) {
+      std::string input = which == 0 ? ocsp_seed : tsa_seed;
+      int flips = 1 + static_cast<int>(next() % 4);
+      for (int f = 0; f < flips; ++f) {
+        input[next() % input.size()] = static_cast<char>(next());
+      }
+      if (next() % 4 == 0) {
+        input.resize(next() % input.size());
+      }
+      if (which == 0) {
+        std::string answer = (*ocsp)->respond(input);
+        EXPECT_GE(ocsp_response_status(answer), 0) << "iteration " << i;
+      } else {
+        std::string answer = (*tsa)->respond(input);
+        EXPECT_GE(ts_response_status(answer), 0) << "iteration " << i;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace hansa::trust
