@@ -4,9 +4,10 @@
 // several instances sharing one database).
 //
 // Statements are written once, in a portable form: positional parameters are `$1`, `$2`, ... on
-// both backends (a parameter may be used more than once). Write SQL that both backends accept
-// (`INSERT ... RETURNING id`, `ON CONFLICT DO NOTHING`, `CURRENT_TIMESTAMP`, ...); where DDL has to
-// differ (identity columns, BYTEA vs BLOB), migrations carry one text per backend.
+// both backends (a parameter may be used more than once; `?` is refused). Write SQL that both
+// backends accept (`INSERT ... RETURNING id`, `ON CONFLICT DO NOTHING`, `CAST(x AS TEXT)`, ...);
+// where DDL has to differ (identity columns, BYTEA vs BLOB), migrations carry one text per
+// backend. Text parameters holding a NUL byte are refused on both (PostgreSQL cannot store them).
 //
 // Portable habits: bind binary columns as Blob (never as text); store instants as BIGINT epoch
 // values (the backends render timestamps differently); write a read-modify-write as one
@@ -15,7 +16,8 @@
 //
 // Every failure is a Result: FaultCode::kDatabaseError, kConflict for a unique-constraint
 // violation, kTimeout when no connection is free in time, kCommitOutcomeUnknown when the connection
-// broke during COMMIT (the change may or may not be durable: never treat it as success).
+// broke during COMMIT (the change may or may not be durable: never treat it as success; only
+// PostgreSQL can report it, SQLite's commit is atomic and local).
 
 #include <chrono>
 #include <concepts>
