@@ -98,8 +98,6 @@ class MemberId final {
       : instance_(std::move(instance)),
         member_class_(std::move(member_class)),
         member_code_(std::move(member_code)) {}
-  friend class ClientId;
-  friend class SubsystemId;
 
   std::string instance_;
   std::string member_class_;
@@ -187,10 +185,6 @@ class ClientId final {
   friend auto operator<=>(const ClientId&, const ClientId&) = default;
 
  private:
-  ClientId(MemberId member, std::optional<std::string> subsystem_code)
-      : member_(std::move(member)), subsystem_code_(std::move(subsystem_code)) {}
-  friend class ServiceId;
-
   MemberId member_;
   std::optional<std::string> subsystem_code_;
 };
