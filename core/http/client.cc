@@ -3,7 +3,10 @@
 #include <httplib.h>
 
 #include <charconv>
+#include <condition_variable>
 #include <mutex>
+#include <optional>
+#include <thread>
 
 #include "core/http/tls_internal.h"
 
@@ -73,11 +76,72 @@ std::pair<time_t, time_t> split(std::chrono::milliseconds ms) {
 
 }  // namespace
 
+// Cuts the connection of a call that outlives ClientOptions::total_timeout. Threading:
+// thread-safe: guarded by mu.
+class Watchdog final {
+ public:
+  explicit Watchdog(httplib::ClientImpl& cli) : cli_(cli), thread_([this] { run(); }) {}
+  ~Watchdog() {
+    {
+      std::lock_guard lock(mu_);
+      quit_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
+
+  void arm(std::chrono::steady_clock::time_point deadline) {
+    {
+      std::lock_guard lock(mu_);
+      deadline_ = deadline;
+      fired_ = false;
+    }
+    cv_.notify_all();
+  }
+  // Disarms; true when the deadline passed and the connection was cut.
+  bool disarm() {
+    std::lock_guard lock(mu_);
+    deadline_.reset();
+    return fired_;
+  }
+
+ private:
+  void run() {
+    std::unique_lock lock(mu_);
+    while (!quit_) {
+      if (!deadline_) {
+        cv_.wait(lock);
+        continue;
+      }
+      auto deadline = *deadline_;
+      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && deadline_ == deadline &&
+          std::chrono::steady_clock::now() >= deadline) {
+        fired_ = true;
+        deadline_.reset();
+        lock.unlock();
+        cli_.stop();  // shuts the socket down; the blocked read fails
+        lock.lock();
+      }
+    }
+  }
+
+  httplib::ClientImpl& cli_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::optional<std::chrono::steady_clock::time_point> deadline_;
+  bool fired_ = false;
+  bool quit_ = false;
+  std::thread thread_;
+};
+
 struct Client::Impl {
   ClientOptions options;
   Target target;
   internal::VerifyPolicy policy;  // referenced by the SSL_CTX: declared before cli
   std::unique_ptr<httplib::ClientImpl> cli;
+  std::unique_ptr<Watchdog> watchdog;  // declared after cli: stopped before cli goes
   std::mutex mu;  // httplib serializes too; this also guards the per-call state below
 
   Result<ClientResponse> send(httplib::Request& req);
@@ -86,7 +150,7 @@ struct Client::Impl {
 Result<std::unique_ptr<Client>> Client::create(std::string_view base_url, ClientOptions options) {
   HANSA_ASSIGN_OR_RETURN(Target target, parse_base_url(base_url));
   if (options.connect_timeout.count() <= 0 || options.read_timeout.count() <= 0 ||
-      options.write_timeout.count() <= 0) {
+      options.total_timeout.count() < 0 || options.write_timeout.count() <= 0) {
     return Error(FaultCode::kInvalidConfiguration, "client timeouts must be positive");
   }
   auto impl = std::make_unique<Impl>();
@@ -141,6 +205,9 @@ Result<std::unique_ptr<Client>> Client::create(std::string_view base_url, Client
   impl->cli->set_url_encode(false);  // targets are sent exactly as given
   impl->cli->set_compress(false);
   impl->cli->set_decompress(false);
+  if (impl->options.total_timeout.count() > 0) {
+    impl->watchdog = std::make_unique<Watchdog>(*impl->cli);
+  }
   return std::unique_ptr<Client>(new Client(std::move(impl)));
 }
 
@@ -176,9 +243,17 @@ Result<ClientResponse> Client::Impl::send(httplib::Request& req) {
   httplib::Response res;
   httplib::Error err = httplib::Error::Success;
   auto started = std::chrono::steady_clock::now();
+  if (watchdog) {
+    watchdog->arm(started + options.total_timeout);
+  }
   bool sent = cli->send(req, res, err);
+  bool cut = watchdog && watchdog->disarm();
   auto elapsed = std::chrono::steady_clock::now() - started;
   std::string where = target.host + ":" + std::to_string(target.port) + req.path;
+  if (cut) {
+    return Error(FaultCode::kTimeout, "call exceeded its total timeout",
+                 where + " (" + std::to_string(options.total_timeout.count()) + " ms)");
+  }
   if (too_big) {
     cli->stop();  // the rest of the body is unread: drop the connection
     return Error(FaultCode::kLimitExceeded, "response body too large",

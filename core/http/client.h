@@ -38,6 +38,10 @@ struct ClientOptions {
   // Longest wait for each read or write; a server that never answers fails within read_timeout.
   std::chrono::milliseconds read_timeout{30'000};
   std::chrono::milliseconds write_timeout{30'000};
+  // Bound on a whole call (connect, send, receive), however the server paces its bytes; the
+  // connection is cut when it passes. Zero disables it (then only the per-read/write timeouts
+  // apply). A non-zero value costs one watchdog thread per Client.
+  std::chrono::milliseconds total_timeout{120'000};
   // Largest response body accepted; more fails with LimitExceeded.
   std::size_t max_response_body_bytes = 10 * 1024 * 1024;
   // Reuse one connection for consecutive calls.
@@ -67,10 +71,10 @@ class Client final {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  // GET `target` (path with optional query). Any HTTP status is a success; failures:
-  // Timeout (connect/read/write timeout), NetworkError (refused, reset, protocol error),
-  // SslAuthenticationFailed (server certificate rejected or TLS handshake failed),
-  // LimitExceeded (response body larger than max_response_body_bytes).
+  // GET `target` (path with optional query; sent as given, so percent-encode it yourself). Any
+  // HTTP status is a success; failures: Timeout (connect/read/write/total timeout), NetworkError
+  // (refused, reset, protocol error), SslAuthenticationFailed (server certificate rejected or TLS
+  // handshake failed), LimitExceeded (response body larger than max_response_body_bytes).
   [[nodiscard]] Result<ClientResponse> get(std::string_view target, const Headers& headers = {});
 
   // POST `body` with `content_type` to `target`. Fails like get().

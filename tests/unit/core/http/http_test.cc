@@ -333,6 +333,19 @@ TEST(HttpClient, ServerThatNeverAnswersTimesOut) {
       << res.error().to_string();
 }
 
+TEST(HttpClient, TricklingServerIsCutOffByTheTotalTimeout) {
+  hansa::testing::TricklingServer slow(50ms);
+  ClientOptions options;
+  options.read_timeout = 2s;  // every byte arrives well within this
+  options.total_timeout = 500ms;
+  auto client = make_client("http://127.0.0.1:" + std::to_string(slow.port()), options);
+  auto started = std::chrono::steady_clock::now();
+  auto res = client->get("/");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
+  ASSERT_FALSE(res.ok());
+  EXPECT_EQ(res.error().code, FaultCode::kTimeout) << res.error().to_string();
+}
+
 TEST(HttpClient, ConnectionRefusedIsNetworkError) {
   std::uint16_t port;
   {

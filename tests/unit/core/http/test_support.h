@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -16,6 +17,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 
 namespace hansa::testing {
 
@@ -126,10 +128,49 @@ class SilentListener final {
   SilentListener(const SilentListener&) = delete;
   SilentListener& operator=(const SilentListener&) = delete;
   [[nodiscard]] std::uint16_t port() const { return port_; }
+  [[nodiscard]] int fd() const { return fd_; }
 
  private:
   int fd_ = -1;
   std::uint16_t port_ = 0;
+};
+
+// A server on 127.0.0.1 that accepts one connection and then sends a response one byte every
+// `interval`, forever (until destroyed): each read succeeds well within any read timeout.
+class TricklingServer final {
+ public:
+  explicit TricklingServer(std::chrono::milliseconds interval) {
+    thread_ = std::thread([this, interval] {
+      int conn = ::accept(listener_.fd(), nullptr, nullptr);
+      if (conn < 0) {
+        return;
+      }
+      const std::string head = "HTTP/1.1 200 OK\r\nX-Slow: ";
+      std::size_t i = 0;
+      while (!stop_) {
+        char c = i < head.size() ? head[i] : 'a';
+        ++i;
+        if (::send(conn, &c, 1, MSG_NOSIGNAL) != 1) {
+          break;
+        }
+        std::this_thread::sleep_for(interval);
+      }
+      ::close(conn);
+    });
+  }
+  ~TricklingServer() {
+    stop_ = true;
+    ::shutdown(listener_.fd(), SHUT_RDWR);
+    thread_.join();
+  }
+  TricklingServer(const TricklingServer&) = delete;
+  TricklingServer& operator=(const TricklingServer&) = delete;
+  [[nodiscard]] std::uint16_t port() const { return listener_.port(); }
+
+ private:
+  SilentListener listener_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
 };
 
 }  // namespace hansa::testing
