@@ -774,6 +774,14 @@ TEST_P(DbTest, WritersTakeTurns) {
     auto second = db->begin();
     ASSERT_FALSE(second.ok());
     EXPECT_EQ(second.error().code, FaultCode::kTimeout);
+    // Another instance on the same file (as another process) waits busy_timeout for the lock.
+    auto other = open(pool_config(1, 5s, 200ms));
+    ASSERT_NE(other, nullptr);
+    const auto start = std::chrono::steady_clock::now();
+    auto blocked = other->begin();
+    ASSERT_FALSE(blocked.ok());
+    EXPECT_EQ(blocked.error().code, FaultCode::kDatabaseError);
+    EXPECT_GE(std::chrono::steady_clock::now() - start, 150ms);
   }
   ASSERT_TRUE(first->commit().ok());
   auto second = db->begin();
