@@ -640,6 +640,10 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions options) {
   if (impl->options.tls) {
     const ServerTlsConfig& tls = *impl->options.tls;
     if (tls.require_client_cert) {
+      if (tls.client_ca_pem.empty() && !tls.verify_peer) {
+        return Error(FaultCode::kInvalidConfiguration,
+                     "client certificates required but neither client_ca_pem nor verify_peer set");
+      }
       impl->policy.server_side = true;
       impl->policy.hook = tls.verify_peer;
       if (!tls.client_ca_pem.empty()) {

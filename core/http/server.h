@@ -28,7 +28,8 @@ struct ServerTlsConfig {
   // mTLS: ask for a client certificate and refuse connections without one.
   bool require_client_cert = false;
   // mTLS: when non-empty, the client chain must verify against these PEM CA certificates.
-  // When empty, only `verify_peer` decides (X-Road checks auth certs against global conf).
+  // When empty, only `verify_peer` decides (X-Road checks auth certs against global conf); one of
+  // the two is required.
   std::string client_ca_pem;
   // mTLS: called with the client's chain during the handshake; an error refuses the connection.
   PeerVerifier verify_peer;

@@ -530,6 +530,11 @@ TEST_F(HttpTls, InvalidTlsMaterialIsReported) {
   auto mismatch = Server::create(options);
   ASSERT_FALSE(mismatch.ok());
   EXPECT_EQ(mismatch.error().code, FaultCode::kInvalidKey);
+  ServerOptions unverified = tls_options(true);
+  unverified.tls->client_ca_pem.clear();  // and no verify_peer: nothing would check clients
+  auto open_door = Server::create(unverified);
+  ASSERT_FALSE(open_door.ok());
+  EXPECT_EQ(open_door.error().code, FaultCode::kInvalidConfiguration);
   options.tls->cert_chain_pem = "garbage";
   auto garbage = Server::create(options);
   ASSERT_FALSE(garbage.ok());
