@@ -56,7 +56,7 @@ class PartHandler {
   virtual ~PartHandler() = default;
   // A part's header block is complete; its body starts at info.body_offset.
   [[nodiscard]] virtual Status on_part_begin(HeaderList headers, const PartInfo& info) = 0;
-  // The next raw body bytes of the current part (possibly empty-free, in order; the view is
+  // The next raw body bytes of the current part (never empty, in order; the view is
   // valid only during the call).
   [[nodiscard]] virtual Status on_part_data(std::string_view data) = 0;
   // The current part's body ended at stream offset `body_end` (one past its last byte).
