@@ -31,6 +31,7 @@ const httplib::Request& lib(const void* impl) {
 }
 
 // httplib's ThreadPool has an unbounded queue; this one makes the accept loop wait instead.
+// Threading: thread-safe: guarded by mu_.
 class BoundedPool final : public httplib::TaskQueue {
  public:
   BoundedPool(std::size_t threads, std::size_t max_queued) : max_queued_(max_queued) {
@@ -338,6 +339,7 @@ void answer_error(httplib::Response& res, int status, const Error& error) {
 
 // httplib's server with Hansa's connection handling: the accept loop and the HTTP parser are
 // httplib's; each accepted socket is served by process_and_close_socket below.
+// Threading: as httplib::Server; process_and_close_socket runs on the pool's workers.
 class LibServer final : public httplib::Server {
  public:
   LibServer(const ServerOptions& options, SSL_CTX* ctx) : options_(options), ctx_(ctx) {}
@@ -672,6 +674,10 @@ Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Server::~Server() { stop(); }
 
 void Server::route(std::string_view method, std::string_view path, Handler handler) {
+  {
+    std::lock_guard lock(impl_->mu);
+    HANSA_CHECK(!impl_->running);  // routes are read without locks while serving
+  }
   Route route;
   route.method = std::string(method);
   route.prefix = !path.empty() && path.back() == '*';

@@ -73,7 +73,8 @@ struct ServerOptions {
   std::optional<ServerTlsConfig> tls;
 };
 
-// A read-only view of one request, valid only while the handler runs.
+// A read-only view of one request, valid only while the handler runs. Threading: one owner (the
+// handler's thread).
 class Request final {
  public:
   [[nodiscard]] std::string_view method() const noexcept;
@@ -101,7 +102,7 @@ class Request final {
   CertChain peer_chain_;
 };
 
-// What a handler fills in. Defaults to 200 with an empty body.
+// What a handler fills in. Defaults to 200 with an empty body. Threading: plain value.
 struct Response {
   int status = 200;
   Headers headers;
@@ -139,7 +140,7 @@ class Server final {
   [[nodiscard]] std::uint16_t port() const noexcept;
 
   // Stops accepting, waits for running requests to finish and joins every thread. Idempotent;
-  // the destructor calls it.
+  // the destructor calls it. Never call it from a handler (it would wait for itself).
   void stop();
 
  private:

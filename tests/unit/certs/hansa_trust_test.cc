@@ -430,6 +430,22 @@ TEST_F(HansaTrust, BadKeyMaterialIsRefused) {
   EXPECT_EQ(wrong_usage.error().code, FaultCode::kInvalidCertificate);
 }
 
+TEST_F(HansaTrust, CaCanSignItsOwnResponsesButUndelegatedCertificatesCannot) {
+  TrustConfig config = dev_pki_config(pki().dir(), tmp_.path() / "state.json");
+  config.ocsp.responder_cert = pki().env("INTERMEDIATE_CA_CERT");
+  config.ocsp.responder_key = pki().env("INTERMEDIATE_CA_KEY");
+  start_with(config);
+  auto r = openssl_ocsp("-cert '" + pki().env("MEMBER_1_SIGN_CERT") + "'");
+  EXPECT_NE(r.output.find("Response verify OK"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(": good"), std::string::npos) << r.output;
+
+  config.ocsp.responder_cert = pki().dir() / "tsa/tsa.pem";  // issued by the CA, not for OCSP
+  config.ocsp.responder_key = pki().dir() / "tsa/tsa.key";
+  auto refused = TrustServer::create(config);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, FaultCode::kInvalidCertificate);
+}
+
 TEST(HansaTrustBinary, HelpSaysDevelopmentOnly) {
   auto help = run(std::string(HANSA_TRUST_BINARY) + " --help");
   EXPECT_EQ(help.rc, 0);
