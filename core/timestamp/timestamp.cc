@@ -149,6 +149,28 @@ std::optional<std::size_t> der_header(std::string_view der, std::size_t pos,
   return 2 + n;
 }
 
+// The OpenSSL error queue including each error's data text ("Verify error:certificate has
+// expired"), which names the actual reason of a failed token verification.
+std::string drain_errors_with_data() {
+  std::string out;
+  const char* data = nullptr;
+  int flags = 0;
+  while (unsigned long e = ERR_get_error_all(nullptr, nullptr, nullptr, &data, &flags)) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    if (!out.empty()) {
+      out += "; ";
+    }
+    out += buf;
+    if (data != nullptr && (flags & ERR_TXT_STRING) != 0 && *data != '\0') {
+      out += " (";
+      out += data;
+      out += ")";
+    }
+  }
+  return out;
+}
+
 Result<TimestampRequest> make_request(std::string_view imprint, const RequestOptions& options) {
   int nid = digest_nid(options.digest);
   if (imprint.size() != crypto::digest_size(options.digest)) {
@@ -398,9 +420,9 @@ Result<VerifiedTimestamp> verify_imprint(const TimestampToken& token, std::strin
   int ok = TS_RESP_verify_signature(t.pkcs7.get(), approved.get(), store.get(), &signer_raw);
   X509Ptr signer(signer_raw);
   if (ok != 1) {
-    return crypto::openssl_error(FaultCode::kTimestampValidation,
-                                 "time-stamp token signature does not verify against an "
-                                 "approved TSA certificate");
+    return Error(FaultCode::kTimestampValidation,
+                 "time-stamp token signature does not verify against an approved TSA certificate",
+                 drain_errors_with_data());
   }
   ERR_clear_error();
   X509* matched = nullptr;

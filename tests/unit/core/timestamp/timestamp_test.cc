@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <regex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/crypto/digest.h"
@@ -192,6 +194,75 @@ TEST_F(TimestampTest, UnapprovedTsaIsRefused) {
   // An approved certificate without the timeStamping usage cannot sign tokens.
   EXPECT_EQ(verify(*token, "data", approved("tsa-noeku")).error().code,
             FaultCode::kTimestampValidation);
+}
+
+// Hostile: a certificate with the TSA's key, issuer and serial but other contents: the CMS
+// SignerIdentifier and the signature match it, but the signed ESSCertIDv2 (and ESSCertID) names
+// the real certificate, so the token is not bound to it.
+TEST_F(TimestampTest, EssCertIdMustNameTheApprovedCertificate) {
+  ASSERT_TRUE(run_in(pki_->dir(),
+                     "openssl x509 -req -in tsa.csr -CA ca.pem -CAkey ca.key "
+                     "-set_serial 0x3001 -days 100 -out tsa-twin.pem "
+                     "-extfile ext-tsa.cnf"));
+  ASSERT_NE(pki_->pem("tsa-twin"), pki_->pem("tsa"));
+  for (const std::string ess : {"sha256", "sha1"}) {
+    RequestOptions no_cert;
+    no_cert.cert_req = false;
+    auto req = build_request("data", no_cert);
+    auto token = parse_reply(reply(*req, "tsa", ess));
+    ASSERT_TRUE(token.ok());
+    ASSERT_TRUE(verify(*token, "data", approved("tsa")).ok());
+    auto twin = verify(*token, "data", approved("tsa-twin"));
+    ASSERT_FALSE(twin.ok()) << ess;
+    EXPECT_EQ(twin.error().code, FaultCode::kTimestampValidation);
+  }
+}
+
+// Certificates are judged at genTime: a token stays valid after its TSA certificate expired
+// (X-Road archives are verified years later), and a certificate that was not yet valid at
+// genTime is refused.
+TEST_F(TimestampTest, TsaCertificateValidityIsJudgedAtGenTime) {
+  auto stamp_time = [](std::time_t t) {
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y%m%d%H%M%SZ", &tm);
+    return std::string(buf);
+  };
+  write_file(pki_->dir() / "mini-ca.cnf",
+             "[ ca ]\ndefault_ca = d\n[ d ]\ndatabase = ./mini-index.txt\n"
+             "new_certs_dir = .\nserial = ./mini-serial\ndefault_md = sha256\n"
+             "policy = p\nunique_subject = no\n[ p ]\ncommonName = supplied\n"
+             "organizationName = optional\n");
+  write_file(pki_->dir() / "mini-index.txt", "");
+  write_file(pki_->dir() / "mini-serial", "4001\n");
+  std::time_t now = std::time(nullptr);
+  auto issue = [&](const std::string& out, std::time_t from, std::time_t to) {
+    return run_in(pki_->dir(),
+                  "openssl ca -batch -notext -config mini-ca.cnf -cert ca.pem "
+                  "-keyfile ca.key -in tsa.csr -extfile ext-tsa.cnf -out " +
+                      out + " -startdate " + stamp_time(from) + " -enddate " + stamp_time(to));
+  };
+  ASSERT_TRUE(issue("tsa-short.pem", now - 3600, now + 3));
+  ASSERT_TRUE(issue("tsa-later.pem", now + 3600, now + 7200));
+  write_file(pki_->dir() / "tsa-short.key", read_file(pki_->dir() / "tsa.key"));
+
+  RequestOptions no_cert;
+  no_cert.cert_req = false;
+  auto token = parse_reply(reply(*build_request("data", no_cert), "tsa-short"));
+  ASSERT_TRUE(token.ok()) << token.error().to_string();
+  std::this_thread::sleep_for(std::chrono::seconds(4));  // tsa-short has expired now
+  auto verified = verify(*token, "data", approved("tsa-short"));
+  EXPECT_TRUE(verified.ok()) << verified.error().to_string();
+  // Checked at the current time instead, the same token would be refused: a token made with a
+  // certificate that only becomes valid in an hour is refused at its genTime.
+  write_file(pki_->dir() / "tsa-later.key", read_file(pki_->dir() / "tsa.key"));
+  auto early = parse_reply(reply(*build_request("data", no_cert), "tsa-later"));
+  ASSERT_TRUE(early.ok()) << early.error().to_string();
+  auto later = verify(*early, "data", approved("tsa-later"));
+  ASSERT_FALSE(later.ok());
+  EXPECT_EQ(later.error().code, FaultCode::kTimestampValidation);
+  EXPECT_NE(later.error().detail.find("not yet valid"), std::string::npos) << later.error().detail;
 }
 
 // Hostile: a rejection status becomes TimestamperFailed with the TSA's text.
