@@ -120,11 +120,21 @@ class Connection final : public httplib::Stream {
   // Starts the header phase of a new request.
   void begin_request() {
     in_headers_ = true;
+    in_body_ = false;
+    body_exceeded_ = false;
     header_bytes_ = 0;
     header_deadline_ = Clock::now() + options_.header_timeout;
   }
-  // The header block is complete: the body is read with per-read timeouts only.
-  void end_headers() { in_headers_ = false; }
+  // The header block is complete: the body is read with per-read timeouts only, and at most
+  // `body_budget` bytes of it are read from the wire (httplib does not cap chunked bodies).
+  void end_headers(std::size_t body_budget) {
+    in_headers_ = false;
+    in_body_ = true;
+    body_bytes_ = 0;
+    body_budget_ = body_budget;
+  }
+  // True when the current request's body went over its budget.
+  [[nodiscard]] bool body_exceeded() const { return body_exceeded_; }
 
   void set_close() { close_ = true; }
   [[nodiscard]] bool must_close() const { return close_ || failed_; }
@@ -154,6 +164,13 @@ class Connection final : public httplib::Stream {
     if (in_headers_) {
       header_bytes_ += n;
       if (header_bytes_ > header_budget()) {
+        failed_ = true;
+        return -1;
+      }
+    } else if (in_body_) {
+      body_bytes_ += n;
+      if (body_bytes_ > body_budget_) {
+        body_exceeded_ = true;
         failed_ = true;
         return -1;
       }
@@ -298,6 +315,10 @@ class Connection final : public httplib::Stream {
   std::size_t pos_ = 0;
   bool in_headers_ = false;
   std::size_t header_bytes_ = 0;
+  bool in_body_ = false;
+  bool body_exceeded_ = false;
+  std::size_t body_bytes_ = 0;
+  std::size_t body_budget_ = 0;
   Clock::time_point header_deadline_;
   bool close_ = false;
   bool failed_ = false;
@@ -475,7 +496,8 @@ struct Server::Impl {
 httplib::Server::HandlerResponse Server::Impl::check_limits(const httplib::Request& req,
                                                             httplib::Response& res) const {
   if (tl_connection != nullptr) {
-    tl_connection->end_headers();
+    // Chunk framing adds a few bytes per chunk; the decoded size is checked exactly in dispatch.
+    tl_connection->end_headers(options.max_body_bytes + options.max_body_bytes / 2 + 64 * 1024);
   }
   auto reject = [&](int status, Error error) {
     answer_error(res, status, error);
@@ -544,6 +566,13 @@ void Server::Impl::dispatch(const httplib::Request& req, httplib::Response& res)
     }
     return;
   }
+  if (req.body.size() > options.max_body_bytes) {  // a chunked body: no Content-Length to check
+    answer_error(res, 413, Error(FaultCode::kLimitExceeded, "request body too large"));
+    if (tl_connection != nullptr) {
+      tl_connection->set_close();
+    }
+    return;
+  }
   Request view(&req, tl_connection != nullptr ? tl_connection->peer_chain() : CertChain{});
   Response out;
   try {
@@ -593,6 +622,10 @@ void Server::Impl::configure() {
   });
   svr->set_error_handler(
       httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+        if (tl_connection != nullptr && tl_connection->body_exceeded()) {
+          res.status = 413;
+          res.body.clear();
+        }
         if (!res.body.empty()) {
           return httplib::Server::HandlerResponse::Unhandled;  // a handler's own error answer
         }
