@@ -3,8 +3,9 @@
 // The global configuration model (PR-GCONF Annex B, C and E; X-Road schema versions 2 to 6):
 // shared parameters, private parameters and configuration anchors as plain immutable values.
 //
-// Identifiers are core/ids types; certificates are core/crypto Certificates (their DER is kept
-// in Certificate::der(), so writing a parsed file back yields the same bytes). Optional elements
+// Identifiers are core/ids types; certificates are core/crypto Certificates (DER in
+// Certificate::der(); X-Road's base64-of-PEM CA certificates are read too and written back as
+// base64 DER, which X-Road reads as well). Optional elements
 // of the XML are std::optional here and stay absent when written back.
 //
 // The XML codec is in core/globalconf/xml_codec.h, the signed directory in

@@ -13,12 +13,12 @@
 //           body of part 1: from the inner opening boundary line through the CRLF after the inner
 //           closing boundary.
 //
-// Verification order: parse (MalformedGlobalConf, or LimitExceeded), pick the certificate among
-// the anchor's by Verification-certificate-hash (InvalidGlobalConf when none matches), verify the
-// signature (InvalidSignatureValue wrapped as InvalidGlobalConf), check the version
-// (InvalidGlobalConf), the expiry against the caller's time (OutdatedGlobalConf), and the entries'
-// instance against the anchor's (InvalidGlobalConf). Files are checked against their entries with
-// verify_file (InvalidGlobalConf on a hash mismatch).
+// Verification order: parse (MalformedGlobalConf, or LimitExceeded with the path
+// MalformedGlobalConf), pick the certificate among the anchor's by Verification-certificate-hash
+// (InvalidGlobalConf when none matches), verify the signature (InvalidGlobalConf), check the
+// version (InvalidGlobalConf), the expiry against the caller's time (OutdatedGlobalConf), and the
+// entries' instance against the anchor's (InvalidGlobalConf). Files are checked against their
+// entries with verify_file (InvalidGlobalConf on a hash mismatch).
 //
 // Key rotation: an anchor source may list several verification certificates; a directory signed
 // with any of them verifies. The builder signs with the key it is given (SigningKeys::current).

@@ -12,7 +12,8 @@
 //
 // Fault codes: MalformedGlobalConf (not XML, DOCTYPE/entities, schema violation, bad base64 or
 // certificate), InvalidGlobalConf (well-formed but inconsistent: a reference to an unknown member,
-// a member of another instance, a broken identifier), LimitExceeded (a GlobalConfLimits field).
+// a member of another instance, a broken identifier), LimitExceeded with the path
+// MalformedGlobalConf (a GlobalConfLimits or core/xml ParseLimits field).
 //
 // Writing is deterministic: the same model always gives the same bytes (elements in schema order,
 // members/subsystems given ids "id0", "id1", ... in model order, 4-space indentation, LF line
@@ -51,8 +52,8 @@ struct GlobalConfLimits {
 // Parses and validates private-params.xml.
 [[nodiscard]] Result<PrivateParameters> parse_private_parameters(
     std::string_view xml, const GlobalConfLimits& limits = {});
-// Parses and validates a configuration anchor file (root configurationAnchor; generatedAt
-// required).
+// Parses and validates a configuration anchor file (root configurationAnchor; generatedAt is
+// optional, as in X-Road's schema).
 [[nodiscard]] Result<ConfigurationAnchor> parse_configuration_anchor(
     std::string_view xml, const GlobalConfLimits& limits = {});
 
