@@ -402,12 +402,32 @@ class LibServer final : public httplib::Server {
       if (ssl && !conn.must_close()) {
         SSL_shutdown(ssl.get());  // best effort: the socket is non-blocking
       }
+      if (conn.must_close()) {
+        linger(sock);
+      }
     }
     ssl.reset();
     ERR_clear_error();
     ::shutdown(sock, SHUT_RDWR);
     ::close(sock);
     return ok;
+  }
+
+  // After an error answer with request bytes still unread, closing at once would make the kernel
+  // send a reset that can destroy the answer in flight. Half-close, then discard input for a
+  // short, bounded time so the client reads the answer (the "lingering close" of web servers).
+  static void linger(int sock) {
+    ::shutdown(sock, SHUT_WR);
+    auto deadline = Clock::now() + std::chrono::milliseconds(200);
+    std::size_t drained = 0;
+    char buf[16 * 1024];
+    while (drained < 1024 * 1024 && wait_for(sock, POLLIN, deadline)) {
+      ssize_t n = ::recv(sock, buf, sizeof buf, 0);
+      if (n <= 0) {
+        break;
+      }
+      drained += static_cast<std::size_t>(n);
+    }
   }
 
   bool handshake(SSL* ssl, int sock) const {
