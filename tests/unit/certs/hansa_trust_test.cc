@@ -247,6 +247,10 @@ TEST_F(HansaTrust, OcspOverGetPerRfc6960AppendixA) {
     EXPECT_NE(check.output.find("Response verify OK"), std::string::npos) << check.output;
     EXPECT_NE(check.output.find(": good"), std::string::npos) << check.output;
   }
+  // Clients that do not percent-encode the base64 ('+', '/', '=' as they are) are served too.
+  auto raw = http->get("/ocsp/" + crypto::base64_encode(read_file(req)));
+  ASSERT_TRUE(raw.ok());
+  EXPECT_EQ(ocsp_response_status(raw->body), OCSP_RESPONSE_STATUS_SUCCESSFUL);
   auto garbage = http->get("/ocsp/%21%21notbase64");
   ASSERT_TRUE(garbage.ok());
   EXPECT_EQ(ocsp_response_status(garbage->body), OCSP_RESPONSE_STATUS_MALFORMEDREQUEST);
