@@ -374,6 +374,14 @@ TEST_F(HansaTrust, TsaHostileInput) {
   auto ok = http->post("/tsa", read_file(query), "application/timestamp-query");
   ASSERT_TRUE(ok.ok());
   EXPECT_EQ(ts_response_status(ok->body), TS_STATUS_GRANTED);
+  // A policy the TSA does not serve is refused (RFC 3161 2.4.2 unacceptedPolicy).
+  ASSERT_EQ(run("openssl ts -query -digest " + std::string(64, 'a') +
+                " -sha256 -tspolicy 1.2.3.9 -out '" + query.string() + "'")
+                .rc,
+            0);
+  auto other_policy = http->post("/tsa", read_file(query), "application/timestamp-query");
+  ASSERT_TRUE(other_policy.ok());
+  EXPECT_EQ(ts_response_status(other_policy->body), TS_STATUS_REJECTION);
   auto get = http->get("/tsa");
   ASSERT_TRUE(get.ok());
   EXPECT_EQ(get->status, 405);
