@@ -35,6 +35,7 @@ inline bool run_in(const std::filesystem::path& dir, const std::string& cmd) {
 
 // A directory with: ca (Test CA), other-ca (an unrelated CA with the SAME subject name as ca),
 // rogue-ca (an unrelated CA), responder (delegated OCSP signer of ca, EKU OCSPSigning),
+// fake-responder (the same subject with OCSPSigning, but issued by other-ca),
 // plain (issued by ca, no OCSPSigning EKU), good (serial 1001), revoked (serial 1002,
 // keyCompromise), unknown (serial 1003, not in the index), index.txt for openssl ocsp, and the
 // time-stamping certificates tsa and tsa2 (critical EKU timeStamping) and tsa-noeku.
@@ -69,6 +70,9 @@ class OpenSslPki {
     make_ca("other-ca", "/O=Test/CN=Test CA");
     make_ca("rogue-ca", "/O=Rogue/CN=Rogue CA");
     make_leaf("responder", "/O=Test/CN=Test OCSP", "0x2001", "ext-ocsp.cnf");
+    // Same subject and serial as `responder`, EKU OCSPSigning, but issued by other-ca (the
+    // impostor with ca's name): a forged delegation.
+    make_leaf("fake-responder", "/O=Test/CN=Test OCSP", "0x2001", "ext-ocsp.cnf", "other-ca");
     make_leaf("plain", "/O=Test/CN=Not an OCSP signer", "0x2002", "ext-leaf.cnf");
     make_leaf("good", "/O=Test/CN=Good member", "0x1001", "ext-leaf.cnf");
     make_leaf("revoked", "/O=Test/CN=Revoked member", "0x1002", "ext-leaf.cnf");

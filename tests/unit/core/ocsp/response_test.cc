@@ -143,6 +143,16 @@ TEST_F(OcspResponseTest, ImpostorCaSignatureIsRefused) {
   EXPECT_NE(st.error().message.find("signature"), std::string::npos) << st.error().message;
 }
 
+// Hostile: a responder certificate with the right name and OCSPSigning, issued by an impostor
+// of the CA (same name, other key).
+TEST_F(OcspResponseTest, ForgedDelegationIsRefused) {
+  OcspResponse resp = respond("good", "fake-responder");
+  Status st = verify(resp, pki_->der("good"), pki_->der("ca"), Clock::now());
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, FaultCode::kCertValidation);
+  EXPECT_NE(st.error().message.find("not authorized"), std::string::npos) << st.error().message;
+}
+
 // A certificate of the CA without id-kp-OCSPSigning may not sign responses.
 TEST_F(OcspResponseTest, ResponderWithoutOcspSigningEkuIsRefused) {
   OcspResponse resp = respond("good", "plain");
