@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 
 #include "core/crypto/encoding.h"
@@ -410,6 +411,68 @@ TEST_F(HansaDirectory, MalformedEntriesAreRefused) {
     ASSERT_FALSE(dir.ok()) << to;
     EXPECT_EQ(dir.error().code, FaultCode::kMalformedGlobalConf) << to;
   }
+}
+
+}  // namespace
+}  // namespace hansa::globalconf
+
+namespace hansa::globalconf {
+namespace {
+
+bool expected_failure(FaultCode code) {
+  return code == FaultCode::kMalformedGlobalConf || code == FaultCode::kInvalidGlobalConf ||
+         code == FaultCode::kOutdatedGlobalConf || code == FaultCode::kLimitExceeded;
+}
+
+// Seeded random byte mutations of X-Road's files: every outcome is a value with a global
+// configuration fault code (or success for harmless changes), never a crash (run under ASan).
+TEST(Mutations, RandomByteChangesFailCleanly) {
+  std::mt19937 rng(20261122);
+  const std::string directory = vector_file("gconf-v6-internalconf.mime");
+  const auto anchor = parse_configuration_anchor(vector_file("gconf-v6-configuration-anchor.xml"));
+  ASSERT_TRUE(anchor.ok());
+  const std::string shared = vector_file("gconf-v6-shared-params.xml");
+  const std::string priv = vector_file("gconf-v6-private-params.xml");
+  auto mutate = [&](std::string s) {
+    int edits = 1 + static_cast<int>(rng() % 4);
+    for (int i = 0; i < edits && !s.empty(); ++i) {
+      std::size_t pos = rng() % s.size();
+      switch (rng() % 4) {
+        case 0:
+          s[pos] = static_cast<char>(rng() % 256);
+          break;
+        case 1:
+          s.erase(pos, 1 + rng() % 16);
+          break;
+        case 2:
+          s.insert(pos, std::string(1 + rng() % 8, "<>&-\r\n;'\"="[rng() % 10]));
+          break;
+        default:
+          s.resize(pos);
+      }
+    }
+    return s;
+  };
+  int accepted = 0;
+  for (int i = 0; i < 300; ++i) {
+    auto dir = verify_signed_directory_file(mutate(directory), *anchor,
+                                            options_at("2026-01-01T00:00:00Z"));
+    if (dir.ok()) {
+      ++accepted;  // e.g. a change in the outer headers' spacing
+    } else {
+      EXPECT_TRUE(expected_failure(dir.error().code)) << dir.error().to_string();
+    }
+    auto sp = parse_shared_parameters(mutate(shared));
+    if (!sp.ok()) {
+      EXPECT_TRUE(expected_failure(sp.error().code)) << sp.error().to_string();
+    }
+    auto pp = parse_private_parameters(mutate(priv));
+    if (!pp.ok()) {
+      EXPECT_TRUE(expected_failure(pp.error().code)) << pp.error().to_string();
+    }
+  }
+  // Almost every change to the signed bytes must be caught.
+  EXPECT_LT(accepted, 60);
 }
 
 }  // namespace
