@@ -69,7 +69,7 @@ class Fields final {
   [[nodiscard]] const Json& raw(std::string_view name) const;  // present (checked by has())
 
  private:
-  const Json& body_;
+  Json body_;  // a copy: callers pass temporaries
 };
 
 struct Reply {
