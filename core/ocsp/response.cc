@@ -392,8 +392,8 @@ Result<std::string> verify_validity(const OcspResponse& response, std::string_vi
     return Error(FaultCode::kCertValidation, "OCSP response is too old",
                  "thisUpdate " + format_time(r.this_update) + ", verified at " + format_time(at));
   }
-  // A thisUpdate in the future (beyond a small clock skew) is not trustworthy either.
-  if (r.this_update > at + std::chrono::minutes(5)) {
+  // A thisUpdate in the future (beyond the allowed clock skew) is not trustworthy either.
+  if (r.this_update > at + std::chrono::seconds(options.max_clock_skew_seconds)) {
     return Error(FaultCode::kCertValidation, "OCSP response thisUpdate is in the future",
                  "thisUpdate " + format_time(r.this_update) + ", verified at " + format_time(at));
   }

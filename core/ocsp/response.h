@@ -95,6 +95,9 @@ struct VerifyOptions {
   std::int64_t ocsp_freshness_seconds = 3600;
   // X-Road's verifyNextUpdate: when set, a nextUpdate before the verification time is refused.
   bool verify_next_update = true;
+  // A thisUpdate later than the verification time by more than this is refused (a responder
+  // clock far ahead, or a response made for the future).
+  std::int64_t max_clock_skew_seconds = 300;
   // Responder certificates configured for the CA (global configuration `ocsp/cert`): these may
   // sign responses without a delegation from the CA. Delegated responders (id-kp-OCSPSigning,
   // issued by the CA) and the CA itself are always accepted. DER or PEM.
