@@ -10,6 +10,7 @@
 
 #include "core/crypto/cert_profile.h"
 #include "core/crypto/digest.h"
+#include "core/globalconf/xml_codec.h"
 #include "tests/unit/central/registry/test_database.h"
 
 namespace hansa::central {
@@ -515,6 +516,53 @@ TEST_P(RegistryTest, ExportsTheGlobalConfigurationModel) {
   EXPECT_EQ(
       exp->private_params->management_service.management_request_service_provider_id.to_string(),
       "SUBSYSTEM:DEV/GOV/1234/MANAGEMENT");
+}
+
+// The export is a consistent model: gconf's writer accepts it, the result validates against
+// Hansa's XSD when parsed back, and it round-trips.
+TEST_P(RegistryTest, ExportWritesValidGlobalConfiguration) {
+  seed();
+  const auto ss1 = server_id("GOV", "1234", "SS1");
+  ASSERT_TRUE(reg_->add_subsystem(admin(), subsystem_id("GOV", "1234", "MANAGEMENT"), "Mgmt").ok());
+  ASSERT_TRUE(reg_->register_auth_cert(admin(), ss1, pki_cert("nodes/SS1/auth.pem"), "ss1").ok());
+  ASSERT_TRUE(
+      reg_->add_server_client(admin(), ss1, subsystem_id("GOV", "1234", "MANAGEMENT")).ok());
+  ASSERT_TRUE(reg_->add_group(admin(), group_id("security-server-owners"), "Owners").ok());
+  ASSERT_TRUE(
+      reg_->add_group_member(admin(), group_id("security-server-owners"), member_id("GOV", "1234"))
+          .ok());
+  ASSERT_TRUE(reg_->add_ca(admin(), dev_ca()).ok());
+  ASSERT_TRUE(
+      reg_->add_tsa(admin(), {0, "TSA", "http://127.0.0.1:8899/tsa", pki_cert("tsa/tsa.pem")})
+          .ok());
+  Settings s = reg_->settings().value();
+  s.management_service_provider = subsystem_id("GOV", "1234", "MANAGEMENT");
+  s.management_service_address = "https://cs:4002/managementservice/";
+  ASSERT_TRUE(reg_->update_settings(admin(), s).ok());
+
+  auto exp = reg_->export_globalconf();
+  ASSERT_TRUE(exp.ok()) << exp.error().to_string();
+  // The publisher adds the configuration source; do the same here.
+  exp->shared.sources.push_back(
+      globalconf::ConfigurationSource{"cs.example", {pki_cert("central/conf-signing.pem")}, {}});
+  auto xml = globalconf::write_shared_parameters(exp->shared);
+  ASSERT_TRUE(xml.ok()) << xml.error().to_string();
+  auto parsed = globalconf::parse_shared_parameters(*xml);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().to_string();
+  EXPECT_EQ(parsed->members.size(), 2u);
+  ASSERT_EQ(parsed->security_servers.size(), 1u);
+  EXPECT_EQ(parsed->security_servers[0].auth_cert_hashes,
+            exp->shared.security_servers[0].auth_cert_hashes);
+  EXPECT_EQ(parsed->approved_cas.size(), 1u);
+  EXPECT_EQ(parsed->global_groups.size(), 1u);
+
+  ASSERT_TRUE(exp->private_params.has_value());
+  auto priv_xml = globalconf::write_private_parameters(*exp->private_params);
+  ASSERT_TRUE(priv_xml.ok()) << priv_xml.error().to_string();
+  auto priv = globalconf::parse_private_parameters(*priv_xml);
+  ASSERT_TRUE(priv.ok()) << priv.error().to_string();
+  EXPECT_EQ(priv->management_service.management_request_service_provider_id.to_string(),
+            "SUBSYSTEM:DEV/GOV/1234/MANAGEMENT");
 }
 
 TEST_P(RegistryTest, AdminTokensAreHashedAndRevocable) {
