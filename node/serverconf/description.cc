@@ -128,6 +128,35 @@ Result<json> parse_json_limited(std::string_view text, const DescriptionLimits& 
 
 bool is_space(char c) { return c == ' ' || c == '\t'; }
 
+// The length of the quoted scalar at the start of `s` (up to and including its closing quote, or
+// all of `s` when it continues on the next line).
+std::size_t skip_quoted(std::string_view s) {
+  const char q = s.front();
+  for (std::size_t i = 1; i < s.size(); ++i) {
+    if (q == '"' && s[i] == '\\') {
+      ++i;
+    } else if (s[i] == q) {
+      if (q == '\'' && i + 1 < s.size() && s[i + 1] == '\'') {
+        ++i;
+        continue;
+      }
+      return i + 1;
+    }
+  }
+  return s.size();
+}
+
+// The position of the ':' that ends a mapping key (followed by a space, a tab or the line end),
+// searching from `from`; npos when none.
+std::size_t find_mapping_colon(std::string_view s, std::size_t from) {
+  for (std::size_t i = s.find(':', from); i != std::string_view::npos; i = s.find(':', i + 1)) {
+    if (i + 1 == s.size() || is_space(s[i + 1])) {
+      return i;
+    }
+  }
+  return std::string_view::npos;
+}
+
 // A cheap upper bound of the nesting depth of a YAML text, computed before yaml-cpp (whose parser
 // recurses and has no depth limit) sees it: indentation levels of block collections, compact
 // "- " / "? " indicators, and flow brackets. Stops counting once past `stop_above`.
@@ -196,6 +225,13 @@ std::size_t yaml_depth_bound(std::string_view doc, std::size_t stop_above) {
       indents.push_back(indent);
     }
     std::size_t depth = indents.size();
+    // A document start marker may carry content: "--- [ ...".
+    if (rest.starts_with("---") && (rest.size() == 3 || is_space(rest[3]))) {
+      rest.remove_prefix(3);
+      while (!rest.empty() && is_space(rest.front())) {
+        rest.remove_prefix(1);
+      }
+    }
     // Compact nested collections on one line: "- - - x", "? ? x", "- key: ...".
     while (rest.size() >= 2 && (rest[0] == '-' || rest[0] == '?') && is_space(rest[1])) {
       ++depth;
@@ -208,17 +244,20 @@ std::size_t yaml_depth_bound(std::string_view doc, std::size_t stop_above) {
       ++depth;
     }
     max_depth = std::max(max_depth, depth);
-    // The value of "key: value" (a flow collection may start there).
+    // The value of "key: value" (a flow collection may start there); the key may be quoted.
     std::string_view value = rest;
-    if (!rest.empty() && rest.front() != '[' && rest.front() != '{' && rest.front() != '"' &&
-        rest.front() != '\'') {
-      const auto colon = rest.find(": ");
+    if (!rest.empty() && rest.front() != '[' && rest.front() != '{') {
+      std::size_t key_end = 0;
+      if (rest.front() == '"' || rest.front() == '\'') {
+        key_end = skip_quoted(rest);
+      }
+      const auto colon = find_mapping_colon(rest, key_end);
       if (colon != std::string_view::npos) {
-        value = rest.substr(colon + 2);
+        value = rest.substr(colon + 1);
         ++depth;
         max_depth = std::max(max_depth, depth);
       } else {
-        value = {};
+        value = {};  // a plain or quoted scalar: brackets inside it are text
       }
     }
     while (!value.empty() && is_space(value.front())) {
@@ -226,7 +265,7 @@ std::size_t yaml_depth_bound(std::string_view doc, std::size_t stop_above) {
     }
     // Anchors and tags before the value: "&a [", "!!seq [".
     while (!value.empty() && (value.front() == '&' || value.front() == '!')) {
-      const auto sp = value.find(' ');
+      const auto sp = value.find_first_of(" \t");
       value = sp == std::string_view::npos ? std::string_view{} : value.substr(sp + 1);
       while (!value.empty() && is_space(value.front())) {
         value.remove_prefix(1);

@@ -228,6 +228,19 @@ TEST(OpenApiTest, DeepNestingIsRefusedInJsonAndYaml) {
     indented += std::string(i, ' ') + "k" + std::to_string(i) + ":\n";
   }
   expect_openapi_refused(indented, FaultCode::kLimitExceeded, "nesting");
+  const std::string deep_flow = std::string(100000, '[') + std::string(100000, ']');
+  for (const std::string& prefix :
+       {std::string("openapi: 3.0.0\n\"quoted key\": "), std::string("openapi: 3.0.0\n'k''ey': "),
+        std::string("openapi: 3.0.0\nkey:\t"), std::string("--- "),
+        std::string("openapi: 3.0.0\nx:\n  - key: "), std::string("openapi: 3.0.0\n? "),
+        std::string("openapi: 3.0.0\nx: !!seq ")}) {
+    expect_openapi_refused(prefix + deep_flow + "\n", FaultCode::kLimitExceeded, "nesting");
+  }
+  // Brackets inside scalars are text, not nesting.
+  auto ok = parse_openapi(pets_openapi_yaml() + "x-note: see [[[[" + std::string(200, '[') +
+                              "\nx-quoted: ['" + std::string(200, '[') + "']\n",
+                          "svc");
+  EXPECT_TRUE(ok.ok()) << ok.error().to_string();
   std::string anchored =
       "openapi: 3.0.0\nx: &a " + std::string(1000, '{') + std::string(1000, '}') + "\n";
   expect_openapi_refused(anchored, FaultCode::kLimitExceeded, "nesting");
