@@ -865,7 +865,12 @@ void AdminApi::Impl::dispatch(const http::Request& req, http::Response& res) con
 
   // Routing.
   std::string_view path = req.path();
+  if (!path.starts_with(options.base_path)) {
+    return answer_error(res, Error(FaultCode::kNotFound, "no such resource", std::string(path)));
+  }
   path.remove_prefix(options.base_path.size());
+  // HEAD is answered like GET (the server drops the body).
+  const std::string_view method = req.method() == "HEAD" ? "GET" : req.method();
   if (path.starts_with("/")) {
     path.remove_prefix(1);
   }
@@ -892,7 +897,7 @@ void AdminApi::Impl::dispatch(const http::Request& req, http::Response& res) con
       continue;
     }
     path_known = true;
-    if (split_templates[i].first == req.method()) {
+    if (split_templates[i].first == method) {
       handler = &std::get<2>(routes[i]);
       params = std::move(found);
     }
