@@ -149,7 +149,8 @@ class ServerConfSnapshot final {
   // Access check on the provider side. `method`/`path` are given for REST requests (path is what
   // follows the service code, "/" when empty); SOAP requests pass nullopt and are checked against
   // service-wide rights only. `global_groups` are the client's global groups (from global
-  // configuration). Deny by default.
+  // configuration). Deny by default. Whether the service is enabled is not part of this answer:
+  // check find_service()->enabled first (ServiceDisabled).
   [[nodiscard]] bool is_allowed(const ids::ClientId& client, const ids::ServiceId& service,
                                 std::optional<std::string_view> method,
                                 std::optional<std::string_view> path,

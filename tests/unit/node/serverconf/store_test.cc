@@ -739,7 +739,7 @@ TEST_P(StoreTest, ConcurrentReadersSeeConsistentSnapshots) {
   EXPECT_EQ(snap->services().size(), static_cast<std::size_t>(kWrites + 1));
 }
 
-TEST_P(StoreTest, FetchesOverHttpWithSizeCap) {
+TEST_P(StoreTest, FetchesOverHttpWithSizeCapAndTimeout) {
   init_with_provider();
   http::ServerOptions options;
   auto server = http::Server::create(options);
@@ -752,12 +752,16 @@ TEST_P(StoreTest, FetchesOverHttpWithSizeCap) {
   });
   (*server)->route("GET", "/missing.wsdl",
                    [](const http::Request&, http::Response& res) { res.status = 404; });
+  (*server)->route("GET", "/slow.wsdl", [](const http::Request&, http::Response& res) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    res.set_body(person_wsdl(), "text/xml");
+  });
   ASSERT_OK((*server)->start());
   const std::string base = "http://127.0.0.1:" + std::to_string((*server)->port());
 
   StoreOptions store_options;  // the real HTTP fetcher
   store_options.limits.max_document_bytes = 32 * 1024;
-  store_options.limits.fetch_timeout = std::chrono::milliseconds(5000);
+  store_options.limits.fetch_timeout = std::chrono::milliseconds(300);
   auto other_db = database_.open();
   auto store = ServerConfStore::open(*other_db, store_options);
   ASSERT_OK(store);
@@ -766,6 +770,9 @@ TEST_P(StoreTest, FetchesOverHttpWithSizeCap) {
               FaultCode::kLimitExceeded);
   EXPECT_CODE((*store)->add_wsdl(kProvider, {base + "/missing.wsdl", {}, {}}),
               FaultCode::kInvalidRequest);
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_CODE((*store)->add_wsdl(kProvider, {base + "/slow.wsdl", {}, {}}), FaultCode::kTimeout);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(1400));
   EXPECT_EQ((*store)->snapshot()->services().size(), 2u);
 }
 
