@@ -361,6 +361,35 @@ struct ManagementService::Impl {
     return ok_status();
   }
 
+  // Refuses a second authCertReg for the same certificate, or a second clientReg for the same
+  // server and client, while the first one is pending (an operator would approve both).
+  Status check_duplicate_pending(const RequestBody& b) const {
+    std::string sql;
+    std::vector<Value> params;
+    if (b.type == RequestType::kAuthCertReg) {
+      sql =
+          "SELECT id FROM management_requests WHERE type = 'authCertReg' AND state = 'pending' "
+          "AND auth_cert = $1 ORDER BY id LIMIT 1";
+      params = {Value::blob(b.auth_cert_der)};
+    } else if (b.type == RequestType::kClientReg) {
+      sql =
+          "SELECT id FROM management_requests WHERE type = 'clientReg' AND state = 'pending' "
+          "AND server_id = $1 AND client_id = $2 ORDER BY id LIMIT 1";
+      params = {b.server.to_string(), b.client->to_string()};
+    } else {
+      return ok_status();
+    }
+    HANSA_ASSIGN_OR_RETURN(auto tx, db.begin(db::Access::kReadOnly));
+    HANSA_ASSIGN_OR_RETURN(auto row, tx.query_one(sql, params));
+    if (row) {
+      HANSA_ASSIGN_OR_RETURN(auto id, row->int64(0));
+      return Error(FaultCode::kConflict,
+                   "an equal " + std::string(management::request_type_name(b.type)) +
+                       " request is pending already (request " + std::to_string(id) + ")");
+    }
+    return ok_status();
+  }
+
   Result<std::int64_t> insert(Transaction& tx, const ParsedRequest& p, const std::string& soap_hash,
                               const ids::MemberId& signer, std::string_view source,
                               RequestState state, std::string_view decided_by,
@@ -485,6 +514,7 @@ struct ManagementService::Impl {
     HANSA_RETURN_IF_ERROR(check_replay(p, soap_hash));
     HANSA_ASSIGN_OR_RETURN(auto verified, verify(p, at));
     const RequestBody& b = p.request.body;
+    HANSA_RETURN_IF_ERROR(check_duplicate_pending(b));
 
     AuditContext ctx;
     ctx.actor = std::string(kActor);

@@ -16,7 +16,9 @@
 //   provider is the configured management service provider (when set);
 // - authCertReg: the proof-of-possession signature verifies with the authentication
 //   certificate, which chains to an approved CA and is usable for authentication;
-// - replay: a message id or SOAP content received before is refused (kConflict).
+// - replay: a message id or SOAP content received before is refused (kConflict); so is an
+//   authCertReg for the same certificate, or a clientReg for the same server and client, while
+//   an earlier one is still pending.
 // Every refusal gets an audit-log entry (action "management.request.refused") and changes
 // nothing.
 //

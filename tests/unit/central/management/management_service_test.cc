@@ -486,6 +486,17 @@ TEST_P(ManagementServiceTest, ReplayIsRefused) {
   expect_refused(submit(same_id), FaultCode::kConflict, version(), 1, "replayed");
 }
 
+TEST_P(ManagementServiceTest, DuplicatePendingRequestIsRefused) {
+  auto first = submit(build(auth_cert_reg(), kGovSign));
+  ASSERT_TRUE(first.ok()) << first.error().to_string();
+  // A new message (new id, new signature) for the same certificate while the first is pending.
+  expect_refused(submit(build(auth_cert_reg(), kGovSign)), FaultCode::kConflict, version(), 1,
+                 "pending already");
+  // Once decided, the certificate may be sent again.
+  ASSERT_TRUE(service_->reject(operator_ctx(), first->request_id, "typo").ok());
+  EXPECT_TRUE(submit(build(auth_cert_reg(), kGovSign)).ok());
+}
+
 TEST_P(ManagementServiceTest, RequestForAnotherMemberIsRefused) {
   // COM/4321's valid certificate signs GOV/1234's server registration.
   expect_refused(submit(build(auth_cert_reg(), kComSign)), FaultCode::kAccessDenied, version(), 0,
