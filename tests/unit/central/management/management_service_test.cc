@@ -24,6 +24,7 @@
 #include "core/http/client.h"
 #include "core/http/server.h"
 #include "core/management/request.h"
+#include "core/management/sender.h"
 #include "core/ocsp/response.h"
 
 namespace hansa::central {
@@ -572,6 +573,31 @@ TEST_P(ManagementServiceTest, HttpEndpoint) {
   auto garbage = (*client)->post("/managementservice", "junk", "multipart/related; boundary=z");
   ASSERT_TRUE(garbage.ok());
   EXPECT_EQ(management::parse_response(garbage->body).error().code, FaultCode::kMimeParsingFailed);
+  (*server)->stop();
+}
+
+TEST_P(ManagementServiceTest, HttpsEndpointWithPinnedCertificate) {
+  // The node pins central's TLS certificate (private-params) and sends with send_request.
+  http::ServerOptions options;
+  options.tls = http::ServerTlsConfig{
+      read_text(pki("nodes/SS2/auth.pem")), read_text(pki("nodes/SS2/auth.key")), false, {}, {}};
+  auto server = http::Server::create(options);
+  ASSERT_TRUE(server.ok()) << server.error().to_string();
+  add_management_routes(**server, *service_);
+  ASSERT_TRUE((*server)->start().ok());
+  http::ClientOptions client_options;
+  client_options.tls.pinned_cert_pem = read_text(pki("nodes/SS2/auth.pem"));
+  auto client = http::Client::create("https://127.0.0.1:" + std::to_string((*server)->port()),
+                                     client_options);
+  ASSERT_TRUE(client.ok()) << client.error().to_string();
+
+  auto b = build(auth_cert_reg(), kGovSign);
+  auto r = management::send_request(**client, b);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(service_->get(r->request_id)->state, RequestState::kPending);
+  auto refused = management::send_request(**client, build(auth_cert_reg(), kComSign));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, FaultCode::kAccessDenied);
   (*server)->stop();
 }
 
