@@ -15,8 +15,7 @@ namespace hansa::signer {
 namespace {
 
 std::string key_id_hex(const PKCS11_KEY& key) {
-  return crypto::hex_encode(
-      std::string_view(reinterpret_cast<const char*>(key.id), key.id_len));
+  return crypto::hex_encode(std::string_view(reinterpret_cast<const char*>(key.id), key.id_len));
 }
 
 }  // namespace
@@ -169,8 +168,8 @@ Result<TokenKey> Pkcs11Token::generate_key(KeyAlgorithm alg, std::string_view la
   if (!pub) {
     return crypto::openssl_error(FaultCode::kHsmNonOperational, "cannot read the public key");
   }
-  HANSA_ASSIGN_OR_RETURN(
-      auto pk, crypto::PublicKey::from_der(crypto::public_key_from_native(std::move(pub)).to_der()));
+  HANSA_ASSIGN_OR_RETURN(auto pk, crypto::PublicKey::from_der(
+                                      crypto::public_key_from_native(std::move(pub)).to_der()));
   return TokenKey{id_hex, lab, pk};
 }
 

@@ -158,8 +158,8 @@ struct Signer::Impl {
   std::map<std::string, std::unique_ptr<Token>, std::less<>> tokens;
   std::shared_ptr<const State> state = std::make_shared<State>();
   std::vector<crypto::Certificate> cas;
-  std::map<std::string, std::string, std::less<>> tracked;         // cert id -> OCSP hash
-  std::map<std::string, Error, std::less<>> ocsp_errors;           // cert id -> last error
+  std::map<std::string, std::string, std::less<>> tracked;  // cert id -> OCSP hash
+  std::map<std::string, Error, std::less<>> ocsp_errors;    // cert id -> last error
 
   std::shared_ptr<const State> snapshot() const {
     std::lock_guard lock(mu);
@@ -226,7 +226,8 @@ struct Signer::Impl {
     }
     HANSA_ASSIGN_OR_RETURN(
         auto csrs,
-        tx.execute("SELECT id, key_id, usage, member_id, subject, der, created_at FROM signer_csrs"));
+        tx.execute(
+            "SELECT id, key_id, usage, member_id, subject, der, created_at FROM signer_csrs"));
     for (const auto& r : csrs) {
       HANSA_ASSIGN_OR_RETURN(auto member_text, r.text(3));
       HANSA_ASSIGN_OR_RETURN(auto member, parse_member(member_text));
@@ -242,9 +243,9 @@ struct Signer::Impl {
       HANSA_ASSIGN_OR_RETURN(c.created_at, r.int64(6));
       st.csrs.emplace(c.id, std::move(c));
     }
-    HANSA_ASSIGN_OR_RETURN(
-        auto certs, tx.execute("SELECT id, key_id, usage, member_id, der, status, active, "
-                               "imported_at FROM signer_certs"));
+    HANSA_ASSIGN_OR_RETURN(auto certs,
+                           tx.execute("SELECT id, key_id, usage, member_id, der, status, active, "
+                                      "imported_at FROM signer_certs"));
     for (const auto& r : certs) {
       HANSA_ASSIGN_OR_RETURN(auto der, r.blob(4));
       HANSA_ASSIGN_OR_RETURN(auto cert, crypto::Certificate::from_der(der));
@@ -287,9 +288,9 @@ struct Signer::Impl {
     for (const auto& [id, c] : st.certs) {
       auto issuer = issuer_of(c.certificate);
       if (!issuer) {
-        errors.emplace(id, Error(FaultCode::kOcspFailed,
-                                 "the certificate's issuer is not among the known CAs",
-                                 c.certificate.issuer()));
+        errors.emplace(
+            id, Error(FaultCode::kOcspFailed, "the certificate's issuer is not among the known CAs",
+                      c.certificate.issuer()));
         continue;
       }
       std::string url;
@@ -334,8 +335,7 @@ struct Signer::Impl {
 
   // Bumps the version and commits, then publishes the new state.
   Status commit(db::Transaction& tx) {
-    HANSA_RETURN_IF_ERROR(
-        tx.execute("UPDATE signer_state SET version = version + 1 WHERE id = 1"));
+    HANSA_RETURN_IF_ERROR(tx.execute("UPDATE signer_state SET version = version + 1 WHERE id = 1"));
     HANSA_RETURN_IF_ERROR(tx.commit());
     return refresh_state();
   }
@@ -392,10 +392,10 @@ struct Signer::Impl {
           c.status == CertStatus::kDeletionInProgress) {
         continue;
       }
-      bool better = best == nullptr ||
-                    (c.status == CertStatus::kRegistered && best->status != CertStatus::kRegistered) ||
-                    (c.status == best->status &&
-                     c.certificate.not_after() > best->certificate.not_after());
+      bool better =
+          best == nullptr ||
+          (c.status == CertStatus::kRegistered && best->status != CertStatus::kRegistered) ||
+          (c.status == best->status && c.certificate.not_after() > best->certificate.not_after());
       if (better) {
         best = &c;
       }
@@ -439,8 +439,8 @@ Result<std::unique_ptr<Signer>> Signer::create(db::Database& db, SignerOptions o
   HANSA_RETURN_IF_ERROR(db::migrate(db, kComponent, m));
   auto impl = std::make_unique<Impl>(db, std::move(options), std::move(members), clock);
   if (fetcher) {
-    impl->cache = std::make_unique<ocsp::OcspCache>(std::move(fetcher), impl->options.ocsp_cache,
-                                                    clock);
+    impl->cache =
+        std::make_unique<ocsp::OcspCache>(std::move(fetcher), impl->options.ocsp_cache, clock);
   } else {
     impl->cache = std::make_unique<ocsp::OcspCache>(ocsp::OcspClient(impl->options.ocsp_client),
                                                     impl->options.ocsp_cache, clock);
@@ -559,15 +559,15 @@ Result<CsrInfo> Signer::generate_csr(const CsrRequest& request) {
         }
         subject = {{"O", *name},
                    {"CN", request.server_code},
-                   {"serialNumber", m.instance() + "/" + m.member_class() + "/" +
-                                        m.member_code() + "/" + request.server_code}};
+                   {"serialNumber", m.instance() + "/" + m.member_class() + "/" + m.member_code() +
+                                        "/" + request.server_code}};
       }
       break;
     case crypto::CertificateProfile::kEjbca:
-      subject = {{"C", m.instance()},
-                 {"O", m.member_class()},
-                 {"CN", request.usage == KeyUsage::kSigning ? m.member_code()
-                                                            : request.server_code}};
+      subject = {
+          {"C", m.instance()},
+          {"O", m.member_class()},
+          {"CN", request.usage == KeyUsage::kSigning ? m.member_code() : request.server_code}};
       break;
     default:
       return Error(FaultCode::kInvalidRequest,
@@ -590,11 +590,11 @@ Result<CsrInfo> Signer::generate_csr(const CsrRequest& request) {
   csr.created_at = unix_seconds(impl_->clock());
 
   HANSA_ASSIGN_OR_RETURN(auto tx, impl_->db.begin());
-  HANSA_RETURN_IF_ERROR(tx.execute(
-      "INSERT INTO signer_csrs (id, key_id, usage, member_id, subject, der, created_at) "
-      "VALUES ($1, $2, $3, $4, $5, $6, $7)",
-      {csr.id, csr.key_id, key_usage_name(csr.usage), m.to_string(), csr.subject,
-       db::Value::blob(csr.der), csr.created_at}));
+  HANSA_RETURN_IF_ERROR(
+      tx.execute("INSERT INTO signer_csrs (id, key_id, usage, member_id, subject, der, created_at) "
+                 "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                 {csr.id, csr.key_id, key_usage_name(csr.usage), m.to_string(), csr.subject,
+                  db::Value::blob(csr.der), csr.created_at}));
   std::optional<std::string> member_col;
   if (request.usage == KeyUsage::kSigning) {
     member_col = m.to_string();
@@ -610,10 +610,9 @@ Result<CsrInfo> Signer::generate_csr(const CsrRequest& request) {
 Result<CertInfo> Signer::import_certificate(std::string_view pem_or_der) {
   std::lock_guard wlock(impl_->write_mu);
   const auto& limits = impl_->options.cert_limits;
-  Result<crypto::Certificate> parsed =
-      pem_or_der.find("-----BEGIN") != std::string_view::npos
-          ? crypto::Certificate::from_pem(pem_or_der, limits)
-          : crypto::Certificate::from_der(pem_or_der, limits);
+  Result<crypto::Certificate> parsed = pem_or_der.find("-----BEGIN") != std::string_view::npos
+                                           ? crypto::Certificate::from_pem(pem_or_der, limits)
+                                           : crypto::Certificate::from_der(pem_or_der, limits);
   if (!parsed.ok()) {
     if (parsed.error().code == FaultCode::kLimitExceeded) {
       return std::move(parsed).error();
@@ -623,8 +622,8 @@ Result<CertInfo> Signer::import_certificate(std::string_view pem_or_der) {
   }
   const crypto::Certificate cert = std::move(parsed).value();
   if (cert.is_ca()) {
-    return Error(FaultCode::kIncorrectCertificate,
-                 "a CA certificate cannot be imported for a key", cert.subject());
+    return Error(FaultCode::kIncorrectCertificate, "a CA certificate cannot be imported for a key",
+                 cert.subject());
   }
   auto st = impl_->snapshot();
   const std::string id = cert.fingerprint_hex(crypto::DigestAlgorithm::kSha1);
@@ -651,11 +650,10 @@ Result<CertInfo> Signer::import_certificate(std::string_view pem_or_der) {
   // Which usage the certificate allows: signing needs nonRepudiation, authentication
   // digitalSignature (and, with extendedKeyUsage, clientAuth or serverAuth).
   const bool can_sign = cert.has_key_usage(crypto::KeyUsage::kNonRepudiation);
-  const bool can_auth =
-      cert.has_key_usage(crypto::KeyUsage::kDigitalSignature) &&
-      (!cert.has_extended_key_usage_extension() ||
-       cert.has_extended_key_usage(crypto::ExtendedKeyUsage::kClientAuth) ||
-       cert.has_extended_key_usage(crypto::ExtendedKeyUsage::kServerAuth));
+  const bool can_auth = cert.has_key_usage(crypto::KeyUsage::kDigitalSignature) &&
+                        (!cert.has_extended_key_usage_extension() ||
+                         cert.has_extended_key_usage(crypto::ExtendedKeyUsage::kClientAuth) ||
+                         cert.has_extended_key_usage(crypto::ExtendedKeyUsage::kServerAuth));
   KeyUsage usage;
   if (key->usage) {
     usage = *key->usage;
@@ -763,8 +761,8 @@ Status Signer::set_cert_active(std::string_view cert_id, bool active) {
 Status Signer::delete_certificate(std::string_view cert_id) {
   std::lock_guard wlock(impl_->write_mu);
   HANSA_ASSIGN_OR_RETURN(auto tx, impl_->db.begin());
-  HANSA_ASSIGN_OR_RETURN(auto rows, tx.execute("DELETE FROM signer_certs WHERE id = $1",
-                                               {std::string(cert_id)}));
+  HANSA_ASSIGN_OR_RETURN(
+      auto rows, tx.execute("DELETE FROM signer_certs WHERE id = $1", {std::string(cert_id)}));
   if (rows.affected_rows() == 0) {
     return not_found_cert(cert_id);
   }
@@ -774,8 +772,8 @@ Status Signer::delete_certificate(std::string_view cert_id) {
 Status Signer::delete_csr(std::string_view csr_id) {
   std::lock_guard wlock(impl_->write_mu);
   HANSA_ASSIGN_OR_RETURN(auto tx, impl_->db.begin());
-  HANSA_ASSIGN_OR_RETURN(auto rows, tx.execute("DELETE FROM signer_csrs WHERE id = $1",
-                                               {std::string(csr_id)}));
+  HANSA_ASSIGN_OR_RETURN(
+      auto rows, tx.execute("DELETE FROM signer_csrs WHERE id = $1", {std::string(csr_id)}));
   if (rows.affected_rows() == 0) {
     return Error(FaultCode::kCsrNotFound, "no such CSR", std::string(csr_id));
   }
@@ -860,8 +858,7 @@ Result<bool> Signer::reload() {
   std::lock_guard wlock(impl_->write_mu);
   {
     HANSA_ASSIGN_OR_RETURN(auto tx, impl_->db.begin(db::Access::kReadOnly));
-    HANSA_ASSIGN_OR_RETURN(auto row,
-                           tx.query_one("SELECT version FROM signer_state WHERE id = 1"));
+    HANSA_ASSIGN_OR_RETURN(auto row, tx.query_one("SELECT version FROM signer_state WHERE id = 1"));
     if (!row) {
       return Error(FaultCode::kDatabaseError, "signer_state row missing");
     }
@@ -931,15 +928,15 @@ Result<std::string> Signer::sign(const ids::MemberId& member, crypto::SignatureA
   return token->sign(cert.key_id, alg, data);
 }
 
-Result<std::string> Signer::sign_digest(const ids::MemberId& member,
-                                        crypto::SignatureAlgorithm alg, std::string_view digest) {
+Result<std::string> Signer::sign_digest(const ids::MemberId& member, crypto::SignatureAlgorithm alg,
+                                        std::string_view digest) {
   HANSA_ASSIGN_OR_RETURN(auto cert, impl_->sign_cert_for(member));
   HANSA_ASSIGN_OR_RETURN(Token * token, impl_->usable_token(cert.key_id));
   return token->sign_digest(cert.key_id, alg, digest);
 }
 
-Result<std::string> Signer::sign_with_key(std::string_view key_id,
-                                          crypto::SignatureAlgorithm alg, std::string_view data) {
+Result<std::string> Signer::sign_with_key(std::string_view key_id, crypto::SignatureAlgorithm alg,
+                                          std::string_view data) {
   HANSA_ASSIGN_OR_RETURN(Token * token, impl_->usable_token(key_id));
   return token->sign(key_id, alg, data);
 }

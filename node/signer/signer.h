@@ -59,7 +59,7 @@ struct KeyInfo {
   std::string id{};  // the token's key id
   std::string token_id{};
   std::string friendly_name{};
-  std::optional<KeyUsage> usage{};       // set by the first CSR or certificate
+  std::optional<KeyUsage> usage{};        // set by the first CSR or certificate
   std::optional<ids::MemberId> member{};  // signing keys: the owning member
   crypto::PublicKey public_key;
   std::int64_t created_at = 0;  // unix seconds
@@ -136,9 +136,11 @@ class Signer final {
 
   // Migrates the "node_signer" schema and loads the registry. `fetcher` replaces the HTTP OCSP
   // client (tests); `clock` gives "now" for validity and OCSP freshness. Fails with DatabaseError.
-  [[nodiscard]] static Result<std::unique_ptr<Signer>> create(
-      db::Database& db, SignerOptions options, MemberDirectory members,
-      ocsp::OcspCache::Fetcher fetcher = {}, ClockFn clock = {});
+  [[nodiscard]] static Result<std::unique_ptr<Signer>> create(db::Database& db,
+                                                              SignerOptions options,
+                                                              MemberDirectory members,
+                                                              ocsp::OcspCache::Fetcher fetcher = {},
+                                                              ClockFn clock = {});
   ~Signer();
   Signer(const Signer&) = delete;
   Signer& operator=(const Signer&) = delete;
@@ -158,10 +160,10 @@ class Signer final {
                                              std::string_view friendly_name);
   // Makes a CSR for a registered key, its subject per the profile (Hansa default: sign
   // O=<member name>, CN=<member code>, serialNumber=<instance>/<class>/<code>; auth CN=<server
-  // code>, serialNumber=<instance>/<class>/<code>/<server code>), signed inside the token. The first
-  // CSR fixes the key's usage (and member for signing keys). Fails with KeyNotFound, UnknownMember
-  // (member not known to the node), WrongCertUsage (key already has the other usage or belongs to
-  // another member), InvalidRequest, TokenNotActive.
+  // code>, serialNumber=<instance>/<class>/<code>/<server code>), signed inside the token. The
+  // first CSR fixes the key's usage (and member for signing keys). Fails with KeyNotFound,
+  // UnknownMember (member not known to the node), WrongCertUsage (key already has the other usage
+  // or belongs to another member), InvalidRequest, TokenNotActive.
   [[nodiscard]] Result<CsrInfo> generate_csr(const CsrRequest& request);
   // Imports a certificate (PEM or DER) issued for one of the registered keys and binds it to that
   // key and (signing) to the member its subject names. Signing certificates start REGISTERED and

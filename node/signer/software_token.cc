@@ -38,25 +38,24 @@ std::string derive(std::string_view pin, std::string_view context, std::string_v
   std::string s(context);
   s.append(salt);
   std::string out(32, '\0');
-  int rc = PKCS5_PBKDF2_HMAC(pin.data(), static_cast<int>(pin.size()),
-                             reinterpret_cast<const unsigned char*>(s.data()),
-                             static_cast<int>(s.size()), iterations, EVP_sha256(),
-                             static_cast<int>(out.size()),
-                             reinterpret_cast<unsigned char*>(out.data()));
+  int rc = PKCS5_PBKDF2_HMAC(
+      pin.data(), static_cast<int>(pin.size()), reinterpret_cast<const unsigned char*>(s.data()),
+      static_cast<int>(s.size()), iterations, EVP_sha256(), static_cast<int>(out.size()),
+      reinterpret_cast<unsigned char*>(out.data()));
   HANSA_CHECK(rc == 1);
   return out;
 }
 
 Status check_policy(const SoftwareTokenOptions& options, std::string_view pin) {
   if (pin.size() < options.min_pin_length) {
-    return Error(FaultCode::kTokenPinPolicyFailure,
-                 "the PIN must have at least " + std::to_string(options.min_pin_length) +
-                     " characters");
+    return Error(
+        FaultCode::kTokenPinPolicyFailure,
+        "the PIN must have at least " + std::to_string(options.min_pin_length) + " characters");
   }
   if (pin.size() > options.max_pin_length) {
-    return Error(FaultCode::kTokenPinPolicyFailure,
-                 "the PIN must have at most " + std::to_string(options.max_pin_length) +
-                     " characters");
+    return Error(
+        FaultCode::kTokenPinPolicyFailure,
+        "the PIN must have at most " + std::to_string(options.max_pin_length) + " characters");
   }
   return ok_status();
 }
@@ -279,10 +278,10 @@ Result<TokenKey> SoftwareToken::generate_key(KeyAlgorithm alg, std::string_view 
   if (!passphrase_) {
     return Error(FaultCode::kTokenNotActive, "token " + options_.id + " is not logged in");
   }
-  Result<crypto::PrivateKey> key = alg == KeyAlgorithm::kEcP256
-                                       ? crypto::PrivateKey::generate_ec(crypto::EcCurve::kP256)
-                                       : crypto::PrivateKey::generate_rsa(
-                                             alg == KeyAlgorithm::kRsa3072 ? 3072 : 2048);
+  Result<crypto::PrivateKey> key =
+      alg == KeyAlgorithm::kEcP256
+          ? crypto::PrivateKey::generate_ec(crypto::EcCurve::kP256)
+          : crypto::PrivateKey::generate_rsa(alg == KeyAlgorithm::kRsa3072 ? 3072 : 2048);
   if (!key.ok()) {
     return std::move(key).error();
   }
@@ -306,8 +305,7 @@ Result<crypto::PublicKey> SoftwareToken::public_key(std::string_view key_id) con
       return k.public_key;
     }
   }
-  return Error(FaultCode::kKeyNotFound, "no such key on token " + options_.id,
-               std::string(key_id));
+  return Error(FaultCode::kKeyNotFound, "no such key on token " + options_.id, std::string(key_id));
 }
 
 Status SoftwareToken::delete_key(std::string_view key_id) {

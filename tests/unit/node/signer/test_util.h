@@ -20,8 +20,7 @@ inline constexpr const char* kSoftHsmModule = "/usr/lib/softhsm/libsofthsm2.so";
 class TempDir {
  public:
   TempDir() {
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / "hansa-signer-XXXXXX").string();
+    std::string tmpl = (std::filesystem::temp_directory_path() / "hansa-signer-XXXXXX").string();
     if (::mkdtemp(tmpl.data()) != nullptr) {
       path_ = tmpl;
     }
@@ -45,8 +44,8 @@ inline bool run(const std::string& cmd) { return std::system(cmd.c_str()) == 0; 
 class SoftHsm {
  public:
   // nullptr when SoftHSM2 is not installed or the token cannot be made (see skip_reason()).
-  static std::unique_ptr<SoftHsm> create(const std::filesystem::path& dir,
-                                         const std::string& label, const std::string& pin) {
+  static std::unique_ptr<SoftHsm> create(const std::filesystem::path& dir, const std::string& label,
+                                         const std::string& pin) {
     if (!std::filesystem::exists(kSoftHsmModule)) {
       return nullptr;
     }

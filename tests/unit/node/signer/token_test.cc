@@ -158,8 +158,7 @@ TEST_F(SoftwareTokenTest, ChangePinReencryptsAllKeys) {
 
   EXPECT_EQ((*token)->change_pin("wrong-pin-123", "new-pin-45678").error().code,
             FaultCode::kPinIncorrect);
-  EXPECT_EQ((*token)->change_pin(kPin, "short").error().code,
-            FaultCode::kTokenPinPolicyFailure);
+  EXPECT_EQ((*token)->change_pin(kPin, "short").error().code, FaultCode::kTokenPinPolicyFailure);
   ASSERT_TRUE((*token)->change_pin(kPin, "new-pin-45678").ok());
   // Still logged in and usable.
   EXPECT_TRUE((*token)->sign(k1->id, SignatureAlgorithm::kRsaSha256, "x").ok());
