@@ -5,8 +5,12 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <map>
+#include <mutex>
 #include <system_error>
+#include <thread>
 #include <utility>
 
 #include "core/crypto/certificate.h"
@@ -145,6 +149,7 @@ struct Loaded {
   std::shared_ptr<const gc::GlobalConfSnapshot> snapshot;
   int version = 0;
   TimePoint expires_at;
+  std::vector<gc::DirectoryEntry> entries;
   StoredConfiguration stored;
 };
 
@@ -225,6 +230,9 @@ struct ConfigurationClient::Impl {
   std::optional<gc::ConfigurationAnchor> anchor_;
   ConfigurationStatus status_;
   std::size_t preferred_source_ = 0;
+  // The files of the configuration in use by digest (algorithm id + raw hash), so unchanged files
+  // are not downloaded again. Only touched under refresh_mu.
+  std::map<std::string, std::string> file_cache_;
 
   // Worker.
   std::mutex worker_mu;
@@ -291,6 +299,7 @@ struct ConfigurationClient::Impl {
     out.snapshot = std::move(snap);
     out.version = dir->version;
     out.expires_at = dir->expires_at;
+    out.entries = dir->entries;
     out.stored.directory = std::move(directory_file);
     out.stored.files = std::move(files);
     out.stored.verified_by_pem = dir->verification_cert ? dir->verification_cert->pem() : "";
@@ -355,6 +364,11 @@ struct ConfigurationClient::Impl {
     // Files go through a separate client so their larger cap does not apply to directories.
     std::map<std::string, std::unique_ptr<http::Client>> file_clients;
     for (const auto& entry : dir->entries) {
+      if (auto cached = file_cache_.find(cache_key(entry)); cached != file_cache_.end()) {
+        total += cached->second.size();
+        files.push_back(cached->second);
+        continue;
+      }
       HANSA_ASSIGN_OR_RETURN(SplitUrl loc, resolve_location(url, entry.content_location));
       auto it = file_clients.find(loc.origin);
       if (it == file_clients.end()) {
@@ -385,9 +399,17 @@ struct ConfigurationClient::Impl {
     return verify_all(trusted, std::move(directory_file), std::move(files), source.download_url);
   }
 
-  // Publishes a verified configuration and records the success.
+  static std::string cache_key(const gc::DirectoryEntry& entry) {
+    return std::string(crypto::digest_id(entry.hash_algorithm)) + " " + entry.hash;
+  }
+
+  // Publishes a verified configuration and records the success. Called under refresh_mu.
   void publish(Loaded loaded, std::optional<std::size_t> source_index) {
     TimePoint now = options.clock();
+    file_cache_.clear();
+    for (std::size_t i = 0; i < loaded.entries.size() && i < loaded.stored.files.size(); ++i) {
+      file_cache_[cache_key(loaded.entries[i])] = loaded.stored.files[i];
+    }
     snapshot.store(loaded.snapshot);
     std::lock_guard lock(mu);
     status_.last_attempt = now;
@@ -562,6 +584,7 @@ struct ConfigurationClient::Impl {
         ConfigurationStore::write_file_atomic(options.state_dir / kAnchorFile, xml));
     if (instance_changed) {
       snapshot.store(nullptr);
+      file_cache_.clear();
       if (auto st = store.clear(); !st.ok()) {
         spdlog::warn("globalconf: {}", st.error().to_string());
       }

@@ -16,6 +16,9 @@
 // parameters of the last verified configuration, so a key announced by central is accepted on the
 // next download.
 //
+// Files whose directory hash equals that of a file of the configuration in use are not fetched
+// again (central re-signs the same files with a later Expire-date every interval).
+//
 // State directory layout:
 //   configuration-anchor.xml   the imported anchor (written atomically)
 //   conf/current               name of the generation directory in use (written atomically)
@@ -28,20 +31,15 @@
 // Threading: thread-safe. current() and check_usable() never block on a download (atomic
 // shared_ptr); refresh() calls are serialized among themselves; status() takes a short lock.
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
-#include <vector>
 
 #include "core/errors/errors.h"
 #include "core/globalconf/model.h"

@@ -75,6 +75,7 @@ class FakeCentral {
     });
     server_->route("GET", "/V6/*", [this](const http::Request& req, http::Response& res) {
       std::lock_guard lock(mu_);
+      ++file_hits_;
       auto it = files_.find(std::string(req.path()));
       if (it == files_.end()) {
         res.status = 404;
@@ -112,6 +113,10 @@ class FakeCentral {
     std::lock_guard lock(mu_);
     files_[std::move(location)] = std::move(bytes);
   }
+  void remove_file(const std::string& location) {
+    std::lock_guard lock(mu_);
+    files_.erase(location);
+  }
   void set_hang(bool hang) {
     {
       std::lock_guard lock(mu_);
@@ -131,6 +136,10 @@ class FakeCentral {
     std::lock_guard lock(mu_);
     return directory_hits_;
   }
+  [[nodiscard]] int file_hits() const {
+    std::lock_guard lock(mu_);
+    return file_hits_;
+  }
   [[nodiscard]] std::string last_version_query() const {
     std::lock_guard lock(mu_);
     return last_version_query_;
@@ -147,6 +156,7 @@ class FakeCentral {
   int directory_status_ = 200;
   int served_version_ = 6;
   int directory_hits_ = 0;
+  int file_hits_ = 0;
   std::string last_version_query_;
 };
 
@@ -376,6 +386,27 @@ TEST_F(ClientTest, DownloadsVerifiesAndRefreshes) {
   EXPECT_EQ(first->instance_identifier(), "DEV");
 }
 
+TEST_F(ClientTest, UnchangedFilesAreNotDownloadedAgain) {
+  auto client = loaded_client();
+  EXPECT_EQ(central_.file_hits(), 2);
+  // Central re-signs the same files with a later expiry (its usual interval refresh).
+  clock_.set(clock_.now() + std::chrono::minutes(1));
+  publish(*rsa_, clock_.now() + std::chrono::minutes(10));
+  ASSERT_TRUE(client->refresh().ok());
+  EXPECT_EQ(central_.file_hits(), 2);
+  EXPECT_EQ(client->current()->expires_at(), clock_.now() + std::chrono::minutes(10));
+  // A changed file is fetched; the unchanged one is not.
+  private_->time_stamping_interval_seconds = 120;
+  publish(*rsa_, clock_.now() + std::chrono::minutes(11), 6, "20260101000100000000000");
+  ASSERT_TRUE(client->refresh().ok());
+  EXPECT_EQ(central_.file_hits(), 3);
+  EXPECT_EQ(client->current()->time_stamping_interval_seconds(), 120);
+  // The stored copy holds every file.
+  auto reopened = open_client();
+  ASSERT_NE(reopened->current(), nullptr);
+  EXPECT_EQ(reopened->current()->time_stamping_interval_seconds(), 120);
+}
+
 TEST_F(ClientTest, WithoutAnchorNothingIsUsable) {
   auto client = open_client();
   EXPECT_EQ(client->refresh().error().code, FaultCode::kInvalidConfiguration);
@@ -447,6 +478,8 @@ TEST_F(ClientTest, BadSignatureKeepsTheLastGoodConfiguration) {
 TEST_F(ClientTest, HashMismatchKeepsTheLastGoodConfiguration) {
   auto client = loaded_client();
   auto before = client->current();
+  // New content, so the file is downloaded (unchanged files are reused).
+  shared_.global_settings.ocsp_freshness_seconds = 1234;
   Published p =
       publish(*rsa_, clock_.now() + std::chrono::minutes(20), 6, "20260101000200000000000");
   std::string changed = p.shared_xml;
@@ -462,6 +495,7 @@ TEST_F(ClientTest, HashMismatchKeepsTheLastGoodConfiguration) {
 TEST_F(ClientTest, TruncatedDownloadsKeepTheLastGoodConfiguration) {
   auto client = loaded_client();
   auto before = client->current();
+  private_->time_stamping_interval_seconds = 90;
   Published p =
       publish(*rsa_, clock_.now() + std::chrono::minutes(20), 6, "20260101000200000000000");
   central_.serve_directory_file(p.directory_file.substr(0, p.directory_file.size() / 2));
@@ -473,12 +507,15 @@ TEST_F(ClientTest, TruncatedDownloadsKeepTheLastGoodConfiguration) {
   EXPECT_EQ(refresh_later(*client).error().code, FaultCode::kInvalidGlobalConf);
   expect_kept(*client, before, FaultCode::kInvalidGlobalConf);
 
-  // A file that vanished from the source.
-  central_.serve_file(p.private_location, p.private_xml);
-  publish(*rsa_, clock_.now() + std::chrono::minutes(20), 6, "20260101000400000000000");
-  central_.serve_directory_file(p.directory_file);
+  // A listed file missing from the source.
+  central_.remove_file(p.private_location);
+  EXPECT_EQ(refresh_later(*client).error().code, FaultCode::kNetworkError);
+  expect_kept(*client, before, FaultCode::kNetworkError);
+
+  // Once the source serves the whole configuration again, it is taken.
   central_.serve_file(p.private_location, p.private_xml);
   ASSERT_TRUE(refresh_later(*client).ok());
+  EXPECT_EQ(client->current()->time_stamping_interval_seconds(), 90);
 }
 
 // Hostile: an expired configuration.
