@@ -244,6 +244,14 @@ std::size_t yaml_depth_bound(std::string_view doc, std::size_t stop_above) {
       ++depth;
     }
     max_depth = std::max(max_depth, depth);
+    // Anchors and tags may stand before a collection: "&a [", "- !!seq [".
+    while (!rest.empty() && (rest.front() == '&' || rest.front() == '!')) {
+      const auto sp = rest.find_first_of(" \t");
+      rest = sp == std::string_view::npos ? std::string_view{} : rest.substr(sp + 1);
+      while (!rest.empty() && is_space(rest.front())) {
+        rest.remove_prefix(1);
+      }
+    }
     // The value of "key: value" (a flow collection may start there); the key may be quoted.
     std::string_view value = rest;
     if (!rest.empty() && rest.front() != '[' && rest.front() != '{') {

@@ -233,7 +233,8 @@ TEST(OpenApiTest, DeepNestingIsRefusedInJsonAndYaml) {
        {std::string("openapi: 3.0.0\n\"quoted key\": "), std::string("openapi: 3.0.0\n'k''ey': "),
         std::string("openapi: 3.0.0\nkey:\t"), std::string("--- "),
         std::string("openapi: 3.0.0\nx:\n  - key: "), std::string("openapi: 3.0.0\n? "),
-        std::string("openapi: 3.0.0\nx: !!seq ")}) {
+        std::string("openapi: 3.0.0\nx: !!seq "), std::string("--- !!seq &a "),
+        std::string("openapi: 3.0.0\nx:\n  - &a ")}) {
     expect_openapi_refused(prefix + deep_flow + "\n", FaultCode::kLimitExceeded, "nesting");
   }
   // Brackets inside scalars are text, not nesting.
