@@ -17,6 +17,7 @@
 #include "central/publisher/publisher.h"
 #include "central/registry/registry.h"
 #include "core/crypto/certificate.h"
+#include "core/crypto/digest.h"
 #include "core/crypto/key.h"
 #include "core/db/database.h"
 #include "core/globalconf/xml_codec.h"
@@ -379,6 +380,26 @@ int central_main(int argc, char** argv) {
   serve->add_option("--config,-c", config, "configuration file (TOML)")->required();
   auto* anchor = app.add_subcommand("anchor", "print the configuration anchor for nodes");
   anchor->add_option("--config,-c", config, "configuration file (TOML)")->required();
+  auto* keys = app.add_subcommand("signing-key", "configuration-signing key rotation");
+  keys->require_subcommand(1);
+  auto* key_list = keys->add_subcommand("list", "list the keys and their states");
+  key_list->add_option("--config,-c", config, "configuration file (TOML)")->required();
+  std::string key_file;
+  std::string cert_file;
+  auto* key_add = keys->add_subcommand(
+      "add",
+      "record a new standby key: the given files, or a new key generated next to the "
+      "configured one");
+  key_add->add_option("--config,-c", config, "configuration file (TOML)")->required();
+  key_add->add_option("--key-file", key_file, "PEM private key (generated when absent)");
+  key_add->add_option("--cert-file", cert_file, "PEM certificate (generated when absent)");
+  std::int64_t key_id = 0;
+  auto* key_activate = keys->add_subcommand("activate", "make a standby key the signing key");
+  key_activate->add_option("--config,-c", config, "configuration file (TOML)")->required();
+  key_activate->add_option("--id", key_id, "key id (see list)")->required();
+  auto* key_retire = keys->add_subcommand("retire", "stop announcing a standby key");
+  key_retire->add_option("--config,-c", config, "configuration file (TOML)")->required();
+  key_retire->add_option("--id", key_id, "key id (see list)")->required();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -423,6 +444,75 @@ int central_main(int argc, char** argv) {
       return 1;
     }
     std::cout << *xml;
+    return 0;
+  }
+
+  if (keys->parsed()) {
+    const AuditContext ctx{
+        .actor = "system", .source = "hansa-central signing-key", .in_transaction = {}};
+    auto storage = open_storage(*conf, std::nullopt);
+    if (!storage.ok()) {
+      std::cerr << "hansa-central signing-key: " << storage.error().to_string() << "\n";
+      return 1;
+    }
+    Publisher& publisher = *storage->publisher;
+    Status st = ok_status();
+    if (key_add->parsed()) {
+      std::filesystem::path kf = key_file;
+      std::filesystem::path cf = cert_file;
+      if (kf.empty() != cf.empty()) {
+        std::cerr << "hansa-central signing-key add: give both --key-file and --cert-file, or "
+                     "neither\n";
+        return 2;
+      }
+      if (kf.empty()) {
+        const auto stamp = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                              std::chrono::system_clock::now().time_since_epoch())
+                                              .count());
+        kf = conf->signing_key_file;
+        kf.replace_filename(kf.stem().string() + "-" + stamp + kf.extension().string());
+        cf = conf->signing_cert_file;
+        cf.replace_filename(cf.stem().string() + "-" + stamp + cf.extension().string());
+        auto generated = generate_signing_key(
+            kf, cf, conf->instance_identifier + " configuration signing", conf->signing_key_type);
+        if (!generated.ok()) {
+          std::cerr << "hansa-central signing-key add: " << generated.error().to_string() << "\n";
+          return 1;
+        }
+      }
+      auto pem = read_file(cf);
+      auto cert =
+          pem.ok() ? crypto::Certificate::from_pem(*pem) : Result<crypto::Certificate>(pem.error());
+      if (!cert.ok()) {
+        st = std::move(cert).error();
+      } else {
+        auto id = publisher.add_signing_key(ctx, kf, *cert);
+        if (id.ok()) {
+          std::cout << "added signing key " << *id << " (" << kf.string()
+                    << "); distribute the new anchor before activating it\n";
+        } else {
+          st = std::move(id).error();
+        }
+      }
+    } else if (key_activate->parsed()) {
+      st = publisher.activate_signing_key(ctx, key_id);
+    } else if (key_retire->parsed()) {
+      st = publisher.retire_signing_key(ctx, key_id);
+    }
+    if (!st.ok()) {
+      std::cerr << "hansa-central signing-key: " << st.error().to_string() << "\n";
+      return 1;
+    }
+    auto list = publisher.signing_keys();
+    if (!list.ok()) {
+      std::cerr << "hansa-central signing-key: " << list.error().to_string() << "\n";
+      return 1;
+    }
+    for (const auto& k : *list) {
+      std::cout << k.id << "\t" << signing_key_state_name(k.state) << "\t"
+                << k.cert.fingerprint_hex(crypto::DigestAlgorithm::kSha256) << "\t"
+                << k.cert.subject() << "\t" << k.key_file.string() << "\n";
+    }
     return 0;
   }
 

@@ -64,8 +64,10 @@ class CentralServer final {
   std::unique_ptr<Impl> impl_;
 };
 
-// The command line: `hansa-central {init|serve|anchor} --config FILE`. Returns the exit code.
-// `serve` blocks until SIGTERM or SIGINT.
+// The command line: `hansa-central {init|serve|anchor} --config FILE` and `hansa-central
+// signing-key {list|add|activate|retire} --config FILE [...]` (key rotation). Returns the exit
+// code (init on an initialised database: 3; bad configuration: 2). `serve` blocks until SIGTERM
+// or SIGINT.
 [[nodiscard]] int central_main(int argc, char** argv);
 
 }  // namespace hansa::central

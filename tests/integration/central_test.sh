@@ -277,6 +277,29 @@ PY
     fail "a tampered directory verified"
   fi
 
+  step="$backend: signing key rotation"
+  "$central_bin" signing-key add --config "$dir/central.toml" >"$dir/key-add.out" 2>"$dir/key-add.log" ||
+    fail "signing-key add: $(cat "$dir/key-add.log")"
+  local new_key
+  new_key=$(sed -n 's/^added signing key \([0-9]*\) .*/\1/p' "$dir/key-add.out")
+  [[ -n "$new_key" ]] || fail "no key id in: $(cat "$dir/key-add.out")"
+  "$central_bin" anchor --config "$dir/central.toml" >"$dir/anchor2.xml" 2>>"$dir/anchor.log" || fail "anchor 2"
+  [[ $(grep -c "<verificationCert>" "$dir/anchor2.xml") -eq 2 ]] || fail "new anchor lacks two certificates"
+  "$central_bin" signing-key activate --config "$dir/central.toml" --id "$new_key" >/dev/null \
+    2>"$dir/key-activate.log" || fail "signing-key activate: $(cat "$dir/key-activate.log")"
+  deadline=$((SECONDS + 60))
+  until [[ $(api GET /status | json_field '["signing_key_id"]') == "$new_key" ]]; do
+    [[ $SECONDS -lt $deadline ]] || fail "directory not signed by the new key: $(api GET /status)"
+    sleep 0.5
+  done
+  "$tool_bin" gconf-verify --anchor "$dir/anchor2.xml" \
+    --url "http://127.0.0.1:$pub_port/internalconf?version=6" >"$dir/verify2.out" 2>"$dir/verify2.log" ||
+    fail "rotated directory does not verify with the new anchor: $(cat "$dir/verify2.log")"
+  if "$tool_bin" gconf-verify --anchor "$dir/anchor.xml" \
+    --url "http://127.0.0.1:$pub_port/internalconf?version=6" >/dev/null 2>&1; then
+    fail "rotated directory verified with the old anchor (old key only)"
+  fi
+
   step="$backend: clean stop"
   kill -TERM "$serve_pid"
   rc=0
