@@ -239,6 +239,15 @@ struct ConfigurationClient::Impl {
   std::condition_variable worker_cv;
   bool stopping = false;
   std::thread worker;
+  // Set by stop() so a download in progress gives up between requests.
+  std::atomic<bool> cancelled{false};
+
+  Status check_cancelled() const {
+    if (cancelled.load()) {
+      return Error(FaultCode::kNetworkError, "download cancelled: the client is stopping");
+    }
+    return ok_status();
+  }
 
   gc::DirectoryVerifyOptions verify_options() const {
     gc::DirectoryVerifyOptions o;
@@ -369,6 +378,7 @@ struct ConfigurationClient::Impl {
         files.push_back(cached->second);
         continue;
       }
+      HANSA_RETURN_IF_ERROR(check_cancelled());
       HANSA_ASSIGN_OR_RETURN(SplitUrl loc, resolve_location(url, entry.content_location));
       auto it = file_clients.find(loc.origin);
       if (it == file_clients.end()) {
@@ -503,6 +513,12 @@ struct ConfigurationClient::Impl {
     std::optional<Error> first_error;
     std::string failures;
     for (std::size_t i : order) {
+      if (auto st = check_cancelled(); !st.ok()) {
+        if (!first_error) {
+          first_error = st.error();
+        }
+        break;
+      }
       const auto& source = trusted.sources[i];
       auto loaded = download_from(trusted, source);
       if (!loaded.ok()) {
@@ -698,6 +714,7 @@ void ConfigurationClient::start() {
     return;
   }
   impl_->stopping = false;
+  impl_->cancelled = false;
   impl_->worker = std::thread([impl = impl_.get()] { impl->worker_loop(); });
 }
 
@@ -706,11 +723,15 @@ void ConfigurationClient::stop() {
   {
     std::lock_guard lock(impl_->worker_mu);
     impl_->stopping = true;
+    if (impl_->worker.joinable()) {
+      impl_->cancelled = true;
+    }
     worker = std::move(impl_->worker);
   }
   impl_->worker_cv.notify_all();
   if (worker.joinable()) {
     worker.join();
+    impl_->cancelled = false;
   }
 }
 

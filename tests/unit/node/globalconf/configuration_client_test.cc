@@ -824,6 +824,25 @@ TEST_F(ClientTest, BackgroundRefreshFollowsCentralAndStopsPromptly) {
   client->stop();
 }
 
+TEST_F(ClientTest, StopDuringAHangingDownloadEndsWithinTheTimeout) {
+  auto client = loaded_client();
+  central_.set_hang(true);
+  client->start();
+  // Let the worker reach the hanging request.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (central_.directory_hits() < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  auto started = std::chrono::steady_clock::now();
+  client->stop();
+  // Bounded by total_timeout (1.5 s here).
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(2'500));
+  EXPECT_NE(client->current(), nullptr);
+  // A stopped client still refreshes on demand.
+  central_.set_hang(false);
+  EXPECT_TRUE(client->refresh().ok());
+}
+
 TEST(ConfigurationClientOptionsTest, BadOptionsAreRefused) {
   ConfigurationClientOptions o;
   EXPECT_EQ(ConfigurationClient::open(o).error().code, FaultCode::kInvalidConfiguration);
