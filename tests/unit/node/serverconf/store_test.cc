@@ -373,14 +373,17 @@ TEST_P(StoreTest, OpenApiAndRestDescriptionsBecomeRestServicesWithEndpoints) {
               FaultCode::kNotFound);
 
   // Deleting a description removes its services and endpoints.
-  const auto* desc =
-      store_->snapshot()->find_service(service("SERVICE:EE/GOV/70000310/provider/pets"));
-  ASSERT_OK(store_->delete_description(desc->description_id));
+  snap = store_->snapshot();
+  const ServiceEntry* pets_service =
+      snap->find_service(service("SERVICE:EE/GOV/70000310/provider/pets"));
+  ASSERT_NE(pets_service, nullptr);
+  const std::int64_t pets_description = pets_service->description_id;
+  ASSERT_OK(store_->delete_description(pets_description));
   snap = store_->snapshot();
   EXPECT_EQ(snap->find_service(service("SERVICE:EE/GOV/70000310/provider/pets")), nullptr);
   EXPECT_TRUE(snap->endpoints_of(kProvider, "pets").empty());
-  EXPECT_CODE(store_->delete_description(desc->description_id), FaultCode::kNotFound);
-  EXPECT_CODE(store_->description_document(desc->description_id), FaultCode::kNotFound);
+  EXPECT_CODE(store_->delete_description(pets_description), FaultCode::kNotFound);
+  EXPECT_CODE(store_->description_document(pets_description), FaultCode::kNotFound);
 }
 
 TEST_P(StoreTest, ServiceAccessRightsWithEverySubjectKind) {
@@ -625,8 +628,8 @@ TEST_P(StoreTest, HostileDescriptionsStoreNothing) {
   EXPECT_CODE(store_->add_local_group_member(kProvider, "nope", kOther), FaultCode::kNotFound);
 
   // A refresh with a broken document changes nothing either.
-  const auto* get =
-      store_->snapshot()->find_service(service("SERVICE:EE/GOV/70000310/provider/getPerson/v1"));
+  const auto held = store_->snapshot();
+  const auto* get = held->find_service(service("SERVICE:EE/GOV/70000310/provider/getPerson/v1"));
   ASSERT_NE(get, nullptr);
   EXPECT_CODE(store_->refresh_description(get->description_id, "<oops"), FaultCode::kInvalidXml);
   EXPECT_CODE(store_->refresh_description(get->description_id, huge), FaultCode::kLimitExceeded);
