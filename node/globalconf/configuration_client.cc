@@ -281,10 +281,9 @@ struct ConfigurationClient::Impl {
     return o;
   }
 
-  // Verifies a directory and its files (signature, version, expiry, instance, hashes) and builds
-  // the snapshot.
-  Result<Loaded> verify_all(const gc::ConfigurationAnchor& trusted, std::string directory_file,
-                            std::vector<std::string> files, std::string source_url) const {
+  // Verifies a signed directory (signature, version, expiry, instance; PR-GCONF 2.6 step 3).
+  Result<gc::SignedDirectory> verify_directory(const gc::ConfigurationAnchor& trusted,
+                                               std::string_view directory_file) const {
     auto dir = gc::verify_signed_directory_file(directory_file, trusted, verify_options());
     if (!dir.ok()) {
       Error e = std::move(dir).error();
@@ -294,24 +293,31 @@ struct ConfigurationClient::Impl {
       }
       return with_context(std::move(e), "signed directory");
     }
-    if (files.size() != dir->entries.size()) {
+    return dir;
+  }
+
+  // Checks the files of a verified directory against their hashes (step 4) and builds the
+  // snapshot.
+  Result<Loaded> verify_files(const gc::SignedDirectory& dir, const std::string& instance,
+                              std::string directory_file, std::vector<std::string> files,
+                              std::string source_url) const {
+    if (files.size() != dir.entries.size()) {
       return Error(FaultCode::kInvalidGlobalConf, "directory and files do not match");
     }
     for (std::size_t i = 0; i < files.size(); ++i) {
-      if (auto st = gc::verify_file(dir->entries[i], files[i]); !st.ok()) {
-        return with_context(std::move(st).error(), dir->entries[i].content_location);
+      if (auto st = gc::verify_file(dir.entries[i], files[i]); !st.ok()) {
+        return with_context(std::move(st).error(), dir.entries[i].content_location);
       }
     }
-    HANSA_ASSIGN_OR_RETURN(auto snap,
-                           build_snapshot(*dir, files, trusted.instance_identifier, file_limits()));
+    HANSA_ASSIGN_OR_RETURN(auto snap, build_snapshot(dir, files, instance, file_limits()));
     Loaded out;
     out.snapshot = std::move(snap);
-    out.version = dir->version;
-    out.expires_at = dir->expires_at;
-    out.entries = dir->entries;
+    out.version = dir.version;
+    out.expires_at = dir.expires_at;
+    out.entries = dir.entries;
     out.stored.directory = std::move(directory_file);
     out.stored.files = std::move(files);
-    out.stored.verified_by_pem = dir->verification_cert ? dir->verification_cert->pem() : "";
+    out.stored.verified_by_pem = dir.verification_cert ? dir.verification_cert->pem() : "";
     out.stored.source_url = std::move(source_url);
     return out;
   }
@@ -324,22 +330,9 @@ struct ConfigurationClient::Impl {
       return Error(FaultCode::kInvalidConfiguration,
                    "no TLS trust configured for https configuration sources");
     }
-    std::map<std::string, std::unique_ptr<http::Client>> clients;
-    auto client_for = [&](const SplitUrl& u, std::size_t max_body) -> Result<http::Client*> {
-      auto it = clients.find(u.origin);
-      if (it == clients.end()) {
-        if (u.https && !options.https_tls) {
-          return Error(FaultCode::kInvalidConfiguration,
-                       "no TLS trust configured for https configuration sources", u.origin);
-        }
-        HANSA_ASSIGN_OR_RETURN(auto c,
-                               http::Client::create(u.origin, client_options(max_body, u.https)));
-        it = clients.emplace(u.origin, std::move(c)).first;
-      }
-      return it->second.get();
-    };
-    // One client per origin and body cap: files may be larger than the directory.
-    HANSA_ASSIGN_OR_RETURN(http::Client * dir_client, client_for(url, options.max_directory_bytes));
+    HANSA_ASSIGN_OR_RETURN(
+        auto dir_client,
+        http::Client::create(url.origin, client_options(options.max_directory_bytes, url.https)));
     HANSA_ASSIGN_OR_RETURN(auto response, dir_client->get(with_version(url.target)));
     if (response.status == 404) {
       return Error(FaultCode::kInvalidGlobalConf,
@@ -359,20 +352,12 @@ struct ConfigurationClient::Impl {
         "Content-Type: " + std::string(*content_type) + "\r\n\r\n" + response.body;
 
     // The signature and entries are checked before any file is fetched.
-    auto dir = gc::verify_signed_directory_file(directory_file, trusted, verify_options());
-    if (!dir.ok()) {
-      Error e = std::move(dir).error();
-      if (e.message == "unsupported configuration version") {
-        e.message = "configuration version " + e.detail + " is not supported (this node reads " +
-                    std::to_string(gc::kConfigurationVersion) + ")";
-      }
-      return with_context(std::move(e), "signed directory");
-    }
+    HANSA_ASSIGN_OR_RETURN(gc::SignedDirectory dir, verify_directory(trusted, directory_file));
     std::vector<std::string> files;
     std::size_t total = 0;
     // Files go through a separate client so their larger cap does not apply to directories.
     std::map<std::string, std::unique_ptr<http::Client>> file_clients;
-    for (const auto& entry : dir->entries) {
+    for (const auto& entry : dir.entries) {
       if (auto cached = file_cache_.find(cache_key(entry)); cached != file_cache_.end()) {
         total += cached->second.size();
         files.push_back(cached->second);
@@ -406,7 +391,8 @@ struct ConfigurationClient::Impl {
       }
       files.push_back(std::move(file->body));
     }
-    return verify_all(trusted, std::move(directory_file), std::move(files), source.download_url);
+    return verify_files(dir, trusted.instance_identifier, std::move(directory_file),
+                        std::move(files), source.download_url);
   }
 
   static std::string cache_key(const gc::DirectoryEntry& entry) {
@@ -470,9 +456,11 @@ struct ConfigurationClient::Impl {
         extra.push_back(std::move(cert).value());
       }
     }
-    std::string source = conf.source_url;
-    auto loaded = verify_all(with_extra_certs(*anchor, extra), std::move(conf.directory),
-                             std::move(conf.files), std::move(source));
+    auto dir = verify_directory(with_extra_certs(*anchor, extra), conf.directory);
+    Result<Loaded> loaded =
+        dir.ok() ? verify_files(*dir, anchor->instance_identifier, std::move(conf.directory),
+                                std::move(conf.files), std::move(conf.source_url))
+                 : Result<Loaded>(dir.error());
     if (!loaded.ok()) {
       Error e = with_context(std::move(loaded).error(), "stored configuration");
       spdlog::warn("globalconf: {}", e.to_string());
