@@ -678,6 +678,38 @@ TEST_P(StoreTest, SecondInstanceReloadsWhenTheCounterMoves) {
   EXPECT_TRUE(store_->snapshot()->is_allowed(kConsumer, weather, "GET", "/", none));
 }
 
+TEST_P(StoreTest, TwoInstancesWritingAtOnceLoseNothing) {
+  init_with_provider();
+  ASSERT_OK(store_->add_local_group(kProvider, "g", "group"));
+  auto other_db = database_.open();
+  ASSERT_NE(other_db, nullptr);
+  auto other = open_store(*other_db);
+  ASSERT_NE(other, nullptr);
+  constexpr int kEach = 10;
+  std::atomic<int> errors{0};
+  auto writer = [&](ServerConfStore* s, const std::string& prefix) {
+    for (int i = 0; i < kEach; ++i) {
+      if (!s->add_local_group_member(kProvider, "g",
+                                     client("SUBSYSTEM:EE/COM/1/" + prefix + std::to_string(i)))
+               .ok()) {
+        ++errors;
+      }
+    }
+  };
+  std::thread a(writer, store_.get(), "a");
+  std::thread b(writer, other.get(), "b");
+  a.join();
+  b.join();
+  EXPECT_EQ(errors.load(), 0);
+  ASSERT_OK(store_->reload_if_changed());
+  ASSERT_OK(other->reload_if_changed());
+  EXPECT_EQ(store_->snapshot()->change_counter(), other->snapshot()->change_counter());
+  EXPECT_EQ(store_->snapshot()->find_local_group(kProvider, "g")->members.size(),
+            static_cast<std::size_t>(2 * kEach));
+  EXPECT_EQ(other->snapshot()->find_local_group(kProvider, "g")->members.size(),
+            static_cast<std::size_t>(2 * kEach));
+}
+
 TEST_P(StoreTest, ConcurrentReadersSeeConsistentSnapshots) {
   init_with_provider();
   ASSERT_OK(store_->add_rest(kProvider, "weather", "https://weather.example.org"));
