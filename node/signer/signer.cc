@@ -517,6 +517,31 @@ Result<KeyInfo> Signer::generate_key(std::string_view token_id, KeyAlgorithm alg
   return key(tk.id);
 }
 
+Result<KeyInfo> Signer::register_key(std::string_view token_id, std::string_view key_id,
+                                     std::string_view friendly_name) {
+  std::lock_guard wlock(impl_->write_mu);
+  Token* t = impl_->find_token(token_id);
+  if (t == nullptr) {
+    return Error(FaultCode::kTokenNotFound, "no such token", std::string(token_id));
+  }
+  auto st = impl_->snapshot();
+  if (st->keys.count(key_id) != 0) {
+    return Error(FaultCode::kConflict, "the key is already registered", std::string(key_id));
+  }
+  if (st->keys.size() >= impl_->options.max_entries) {
+    return Error(FaultCode::kLimitExceeded, "the registry holds the most keys allowed");
+  }
+  HANSA_ASSIGN_OR_RETURN(auto pub, t->public_key(key_id));
+  HANSA_ASSIGN_OR_RETURN(auto tx, impl_->db.begin());
+  HANSA_RETURN_IF_ERROR(tx.execute(
+      "INSERT INTO signer_keys (id, token_id, friendly_name, usage, member_id, public_key, "
+      "created_at) VALUES ($1, $2, $3, NULL, NULL, $4, $5)",
+      {std::string(key_id), std::string(token_id), std::string(friendly_name),
+       db::Value::blob(pub.to_der()), unix_seconds(impl_->clock())}));
+  HANSA_RETURN_IF_ERROR(impl_->commit(tx));
+  return key(key_id);
+}
+
 Result<CsrInfo> Signer::generate_csr(const CsrRequest& request) {
   std::lock_guard wlock(impl_->write_mu);
   auto st = impl_->snapshot();

@@ -158,6 +158,10 @@ class Signer final {
   // (the key is deleted from the token again).
   [[nodiscard]] Result<KeyInfo> generate_key(std::string_view token_id, KeyAlgorithm alg,
                                              std::string_view friendly_name);
+  // Registers a key that is already on a token (made by HSM tools, or imported into the software
+  // token). TokenNotFound, KeyNotFound, TokenNotActive, Conflict (already registered).
+  [[nodiscard]] Result<KeyInfo> register_key(std::string_view token_id, std::string_view key_id,
+                                             std::string_view friendly_name);
   // Makes a CSR for a registered key, its subject per the profile (Hansa default: sign
   // O=<member name>, CN=<member code>, serialNumber=<instance>/<class>/<code>; auth CN=<server
   // code>, serialNumber=<instance>/<class>/<code>/<server code>), signed inside the token. The

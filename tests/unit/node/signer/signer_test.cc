@@ -24,6 +24,7 @@
 #include "core/db/database.h"
 #include "core/ocsp/response.h"
 #include "node/signer/internal.h"
+#include "node/signer/pkcs11_token.h"
 #include "node/signer/signer.h"
 #include "node/signer/software_token.h"
 #include "tests/unit/node/signer/test_util.h"
@@ -416,6 +417,10 @@ TEST_P(SignerTest, HostileCertificatesAreRefusedAndNothingIsStored) {
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().code, FaultCode::kIncorrectCertificate) << r.error().to_string();
   }
+  // Oversized input is refused before parsing.
+  auto huge = signer_->import_certificate(std::string(5 << 20, 'A'));
+  ASSERT_FALSE(huge.ok());
+  EXPECT_EQ(huge.error().code, FaultCode::kLimitExceeded);
   // A CA certificate.
   auto ca = signer_->import_certificate(intermediate_->pem());
   ASSERT_FALSE(ca.ok());
@@ -436,7 +441,7 @@ TEST_P(SignerTest, HostileCertificatesAreRefusedAndNothingIsStored) {
   ASSERT_FALSE(auth_for_sign.ok());
   EXPECT_EQ(auth_for_sign.error().code, FaultCode::kWrongCertUsage);
 
-  // A certificate from an issuer that is not an approved CA (self-issued by the key's owner).
+  // The untrusted PKI's certificate: its key is not on this node either.
   auto untrusted = signer_->import_certificate(read_text(env_["UNTRUSTED_SIGN_CERT"]));
   ASSERT_FALSE(untrusted.ok());
   EXPECT_EQ(untrusted.error().code, FaultCode::kKeyNotFound);
@@ -613,6 +618,83 @@ TEST_P(SignerTest, OcspRevokedAndUnknownIssuer) {
   EXPECT_FALSE(none->response_der.has_value());
   ASSERT_TRUE(none->last_error.has_value());
   EXPECT_NE(none->last_error->message.find("issuer"), std::string::npos);
+}
+
+TEST_P(SignerTest, SoftHsmKeysEnrollSignAndServeTls) {
+  auto hsm = testutil::SoftHsm::create(tmp_.path(), "hansa-node", "1234567890");
+  if (!hsm) {
+    GTEST_SKIP() << testutil::SoftHsm::skip_reason();
+  }
+  auto token = Pkcs11Token::open(hsm->options());
+  ASSERT_TRUE(token.ok()) << token.error().to_string();
+  ASSERT_TRUE(signer_->add_token(std::move(token).value()).ok());
+  EXPECT_EQ(signer_->login("pkcs11:hansa-node", "0000000000").error().code,
+            FaultCode::kPinIncorrect);
+  ASSERT_TRUE(signer_->login("pkcs11:hansa-node", "1234567890").ok());
+  EXPECT_EQ(signer_->tokens().size(), 2u);
+
+  const auto gov = member("GOV", "1234");
+  auto sign_key = signer_->generate_key("pkcs11:hansa-node", KeyAlgorithm::kRsa2048, "hsm sign");
+  ASSERT_TRUE(sign_key.ok()) << sign_key.error().to_string();
+  auto csr = signer_->generate_csr(CsrRequest{sign_key->id, KeyUsage::kSigning, gov, ""});
+  ASSERT_TRUE(csr.ok()) << csr.error().to_string();
+  EXPECT_TRUE(crypto::CertificateRequest::from_der(csr->der)->verify_signature().ok());
+  auto cert = signer_->import_certificate(issue(csr->pem, "v3_sign"));
+  ASSERT_TRUE(cert.ok()) << cert.error().to_string();
+  auto sig = signer_->sign(gov, SignatureAlgorithm::kRsaSha512, "through the HSM");
+  ASSERT_TRUE(sig.ok()) << sig.error().to_string();
+  EXPECT_TRUE(cert->certificate.public_key()
+                  .verify(SignatureAlgorithm::kRsaSha512, "through the HSM", *sig)
+                  .ok());
+
+  auto auth_key = signer_->generate_key("pkcs11:hansa-node", KeyAlgorithm::kRsa2048, "hsm auth");
+  ASSERT_TRUE(auth_key.ok());
+  auto auth_csr =
+      signer_->generate_csr(CsrRequest{auth_key->id, KeyUsage::kAuthentication, gov, "SS1"});
+  ASSERT_TRUE(auth_csr.ok()) << auth_csr.error().to_string();
+  auto auth = signer_->import_certificate(issue(auth_csr->pem, "v3_auth"));
+  ASSERT_TRUE(auth.ok()) << auth.error().to_string();
+  ASSERT_TRUE(signer_->set_cert_active(auth->id, true).ok());
+  {
+    crypto::SslCtxPtr ctx(SSL_CTX_new(TLS_method()));
+    auto st = use_auth_key(*signer_, ctx.get());
+    ASSERT_TRUE(st.ok()) << st.error().to_string();
+  }
+  // Logged out: the HSM keys are unavailable.
+  ASSERT_TRUE(signer_->logout("pkcs11:hansa-node").ok());
+  EXPECT_EQ(signer_->sign(gov, SignatureAlgorithm::kRsaSha512, "x").error().code,
+            FaultCode::kKeyNotAvailable);
+  signer_.reset();  // tokens go with the signer
+}
+
+TEST_P(SignerTest, RegisteredExistingKeyTakesTheDevPkiCertificate) {
+  // The development PKI's member key, imported into a second software token.
+  SoftwareTokenOptions topts;
+  topts.id = "soft-1";
+  topts.dir = tmp_.path() / "token2";
+  topts.kdf_iterations = 1000;
+  auto token = SoftwareToken::initialize(topts, kPin, "dev keys");
+  ASSERT_TRUE(token.ok());
+  ASSERT_TRUE((*token)->login(kPin).ok());
+  auto priv = crypto::PrivateKey::from_pem(read_text(env_["MEMBER_1_SIGN_KEY"]));
+  ASSERT_TRUE(priv.ok());
+  auto tk = (*token)->import_key(*priv, "member 1");
+  ASSERT_TRUE(tk.ok()) << tk.error().to_string();
+  ASSERT_TRUE(signer_->add_token(std::move(token).value()).ok());
+
+  EXPECT_EQ(signer_->register_key("soft-1", "abcd", "x").error().code, FaultCode::kKeyNotFound);
+  auto key = signer_->register_key("soft-1", tk->id, "member 1");
+  ASSERT_TRUE(key.ok()) << key.error().to_string();
+  EXPECT_EQ(signer_->register_key("soft-1", tk->id, "again").error().code, FaultCode::kConflict);
+
+  auto cert = signer_->import_certificate(read_text(env_["MEMBER_1_SIGN_CERT"]));
+  ASSERT_TRUE(cert.ok()) << cert.error().to_string();
+  EXPECT_EQ(cert->member, member("GOV", "1234"));
+  EXPECT_EQ(cert->key_id, tk->id);
+  auto sig = signer_->sign(member("GOV", "1234"), SignatureAlgorithm::kRsaSha256, "dev");
+  ASSERT_TRUE(sig.ok());
+  EXPECT_TRUE(
+      cert->certificate.public_key().verify(SignatureAlgorithm::kRsaSha256, "dev", *sig).ok());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SignerTest,
