@@ -16,6 +16,9 @@
 // parameters of the last verified configuration, so a key announced by central is accepted on the
 // next download.
 //
+// Not yet done: following the federation anchors listed in private parameters (PR-GCONF 2.6
+// step 5); SHARED-PARAMETERS of other instances listed in the own directory are loaded.
+//
 // Files whose directory hash equals that of a file of the configuration in use are not fetched
 // again (central re-signs the same files with a later Expire-date every interval).
 //
@@ -23,7 +26,8 @@
 //   configuration-anchor.xml   the imported anchor (written atomically)
 //   conf/current               name of the generation directory in use (written atomically)
 //   conf/gen-<n>/              directory.mime, entry-<i> (files in directory order),
-//                              verified-by.pem (the certificate that verified the directory)
+//                              verified-by.pem (the certificate that verified the directory),
+//                              source-url
 // A new generation is completely written and fsynced before `current` is switched with a rename;
 // a crash at any point leaves the previous good copy in use. On open() the stored copy is read
 // and verified again (signature, hashes, expiry).
