@@ -277,10 +277,13 @@ std::string make_asic_manifest(std::string_view ts_hash_chain_result) {
   std::string m = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<asic:ASiCManifest xmlns:asic=\"";
   m += kAsicManifestNamespace;
   m += "\" xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\">\n";
-  m += "<asic:SigReference URI=\"META-INF/timestamp.tst\" MimeType=\"vnd.etsi.timestamp-token\"/>\n";
+  m +=
+      "<asic:SigReference URI=\"META-INF/timestamp.tst\" MimeType=\"vnd.etsi.timestamp-token\"/>\n";
   m += "<asic:DataObjectReference URI=\"ts-hashchainresult.xml\" MimeType=\"text/xml\">\n";
-  m += "<ds:DigestMethod Algorithm=\"http://www.w3.org/2001/04/xmlenc#sha512\" />\n<ds:DigestValue>";
-  m += crypto::base64_encode(crypto::digest(crypto::DigestAlgorithm::kSha512, ts_hash_chain_result));
+  m +=
+      "<ds:DigestMethod Algorithm=\"http://www.w3.org/2001/04/xmlenc#sha512\" />\n<ds:DigestValue>";
+  m +=
+      crypto::base64_encode(crypto::digest(crypto::DigestAlgorithm::kSha512, ts_hash_chain_result));
   m += "</ds:DigestValue>\n</asic:DataObjectReference>\n</asic:ASiCManifest>";
   return m;
 }
@@ -368,7 +371,8 @@ Result<std::string> write_container(const ContainerContents& c) {
   }
   e.push_back({std::string(kManifestEntry), make_manifest(c), false});
   if (!c.ts_hash_chain_result.empty()) {
-    e.push_back({std::string(kAsicManifestEntry), make_asic_manifest(c.ts_hash_chain_result), false});
+    e.push_back(
+        {std::string(kAsicManifestEntry), make_asic_manifest(c.ts_hash_chain_result), false});
     e.push_back({std::string(kTimestampEntry), c.timestamp, false});
   }
   return write_zip(e);

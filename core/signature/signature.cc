@@ -35,12 +35,23 @@ std::string escape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\r': out += "&#13;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\r':
+        out += "&#13;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -65,7 +76,6 @@ bool valid_uri(std::string_view uri) {
 std::size_t ec_field_size(const crypto::Certificate& cert) {
   return static_cast<std::size_t>((cert.public_key().bits() + 7) / 8);
 }
-
 
 // Builds the document with placeholders for the SignedProperties digest and the signature value.
 std::string build_document(const std::vector<DataReference>& references,
@@ -94,8 +104,7 @@ std::string build_document(const std::vector<DataReference>& references,
     x += "\"/>\n<ds:DigestValue>" + crypto::base64_encode(r.digest) +
          "</ds:DigestValue>\n</ds:Reference>\n";
   }
-  x += "<ds:Reference Id=\"signature-reference-" + std::to_string(references.size()) +
-       "\" Type=\"";
+  x += "<ds:Reference Id=\"signature-reference-" + std::to_string(references.size()) + "\" Type=\"";
   x += kSignedPropertiesType;
   x += "\" URI=\"#";
   x += kSignedPropertiesId;
@@ -120,8 +129,7 @@ std::string build_document(const std::vector<DataReference>& references,
   x += "<xades:SigningCertificate><xades:Cert><xades:CertDigest><ds:DigestMethod Algorithm=\"" +
        digest_uri + "\"/><ds:DigestValue>" + cert.fingerprint_base64(options.digest) +
        "</ds:DigestValue></xades:CertDigest><xades:IssuerSerial><ds:X509IssuerName>" +
-       escape(cert.issuer()) + "</ds:X509IssuerName><ds:X509SerialNumber>" +
-       cert.serial_decimal() +
+       escape(cert.issuer()) + "</ds:X509IssuerName><ds:X509SerialNumber>" + cert.serial_decimal() +
        "</ds:X509SerialNumber></xades:IssuerSerial></xades:Cert></xades:SigningCertificate>";
   x += "<xades:SignaturePolicyIdentifier><xades:SignaturePolicyId><xades:SigPolicyId>"
        "<xades:Identifier Qualifier=\"OIDAsURN\">";
@@ -130,11 +138,12 @@ std::string build_document(const std::vector<DataReference>& references,
        "(version 1.2)</xades:Description></xades:SigPolicyId><xades:SigPolicyHash>"
        "<ds:DigestMethod Algorithm=\"http://www.w3.org/2001/04/xmlenc#sha512\"/><ds:DigestValue>";
   x += kPolicyHash;
-  x += "</ds:DigestValue></xades:SigPolicyHash><xades:SigPolicyQualifiers><xades:SigPolicyQualifier>"
-       "<xades:SPURI>https://repo.cyber.ee/dsig-profile-1.2.pdf</xades:SPURI>"
-       "</xades:SigPolicyQualifier></xades:SigPolicyQualifiers></xades:SignaturePolicyId>"
-       "</xades:SignaturePolicyIdentifier></xades:SignedSignatureProperties>"
-       "<xades:SignedDataObjectProperties>";
+  x +=
+      "</ds:DigestValue></xades:SigPolicyHash><xades:SigPolicyQualifiers><xades:SigPolicyQualifier>"
+      "<xades:SPURI>https://repo.cyber.ee/dsig-profile-1.2.pdf</xades:SPURI>"
+      "</xades:SigPolicyQualifier></xades:SigPolicyQualifiers></xades:SignaturePolicyId>"
+      "</xades:SignaturePolicyIdentifier></xades:SignedSignatureProperties>"
+      "<xades:SignedDataObjectProperties>";
   for (std::size_t i = 0; i < references.size(); ++i) {
     x += "<xades:DataObjectFormat ObjectReference=\"#signature-reference-" + std::to_string(i) +
          "\"><xades:MimeType>" + escape(references[i].mime_type) +
@@ -149,7 +158,8 @@ std::string build_document(const std::vector<DataReference>& references,
   }
   x += "<xades:RevocationValues><xades:OCSPValues><xades:EncapsulatedOCSPValue "
        "Id=\"ocsp-response-1\">" +
-       crypto::base64_encode(ocsp_der) + "</xades:EncapsulatedOCSPValue></xades:OCSPValues>"
+       crypto::base64_encode(ocsp_der) +
+       "</xades:EncapsulatedOCSPValue></xades:OCSPValues>"
        "</xades:RevocationValues></xades:UnsignedSignatureProperties></xades:UnsignedProperties>"
        "</xades:QualifyingProperties></ds:Object>\n</ds:Signature></asic:XAdESSignatures>";
   return x;
@@ -161,8 +171,7 @@ xml::Element child(const xml::Element& e, std::string_view ns, std::string_view 
 
 // The element whose Id attribute is `id` (exactly one), for same-document references.
 Result<xml::Element> find_by_id(const xml::Element& root, std::string_view id) {
-  if (id.empty() || id.size() > 256 ||
-      !std::all_of(id.begin(), id.end(), [](char c) {
+  if (id.empty() || id.size() > 256 || !std::all_of(id.begin(), id.end(), [](char c) {
         return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
       })) {
     return malformed("Unsupported same-document reference", std::string(id));
@@ -229,13 +238,17 @@ Result<std::string> create_signature(const std::vector<DataReference>& reference
   }
   std::string x = build_document(references, signing_cert, ocsp_der, options);
   {
-    HANSA_ASSIGN_OR_RETURN(xml::Document doc, xml::Document::parse(x, {.max_document_bytes = 64 << 20}));
+    HANSA_ASSIGN_OR_RETURN(xml::Document doc,
+                           xml::Document::parse(x, {.max_document_bytes = 64 << 20}));
     HANSA_ASSIGN_OR_RETURN(xml::Element sp, find_by_id(doc.root(), kSignedPropertiesId));
     HANSA_ASSIGN_OR_RETURN(std::string c14n, xml::canonicalize(sp, xml::C14nMethod::kC14n10));
-    replace_once(x, kSpDigestPlaceholder, crypto::base64_encode(crypto::digest(options.digest, c14n)));
+    replace_once(x, kSpDigestPlaceholder,
+                 crypto::base64_encode(crypto::digest(options.digest, c14n)));
   }
-  HANSA_ASSIGN_OR_RETURN(xml::Document doc, xml::Document::parse(x, {.max_document_bytes = 64 << 20}));
-  xml::Element si = child(child(doc.root(), kDsigNamespace, "Signature"), kDsigNamespace, "SignedInfo");
+  HANSA_ASSIGN_OR_RETURN(xml::Document doc,
+                         xml::Document::parse(x, {.max_document_bytes = 64 << 20}));
+  xml::Element si =
+      child(child(doc.root(), kDsigNamespace, "Signature"), kDsigNamespace, "SignedInfo");
   HANSA_CHECK(si.valid());
   HANSA_ASSIGN_OR_RETURN(std::string si_c14n, xml::canonicalize(si, xml::C14nMethod::kC14n10));
   HANSA_ASSIGN_OR_RETURN(std::string sig, signer(options.algorithm, si_c14n));
@@ -297,7 +310,8 @@ Result<std::vector<BatchSignature>> sign_batch(const std::vector<BatchItem>& ite
   build.hash_chain_uri = std::string(kSigHashChainUri);
   build.data_uri = std::string(kMessageUri);
   build.max_inputs = options.max_items;
-  HANSA_ASSIGN_OR_RETURN(hashchain::BuiltHashChains chains, hashchain::build_hash_chains(inputs, build));
+  HANSA_ASSIGN_OR_RETURN(hashchain::BuiltHashChains chains,
+                         hashchain::build_hash_chains(inputs, build));
   std::vector<DataReference> refs{{std::string(kSigHashChainResultUri), alg,
                                    crypto::digest(alg, chains.result_xml),
                                    "application/hash-chain-result"}};
@@ -353,7 +367,8 @@ Result<ParsedSignature> parse_signature(std::string_view signature_xml, const Pa
     return malformed("Unsupported canonicalization method");
   }
   out.c14n = *c14n;
-  std::string sm_uri = child(si, kDsigNamespace, "SignatureMethod").attribute("Algorithm").value_or("");
+  std::string sm_uri =
+      child(si, kDsigNamespace, "SignatureMethod").attribute("Algorithm").value_or("");
   auto alg = crypto::signature_from_uri(sm_uri);
   if (!alg) {
     return malformed("Unsupported signature method", sm_uri);
@@ -397,12 +412,14 @@ Result<ParsedSignature> parse_signature(std::string_view signature_xml, const Pa
       if (r.uri.size() < 2 || r.uri[0] != '#') {
         return malformed("SignedProperties reference must be same-document", r.uri);
       }
-      HANSA_ASSIGN_OR_RETURN(xml::Element target, find_by_id(root, std::string_view(r.uri).substr(1)));
+      HANSA_ASSIGN_OR_RETURN(xml::Element target,
+                             find_by_id(root, std::string_view(r.uri).substr(1)));
       if (!target.is(kXadesNamespace, "SignedProperties")) {
         return malformed("SignedProperties reference names another element", r.uri);
       }
-      HANSA_ASSIGN_OR_RETURN(out.signed_properties_c14n,
-                             xml::canonicalize(target, r.transform.value_or(xml::C14nMethod::kC14n10)));
+      HANSA_ASSIGN_OR_RETURN(
+          out.signed_properties_c14n,
+          xml::canonicalize(target, r.transform.value_or(xml::C14nMethod::kC14n10)));
     } else {
       if (r.transform) {
         return malformed("Data references carry no transforms", r.uri);
@@ -426,7 +443,8 @@ Result<ParsedSignature> parse_signature(std::string_view signature_xml, const Pa
   HANSA_ASSIGN_OR_RETURN(out.signature_value, decode_b64(sv, 4096, "SignatureValue"));
 
   xml::Element x509 = child(child(sig, kDsigNamespace, "KeyInfo"), kDsigNamespace, "X509Data");
-  auto certs = x509 ? x509.children(kDsigNamespace, "X509Certificate") : std::vector<xml::Element>{};
+  auto certs =
+      x509 ? x509.children(kDsigNamespace, "X509Certificate") : std::vector<xml::Element>{};
   if (certs.empty()) {
     return malformed("KeyInfo holds no X509Certificate");
   }
@@ -434,7 +452,8 @@ Result<ParsedSignature> parse_signature(std::string_view signature_xml, const Pa
     return Error(FaultCode::kLimitExceeded, "Too many certificates in KeyInfo");
   }
   for (const auto& ce : certs) {
-    HANSA_ASSIGN_OR_RETURN(std::string der, decode_b64(ce, limits.max_base64_bytes, "X509Certificate"));
+    HANSA_ASSIGN_OR_RETURN(std::string der,
+                           decode_b64(ce, limits.max_base64_bytes, "X509Certificate"));
     HANSA_ASSIGN_OR_RETURN(crypto::Certificate cert, crypto::Certificate::from_der(der));
     out.certificates.push_back(std::move(cert));
   }
@@ -456,13 +475,13 @@ Result<ParsedSignature> parse_signature(std::string_view signature_xml, const Pa
     }
     out.signing_time = *t;
   }
-  xml::Element cd = child(child(child(ssp, kXadesNamespace, "SigningCertificate"), kXadesNamespace,
-                                "Cert"),
-                          kXadesNamespace, "CertDigest");
+  xml::Element cd =
+      child(child(child(ssp, kXadesNamespace, "SigningCertificate"), kXadesNamespace, "Cert"),
+            kXadesNamespace, "CertDigest");
   if (cd) {
     HANSA_ASSIGN_OR_RETURN(out.cert_digest_algorithm, digest_method(cd));
-    HANSA_ASSIGN_OR_RETURN(out.cert_digest,
-                           decode_b64(child(cd, kDsigNamespace, "DigestValue"), 1024, "CertDigest"));
+    HANSA_ASSIGN_OR_RETURN(
+        out.cert_digest, decode_b64(child(cd, kDsigNamespace, "DigestValue"), 1024, "CertDigest"));
   }
   xml::Element usp = child(child(qp, kXadesNamespace, "UnsignedProperties"), kXadesNamespace,
                            "UnsignedSignatureProperties");
@@ -476,18 +495,20 @@ Result<ParsedSignature> parse_signature(std::string_view signature_xml, const Pa
       if (!et) {
         return malformed("SignatureTimeStamp without EncapsulatedTimeStamp");
       }
-      HANSA_ASSIGN_OR_RETURN(std::string tst, decode_b64(et, limits.max_base64_bytes, "EncapsulatedTimeStamp"));
+      HANSA_ASSIGN_OR_RETURN(std::string tst,
+                             decode_b64(et, limits.max_base64_bytes, "EncapsulatedTimeStamp"));
       out.timestamp = std::move(tst);
     }
-    xml::Element ov = child(child(usp, kXadesNamespace, "RevocationValues"), kXadesNamespace,
-                            "OCSPValues");
-    auto ocsps = ov ? ov.children(kXadesNamespace, "EncapsulatedOCSPValue")
-                    : std::vector<xml::Element>{};
+    xml::Element ov =
+        child(child(usp, kXadesNamespace, "RevocationValues"), kXadesNamespace, "OCSPValues");
+    auto ocsps =
+        ov ? ov.children(kXadesNamespace, "EncapsulatedOCSPValue") : std::vector<xml::Element>{};
     if (ocsps.size() > limits.max_ocsp_responses) {
       return Error(FaultCode::kLimitExceeded, "Too many OCSP responses");
     }
     for (const auto& oe : ocsps) {
-      HANSA_ASSIGN_OR_RETURN(std::string der, decode_b64(oe, limits.max_base64_bytes, "EncapsulatedOCSPValue"));
+      HANSA_ASSIGN_OR_RETURN(std::string der,
+                             decode_b64(oe, limits.max_base64_bytes, "EncapsulatedOCSPValue"));
       out.ocsp_responses.push_back(std::move(der));
     }
   }
@@ -523,7 +544,10 @@ Status verify_references(const ParsedSignature& signature, const SignedData& dat
     return ok_status();
   };
   if (signature.is_batch()) {
-    HANSA_RETURN_IF_ERROR(check_digest(*refs[0]));
+    // As X-Road's verifier: the hash chain first, then the signed result's digest.
+    if (!data.files.contains(kSigHashChainResultUri)) {
+      return malformed("Batch signature without sig-hashchainresult.xml");
+    }
     auto resolver = [&](std::string_view uri) -> std::optional<std::string> {
       auto it = data.files.find(uri);
       if (it == data.files.end()) {
@@ -531,12 +555,12 @@ Status verify_references(const ParsedSignature& signature, const SignedData& dat
       }
       return it->second;
     };
-    auto st = hashchain::verify_hash_chain(data.files.find(kSigHashChainResultUri)->second, resolver,
-                                           data.required, limits);
+    auto st = hashchain::verify_hash_chain(data.files.find(kSigHashChainResultUri)->second,
+                                           resolver, data.required, limits);
     if (!st.ok()) {
       return st.error().wrapped(FaultCode::kMalformedSignature);
     }
-    return ok_status();
+    return check_digest(*refs[0]);
   }
   std::set<std::string, std::less<>> seen;
   for (const Reference* r : refs) {
@@ -639,10 +663,10 @@ Result<CertificateCheck> verify_certificate(const ParsedSignature& signature,
     }
     HANSA_ASSIGN_OR_RETURN(crypto::CertificateProfile profile,
                            crypto::certificate_profile_from_name(ca->certificate_profile_info));
-    HANSA_ASSIGN_OR_RETURN(ids::MemberId member,
-                           crypto::member_id_from_sign_cert(profile, cert, conf.instance_identifier()));
-    return CertificateCheck{std::move(chain),     std::move(member),      ca->name,
-                            resp->status(),       resp->produced_at(),    resp->this_update(),
+    HANSA_ASSIGN_OR_RETURN(ids::MemberId member, crypto::member_id_from_sign_cert(
+                                                     profile, cert, conf.instance_identifier()));
+    return CertificateCheck{std::move(chain), std::move(member),   ca->name,
+                            resp->status(),   resp->produced_at(), resp->this_update(),
                             resp->responder()};
   }
   Error e = *first_error;
@@ -674,7 +698,8 @@ Result<VerifiedSignature> verify(std::string_view signature_xml, const SignedDat
   HANSA_RETURN_IF_ERROR(verify_signature_value(parsed));
   std::optional<timestamp::VerifiedTimestamp> ts;
   if (parsed.timestamp) {
-    HANSA_ASSIGN_OR_RETURN(timestamp::VerifiedTimestamp v, verify_signature_timestamp(parsed, conf));
+    HANSA_ASSIGN_OR_RETURN(timestamp::VerifiedTimestamp v,
+                           verify_signature_timestamp(parsed, conf));
     ts = std::move(v);
   }
   TimePoint at = options.at ? *options.at
@@ -682,9 +707,9 @@ Result<VerifiedSignature> verify(std::string_view signature_xml, const SignedDat
                             : parsed.signing_time.value_or(std::chrono::system_clock::now());
   HANSA_ASSIGN_OR_RETURN(CertificateCheck check, verify_certificate(parsed, conf, at));
   if (options.expected_signer && !(options.expected_signer->member() == check.member)) {
-    return invalid_value("Signer name does not match the expected signer",
-                         check.member.to_string() + " is not " +
-                             options.expected_signer->member().to_string());
+    return invalid_value(
+        "Signer name does not match the expected signer",
+        check.member.to_string() + " is not " + options.expected_signer->member().to_string());
   }
   return VerifiedSignature{std::move(parsed), std::move(check), at, std::move(ts)};
 }

@@ -3,9 +3,9 @@
 // XAdES signatures as X-Road makes them (reference section 4; X-Road's SignatureBuilder and
 // SignatureVerifier): an `asic:XAdESSignatures` document holding one `ds:Signature` with
 //  - SignedInfo: C14N 1.0 (exclusive C14N accepted when verifying), RSA-SHA512 (or another
-//    RSA/ECDSA algorithm), one Reference per signed part ("/message.xml", "/attachmentN", raw bytes,
-//    no transforms) or a single Reference to "/sig-hashchainresult.xml" for a batch signature, and
-//    a Reference to "#signed-properties" (Type SignedProperties);
+//    RSA/ECDSA algorithm), one Reference per signed part ("/message.xml", "/attachmentN", raw
+//    bytes, no transforms) or a single Reference to "/sig-hashchainresult.xml" for a batch
+//    signature, and a Reference to "#signed-properties" (Type SignedProperties);
 //  - SignedProperties: SigningTime, SigningCertificate (digest + issuer serial), the signature
 //    policy urn:oid:1.3.6.1.4.1.3516.16.2, a DataObjectFormat per data reference;
 //  - KeyInfo with the signing certificate;
@@ -45,7 +45,8 @@ using TimePoint = std::chrono::system_clock::time_point;
 inline constexpr std::string_view kXadesNamespace = "http://uri.etsi.org/01903/v1.3.2#";
 inline constexpr std::string_view kDsigNamespace = "http://www.w3.org/2000/09/xmldsig#";
 inline constexpr std::string_view kAsicNamespace = "http://uri.etsi.org/02918/v1.2.1#";
-inline constexpr std::string_view kSignedPropertiesType = "http://uri.etsi.org/01903#SignedProperties";
+inline constexpr std::string_view kSignedPropertiesType =
+    "http://uri.etsi.org/01903#SignedProperties";
 inline constexpr std::string_view kPolicyIdentifier = "urn:oid:1.3.6.1.4.1.3516.16.2";
 inline constexpr std::string_view kMessageUri = "/message.xml";
 inline constexpr std::string_view kSigHashChainResultUri = "/sig-hashchainresult.xml";
@@ -121,19 +122,17 @@ struct BatchOptions {
 // Signs `items` with ONE call of `signer`: several items get a hash chain over
 // (message, attachments) digests and one signature over "/sig-hashchainresult.xml". Fails with
 // InvalidRequest (no items, bad digest size), LimitExceeded (more than max_items).
-[[nodiscard]] Result<std::vector<BatchSignature>> sign_batch(const std::vector<BatchItem>& items,
-                                                             const crypto::Certificate& signing_cert,
-                                                             std::string_view ocsp_der,
-                                                             const Signer& signer,
-                                                             const BatchOptions& options = {});
+[[nodiscard]] Result<std::vector<BatchSignature>> sign_batch(
+    const std::vector<BatchItem>& items, const crypto::Certificate& signing_cert,
+    std::string_view ocsp_der, const Signer& signer, const BatchOptions& options = {});
 
 // --- Parsing and verification ---
 
 struct ParseLimits {
   xml::ParseLimits xml = {.max_document_bytes = 4 * 1024 * 1024, .max_depth = 32};
-  std::size_t max_references = 1024;      // ds:Reference elements in SignedInfo
-  std::size_t max_certificates = 16;      // X509Certificate elements in KeyInfo
-  std::size_t max_ocsp_responses = 16;    // EncapsulatedOCSPValue elements
+  std::size_t max_references = 1024;       // ds:Reference elements in SignedInfo
+  std::size_t max_certificates = 16;       // X509Certificate elements in KeyInfo
+  std::size_t max_ocsp_responses = 16;     // EncapsulatedOCSPValue elements
   std::size_t max_base64_bytes = 1 << 20;  // one certificate, OCSP response or token (decoded)
 };
 
@@ -143,7 +142,7 @@ struct Reference {
   std::string uri;
   std::string type;
   crypto::DigestAlgorithm algorithm = crypto::DigestAlgorithm::kSha512;
-  std::string digest;                       // raw bytes
+  std::string digest;                        // raw bytes
   std::optional<xml::C14nMethod> transform;  // a c14n Transform (SignedProperties only)
 };
 
@@ -156,7 +155,7 @@ struct ParsedSignature {
   std::string signed_info_c14n;
   std::string signature_value;  // raw bytes as in the XML (ECDSA: r||s)
   std::vector<Reference> references;
-  std::string signed_properties_c14n;  // the target of the SignedProperties reference
+  std::string signed_properties_c14n;             // the target of the SignedProperties reference
   std::vector<crypto::Certificate> certificates;  // KeyInfo, signing certificate first
   std::optional<TimePoint> signing_time;
   crypto::DigestAlgorithm cert_digest_algorithm = crypto::DigestAlgorithm::kSha512;
