@@ -4,6 +4,7 @@
 #include <ostream>
 
 #include "tools/hansactl/central_commands.h"
+#include "tools/hansactl/node_commands.h"
 
 namespace hansa::hansactl {
 
@@ -20,7 +21,8 @@ int run_hansactl(const std::vector<std::string>& args, std::ostream& out, std::o
   app.require_subcommand(1);
   Action action;
   auto central = add_central_commands(app, action, out, err, env);
-  // Further command groups (hansactl node ...) are added here.
+  auto node = add_node_commands(app, action, out, err, env);
+  // Further command groups are added here.
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {

@@ -1,0 +1,154 @@
+#include "node/daemon/node_conf.h"
+
+#include <utility>
+
+#include "core/conf/reader.h"
+
+namespace hansa::node {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+bool is_postgres_uri(std::string_view uri) {
+  return uri.starts_with("postgresql://") || uri.starts_with("postgres://") ||
+         uri.find('=') != std::string_view::npos;
+}
+
+// A SQLite URI or path resolved against the configuration's directory.
+std::string resolve_sqlite(std::string_view uri, const std::filesystem::path& base_dir) {
+  std::string_view path = uri;
+  if (path.starts_with("sqlite://")) {
+    path.remove_prefix(9);
+  } else if (path.starts_with("sqlite:")) {
+    path.remove_prefix(7);
+  }
+  std::filesystem::path p(path);
+  if (p.is_relative()) {
+    p = (base_dir.empty() ? std::filesystem::current_path() : base_dir) / p;
+  }
+  return "sqlite://" + p.lexically_normal().string();
+}
+
+Result<NodeConf> read_conf(conf::ConfReader& reader, const std::filesystem::path& base_dir) {
+  NodeConf c;
+
+  // [database]
+  {
+    auto t = reader.table("database");
+    const std::string uri = t.get_string("uri", "var/node.db");
+    if (uri.empty()) {
+      t.add_problem("uri", "must not be empty");
+    }
+    c.database.uri = is_postgres_uri(uri) ? uri : resolve_sqlite(uri, base_dir);
+    c.database.pool_size = static_cast<std::size_t>(t.get_integer("pool_size", 8, 1, 256));
+    c.database.acquire_timeout = t.get_duration("acquire_timeout", 5s, 100ms, 600s);
+    c.database.busy_timeout = t.get_duration("busy_timeout", 5s, 100ms, 600s);
+    c.database.connect_timeout = t.get_duration("connect_timeout", 10s, 1s, 600s);
+    c.database.statement_timeout = t.get_duration("statement_timeout", 30s, 0ms, 3600s);
+  }
+
+  // [node]
+  {
+    auto t = reader.table("node");
+    c.state_dir = t.get_path("state_dir", "var");
+    c.reload_interval = t.get_duration("reload_interval", 5s, 100ms, 3600s);
+  }
+
+  // [token]
+  {
+    auto t = reader.table("token");
+    const auto type = t.get_choice("type", "software", {"software", "pkcs11"});
+    c.token_type = type == "pkcs11" ? TokenType::kPkcs11 : TokenType::kSoftware;
+    c.software_token_dir = t.get_path("software_dir", c.state_dir / "token");
+    c.pkcs11_module = t.get_string("pkcs11_module", "/usr/lib/softhsm/libsofthsm2.so");
+    c.pkcs11_token_label = t.get_string("pkcs11_token_label", "");
+    if (c.token_type == TokenType::kPkcs11) {
+      if (c.pkcs11_token_label.empty()) {
+        t.add_problem("pkcs11_token_label", "is required when type = \"pkcs11\"");
+      }
+      if (c.pkcs11_module.empty()) {
+        t.add_problem("pkcs11_module", "must not be empty when type = \"pkcs11\"");
+      }
+    }
+    c.token_pin = t.get_optional_secret("pin");
+    c.min_pin_length = static_cast<std::size_t>(t.get_integer("min_pin_length", 10, 4, 256));
+    c.kdf_iterations =
+        static_cast<int>(t.get_integer("kdf_iterations", 310'000, 1'000, 10'000'000));
+  }
+
+  // [admin_api]
+  {
+    auto t = reader.table("admin_api");
+    c.admin_host = t.get_string("listen_host", "127.0.0.1");
+    if (c.admin_host.empty()) {
+      t.add_problem("listen_host", "must not be empty");
+    }
+    c.admin_port = static_cast<std::uint16_t>(t.get_integer("listen_port", 5500, 0, 65535));
+    c.admin_worker_threads = static_cast<std::size_t>(t.get_integer("worker_threads", 4, 1, 256));
+    c.admin_max_body_bytes =
+        static_cast<std::size_t>(t.get_integer("max_body_bytes", 1 << 20, 1024, 64 << 20));
+    c.admin_max_upload_bytes =
+        static_cast<std::size_t>(t.get_integer("max_upload_bytes", 8 << 20, 1024, 64 << 20));
+    if (c.admin_max_upload_bytes < c.admin_max_body_bytes) {
+      t.add_problem("max_upload_bytes", "must not be smaller than max_body_bytes");
+    }
+    c.admin_read_timeout = t.get_duration("read_timeout", 10s, 100ms, 600s);
+    if (t.has("tls_cert_file")) {
+      c.admin_tls_cert_file = t.get_path("tls_cert_file", {});
+    }
+    if (t.has("tls_key_file")) {
+      c.admin_tls_key_file = t.get_path("tls_key_file", {});
+    }
+    if (c.admin_tls_cert_file.has_value() != c.admin_tls_key_file.has_value()) {
+      t.add_problem("tls_cert_file", "tls_cert_file and tls_key_file must be given together");
+    }
+  }
+
+  // [globalconf]
+  {
+    auto t = reader.table("globalconf");
+    c.globalconf_refresh_interval = t.get_duration("refresh_interval", 60s, 1s, 24 * 3600s);
+    c.globalconf_connect_timeout = t.get_duration("connect_timeout", 5s, 100ms, 600s);
+    c.globalconf_read_timeout = t.get_duration("read_timeout", 10s, 100ms, 600s);
+    c.globalconf_total_timeout = t.get_duration("total_timeout", 30s, 100ms, 3600s);
+    c.globalconf_max_file_bytes =
+        static_cast<std::size_t>(t.get_integer("max_file_bytes", 32 << 20, 1024, 1 << 30));
+    if (c.globalconf_total_timeout < c.globalconf_read_timeout) {
+      t.add_problem("total_timeout", "must not be shorter than read_timeout");
+    }
+  }
+
+  // [ocsp]
+  {
+    auto t = reader.table("ocsp");
+    c.ocsp_refresh_interval = t.get_duration("refresh_interval", 1200s, 10s, 24 * 3600s);
+  }
+
+  // [logging]
+  {
+    auto t = reader.table("logging");
+    c.log_level = t.get_choice("level", "info", {"trace", "debug", "info", "warn", "error"});
+    if (t.has("file")) {
+      c.log_file = t.get_path("file", {});
+    }
+  }
+  return reader.finish(std::move(c));
+}
+
+}  // namespace
+
+Result<NodeConf> parse_node_conf(std::string_view toml, const std::filesystem::path& base_dir,
+                                 std::string_view source_name) {
+  HANSA_ASSIGN_OR_RETURN(auto reader, conf::ConfReader::from_string(toml, source_name, base_dir));
+  return read_conf(reader, base_dir);
+}
+
+Result<NodeConf> load_node_conf(const std::filesystem::path& file) {
+  HANSA_ASSIGN_OR_RETURN(auto reader, conf::ConfReader::from_file(file));
+  HANSA_ASSIGN_OR_RETURN(auto c, read_conf(reader, std::filesystem::absolute(file).parent_path()));
+  c.source = file;
+  return c;
+}
+
+}  // namespace hansa::node

@@ -1,0 +1,80 @@
+#pragma once
+
+// The configuration of `hansa-node`: one TOML file (deploy/examples/node.toml documents every
+// key), parsed once through core/conf, validated completely (every problem listed with its key),
+// then frozen into NodeConf.
+//
+// Threading: plain value; share freely once loaded.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/conf/secret.h"
+#include "core/db/database.h"
+#include "core/errors/errors.h"
+
+namespace hansa::node {
+
+enum class TokenType : std::uint8_t { kSoftware, kPkcs11 };
+
+struct NodeConf {
+  // The file it was read from (for messages); empty for configuration from a string.
+  std::filesystem::path source;
+
+  // [database]
+  db::DbConfig database;
+
+  // [node]
+  std::filesystem::path state_dir;  // global configuration copy and other node state
+  // How often `serve` picks up configuration changes another instance committed to a shared
+  // database.
+  std::chrono::milliseconds reload_interval{5'000};
+
+  // [token]
+  TokenType token_type = TokenType::kSoftware;
+  std::filesystem::path software_token_dir;  // software token directory
+  std::string pkcs11_module;                 // PKCS#11 module path
+  std::string pkcs11_token_label;            // the token's label
+  std::optional<conf::Secret> token_pin;     // logs in at `serve` when given (pin / pin_file)
+  std::size_t min_pin_length = 10;
+  int kdf_iterations = 310'000;
+
+  // [admin_api]
+  std::string admin_host = "127.0.0.1";
+  std::uint16_t admin_port = 5500;  // 0: a free port (tests)
+  std::size_t admin_worker_threads = 4;
+  std::size_t admin_max_body_bytes = 1 << 20;
+  std::size_t admin_max_upload_bytes = 8 << 20;
+  std::chrono::milliseconds admin_read_timeout{10'000};
+  std::optional<std::filesystem::path> admin_tls_cert_file;
+  std::optional<std::filesystem::path> admin_tls_key_file;
+
+  // [globalconf]: the configuration client.
+  std::chrono::milliseconds globalconf_refresh_interval{60'000};
+  std::chrono::milliseconds globalconf_connect_timeout{5'000};
+  std::chrono::milliseconds globalconf_read_timeout{10'000};
+  std::chrono::milliseconds globalconf_total_timeout{30'000};
+  std::size_t globalconf_max_file_bytes = 32 * 1024 * 1024;
+
+  // [ocsp]: refresh of the node's own certificates' OCSP status.
+  std::chrono::milliseconds ocsp_refresh_interval{1'200'000};
+
+  // [logging]
+  std::string log_level = "info";                 // trace, debug, info, warn, error
+  std::optional<std::filesystem::path> log_file;  // stderr when absent
+};
+
+// Reads and validates a configuration file. Relative paths (and a relative SQLite database path)
+// resolve against the file's directory. InvalidConfiguration lists every problem.
+[[nodiscard]] Result<NodeConf> load_node_conf(const std::filesystem::path& file);
+// The same for TOML text; relative paths resolve against `base_dir`.
+[[nodiscard]] Result<NodeConf> parse_node_conf(std::string_view toml,
+                                               const std::filesystem::path& base_dir,
+                                               std::string_view source_name = "<string>");
+
+}  // namespace hansa::node

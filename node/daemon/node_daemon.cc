@@ -1,0 +1,434 @@
+#include "node/daemon/node_daemon.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <condition_variable>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+#include "core/db/database.h"
+#include "core/http/server.h"
+#include "node/api/admin_api.h"
+#include "node/api/admin_store.h"
+#include "node/globalconf/configuration_client.h"
+#include "node/serverconf/store.h"
+#include "node/signer/pkcs11_token.h"
+#include "node/signer/signer.h"
+#include "node/signer/software_token.h"
+
+namespace hansa::node {
+
+namespace {
+
+constexpr std::size_t kMaxPemBytes = 256 * 1024;
+constexpr std::size_t kMaxPinBytes = 1024;
+
+Result<std::string> read_file(const std::filesystem::path& path, std::size_t max) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return Error(FaultCode::kIoError, "cannot read file", path.string());
+  }
+  std::string data(max + 1, '\0');
+  in.read(data.data(), static_cast<std::streamsize>(data.size()));
+  data.resize(static_cast<std::size_t>(in.gcount()));
+  if (data.size() > max) {
+    return Error(FaultCode::kLimitExceeded, "file too large", path.string());
+  }
+  return data;
+}
+
+// Opens the database, creating the directory of a SQLite file.
+Result<std::unique_ptr<db::Database>> open_database(const db::DbConfig& config) {
+  std::string_view uri = config.uri;
+  if (uri.starts_with("sqlite://")) {
+    std::filesystem::path file(uri.substr(9));
+    std::error_code ec;
+    if (file.has_parent_path()) {
+      std::filesystem::create_directories(file.parent_path(), ec);
+      if (ec) {
+        return Error(FaultCode::kIoError, "cannot create database directory",
+                     file.parent_path().string() + ": " + ec.message());
+      }
+    }
+  }
+  return db::Database::open(config);
+}
+
+signer::SoftwareTokenOptions software_options(const NodeConf& conf) {
+  signer::SoftwareTokenOptions o;
+  o.dir = conf.software_token_dir;
+  o.min_pin_length = conf.min_pin_length;
+  o.kdf_iterations = conf.kdf_iterations;
+  return o;
+}
+
+Result<std::unique_ptr<signer::Token>> open_token(const NodeConf& conf) {
+  if (conf.token_type == TokenType::kPkcs11) {
+    signer::Pkcs11TokenOptions o;
+    o.module_path = conf.pkcs11_module;
+    o.token_label = conf.pkcs11_token_label;
+    HANSA_ASSIGN_OR_RETURN(auto t, signer::Pkcs11Token::open(o));
+    return std::unique_ptr<signer::Token>(std::move(t));
+  }
+  HANSA_ASSIGN_OR_RETURN(auto t, signer::SoftwareToken::open(software_options(conf)));
+  return std::unique_ptr<signer::Token>(std::move(t));
+}
+
+Status setup_logging(const NodeConf& conf) {
+  try {
+    std::shared_ptr<spdlog::logger> logger = spdlog::get("hansa-node");
+    if (!logger) {
+      logger = conf.log_file ? spdlog::basic_logger_mt("hansa-node", conf.log_file->string())
+                             : spdlog::stderr_color_mt("hansa-node");
+    }
+    spdlog::set_default_logger(logger);
+    spdlog::set_level(spdlog::level::from_str(conf.log_level));
+    spdlog::flush_on(spdlog::level::info);
+  } catch (const std::exception& e) {
+    return Error(FaultCode::kInvalidConfiguration, "cannot set up logging", e.what());
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+Result<ids::SecurityServerId> parse_server(std::string_view owner, std::string_view server_code) {
+  const auto first = owner.find('/');
+  const auto second = first == std::string_view::npos ? first : owner.find('/', first + 1);
+  if (second == std::string_view::npos || owner.find('/', second + 1) != std::string_view::npos) {
+    return Error(FaultCode::kInvalidClientIdentifier, "the owner is written INSTANCE/CLASS/CODE",
+                 std::string(owner));
+  }
+  return ids::SecurityServerId::create(owner.substr(0, first),
+                                       owner.substr(first + 1, second - first - 1),
+                                       owner.substr(second + 1), server_code);
+}
+
+// --- init ---
+
+Result<InitOutcome> init_node(const NodeConf& conf, const InitRequest& request) {
+  InitOutcome out;
+  out.server = request.server.to_string();
+  HANSA_ASSIGN_OR_RETURN(auto db, open_database(conf.database));
+  HANSA_ASSIGN_OR_RETURN(auto store, serverconf::ServerConfStore::open(*db));
+  HANSA_ASSIGN_OR_RETURN(auto admin, nodeapi::AdminStore::open(*db));
+
+  // Refuse before creating anything when the node exists already.
+  if (const auto& existing = store->snapshot()->server()) {
+    return Error(FaultCode::kConflict, "the node is already initialised", existing->to_string());
+  }
+  std::unique_ptr<signer::Token> token;
+  if (conf.token_type == TokenType::kSoftware) {
+    auto created =
+        signer::SoftwareToken::initialize(software_options(conf), request.token_pin, "softToken-0");
+    if (!created.ok()) {
+      return std::move(created).error();
+    }
+    out.software_token_created = true;
+  } else {
+    // The PKCS#11 token must exist (initialised with the HSM's tools).
+    HANSA_ASSIGN_OR_RETURN(token, open_token(conf));
+  }
+  auto undo = [&](Error e) -> Result<InitOutcome> {
+    if (out.software_token_created) {
+      std::error_code ec;
+      std::filesystem::remove_all(conf.software_token_dir, ec);
+    }
+    return e;
+  };
+  if (auto st = store->initialize(request.server); !st.ok()) {
+    return undo(std::move(st).error());
+  }
+  const nodeapi::AuditContext ctx{.actor = "init", .source = "hansa-node init"};
+  auto created = admin->create_token(ctx, "initial-admin", nodeapi::AdminRole::kOperator);
+  if (!created.ok()) {
+    return std::move(created).error();
+  }
+  (void)admin->record(ctx, "node.init", out.server, "");
+  out.admin_token = std::move(created->secret);
+  return out;
+}
+
+// --- serve ---
+
+struct NodeServer::Impl {
+  NodeConf conf;
+  std::unique_ptr<db::Database> db;
+  std::unique_ptr<serverconf::ServerConfStore> serverconf;
+  std::unique_ptr<nodeapi::AdminStore> admin_store;
+  std::unique_ptr<confclient::ConfigurationClient> confclient;
+  std::unique_ptr<signer::Signer> signer;
+  signer::SoftwareToken* software_token = nullptr;  // owned by the signer
+  std::unique_ptr<nodeapi::NodeAdminApi> api;
+  std::unique_ptr<http::Server> admin;
+
+  std::mutex mu;
+  bool started = false;
+  std::condition_variable cv;
+  bool stopping = false;
+  std::thread worker;
+
+  // Known members for CSRs and certificates: the owner and the members of the node's clients,
+  // named as in the global configuration (the member code when it is not there yet).
+  std::optional<std::string> member_name(const ids::MemberId& member) const {
+    auto snap = serverconf->snapshot();
+    bool known = snap->server() && snap->server()->owner() == member;
+    for (const auto& c : snap->clients()) {
+      known = known || (c.id.instance() == member.instance() &&
+                        c.id.member_class() == member.member_class() &&
+                        c.id.member_code() == member.member_code());
+    }
+    if (!known) {
+      return std::nullopt;
+    }
+    if (auto gc = confclient->current()) {
+      if (auto name = gc->member_name(ids::ClientId(member))) {
+        return name;
+      }
+    }
+    return member.member_code();
+  }
+
+  // Picks up changes other instances committed to a shared database and refreshes the OCSP
+  // responses of the node's certificates.
+  void run_worker() {
+    std::unique_lock lock(mu);
+    auto next_ocsp = std::chrono::steady_clock::now();
+    while (!stopping) {
+      lock.unlock();
+      auto changed = serverconf->reload_if_changed();
+      if (!changed.ok()) {
+        spdlog::warn("server configuration reload failed: {}", changed.error().to_string());
+      }
+      if (auto reloaded = signer->reload(); !reloaded.ok()) {
+        spdlog::warn("signer registry reload failed: {}", reloaded.error().to_string());
+      }
+      if (std::chrono::steady_clock::now() >= next_ocsp) {
+        if (auto gc = confclient->current()) {
+          signer->set_ca_certificates(gc->ca_certificates());
+        }
+        const auto refreshed = signer->refresh_ocsp();
+        if (refreshed > 0) {
+          spdlog::info("refreshed {} OCSP responses", refreshed);
+        }
+        next_ocsp = std::chrono::steady_clock::now() + conf.ocsp_refresh_interval;
+      }
+      lock.lock();
+      cv.wait_for(lock, conf.reload_interval, [this] { return stopping; });
+    }
+  }
+};
+
+NodeServer::NodeServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+NodeServer::~NodeServer() { stop(); }
+
+Result<std::unique_ptr<NodeServer>> NodeServer::create(const NodeConf& conf) {
+  auto impl = std::make_unique<Impl>();
+  impl->conf = conf;
+  HANSA_ASSIGN_OR_RETURN(impl->db, open_database(conf.database));
+  HANSA_ASSIGN_OR_RETURN(impl->serverconf, serverconf::ServerConfStore::open(*impl->db));
+  if (!impl->serverconf->snapshot()->server()) {
+    return Error(FaultCode::kInvalidConfiguration,
+                 "the node is not initialised (run hansa-node init)");
+  }
+  HANSA_ASSIGN_OR_RETURN(impl->admin_store, nodeapi::AdminStore::open(*impl->db));
+  HANSA_ASSIGN_OR_RETURN(auto token, open_token(conf));
+  if (conf.token_pin) {
+    if (auto st = token->login(conf.token_pin->reveal()); !st.ok()) {
+      return Error(st.error().code, "cannot log in to the token with token.pin",
+                   st.error().message);
+    }
+  }
+  impl->software_token = dynamic_cast<signer::SoftwareToken*>(token.get());
+
+  confclient::ConfigurationClientOptions co;
+  co.state_dir = conf.state_dir / "globalconf";
+  co.refresh_interval = conf.globalconf_refresh_interval;
+  co.connect_timeout = conf.globalconf_connect_timeout;
+  co.read_timeout = conf.globalconf_read_timeout;
+  co.total_timeout = conf.globalconf_total_timeout;
+  co.max_file_bytes = conf.globalconf_max_file_bytes;
+  HANSA_ASSIGN_OR_RETURN(impl->confclient, confclient::ConfigurationClient::open(co));
+
+  Impl* raw = impl.get();
+  HANSA_ASSIGN_OR_RETURN(impl->signer, signer::Signer::create(*impl->db, signer::SignerOptions{},
+                                                              [raw](const ids::MemberId& m) {
+                                                                return raw->member_name(m);
+                                                              }));
+  HANSA_RETURN_IF_ERROR(impl->signer->add_token(std::move(token)));
+
+  http::ServerOptions so;
+  so.host = conf.admin_host;
+  so.port = conf.admin_port;
+  so.worker_threads = conf.admin_worker_threads;
+  so.max_body_bytes = conf.admin_max_upload_bytes;
+  so.read_timeout = conf.admin_read_timeout;
+  if (conf.admin_tls_cert_file) {
+    HANSA_ASSIGN_OR_RETURN(auto cert, read_file(*conf.admin_tls_cert_file, kMaxPemBytes));
+    HANSA_ASSIGN_OR_RETURN(auto key, read_file(*conf.admin_tls_key_file, kMaxPemBytes));
+    so.tls = http::ServerTlsConfig{.cert_chain_pem = cert, .key_pem = key};
+  }
+  HANSA_ASSIGN_OR_RETURN(impl->admin, http::Server::create(so));
+  nodeapi::NodeApiOptions ao;
+  ao.max_body_bytes = conf.admin_max_body_bytes;
+  ao.max_upload_bytes = conf.admin_max_upload_bytes;
+  std::vector<signer::SoftwareToken*> soft;
+  if (impl->software_token != nullptr) {
+    soft.push_back(impl->software_token);
+  }
+  impl->api = std::make_unique<nodeapi::NodeAdminApi>(
+      nodeapi::NodeApiServices{.admin = impl->admin_store.get(),
+                               .serverconf = impl->serverconf.get(),
+                               .confclient = impl->confclient.get(),
+                               .signer = impl->signer.get(),
+                               .software_tokens = soft},
+      ao);
+  impl->api->register_routes(*impl->admin);
+  return std::unique_ptr<NodeServer>(new NodeServer(std::move(impl)));
+}
+
+Status NodeServer::start() {
+  std::lock_guard lock(impl_->mu);
+  if (impl_->started) {
+    return ok_status();
+  }
+  HANSA_RETURN_IF_ERROR(impl_->admin->start());
+  if (impl_->confclient->anchor()) {
+    impl_->confclient->start();
+  }
+  impl_->stopping = false;
+  impl_->worker = std::thread([impl = impl_.get()] { impl->run_worker(); });
+  impl_->started = true;
+  spdlog::info("hansa-node {}: admin API on {}:{}",
+               impl_->serverconf->snapshot()->server()->to_string(), impl_->conf.admin_host,
+               impl_->admin->port());
+  return ok_status();
+}
+
+void NodeServer::stop() {
+  std::unique_lock lock(impl_->mu);
+  if (!impl_->started) {
+    return;
+  }
+  impl_->started = false;
+  impl_->stopping = true;
+  lock.unlock();
+  impl_->cv.notify_all();
+  if (impl_->worker.joinable()) {
+    impl_->worker.join();
+  }
+  impl_->admin->stop();
+  impl_->confclient->stop();
+  spdlog::info("hansa-node stopped");
+}
+
+std::uint16_t NodeServer::admin_port() const noexcept { return impl_->admin->port(); }
+
+// --- command line ---
+
+int node_main(int argc, char** argv) {
+  CLI::App app{"hansa-node: the Hansa node (security server)"};
+  app.require_subcommand(1);
+  std::string config;
+  std::string owner;
+  std::string server_code;
+  std::string pin_file;
+  auto* init =
+      app.add_subcommand("init", "create the node's database, token and first admin token");
+  init->add_option("--config,-c", config, "configuration file (TOML)")->required();
+  init->add_option("--owner", owner, "owner member: INSTANCE/CLASS/CODE")->required();
+  init->add_option("--server-code", server_code, "the node's server code")->required();
+  init->add_option("--pin-file", pin_file, "file holding the new software token's PIN");
+  auto* serve = app.add_subcommand("serve", "run the admin API and the configuration client");
+  serve->add_option("--config,-c", config, "configuration file (TOML)")->required();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  auto conf = load_node_conf(config);
+  if (!conf.ok()) {
+    std::cerr << "hansa-node: " << conf.error().message << "\n";
+    if (!conf.error().detail.empty()) {
+      std::cerr << "  (" << conf.error().detail << ")\n";
+    }
+    return 2;
+  }
+  if (auto st = setup_logging(*conf); !st.ok()) {
+    std::cerr << "hansa-node: " << st.error().to_string() << "\n";
+    return 2;
+  }
+
+  if (init->parsed()) {
+    auto server = parse_server(owner, server_code);
+    if (!server.ok()) {
+      std::cerr << "hansa-node init: " << server.error().to_string() << "\n";
+      return 2;
+    }
+    std::string pin;
+    if (conf->token_type == TokenType::kSoftware) {
+      if (!pin_file.empty()) {
+        auto text = read_file(pin_file, kMaxPinBytes);
+        if (!text.ok()) {
+          std::cerr << "hansa-node init: " << text.error().to_string() << "\n";
+          return 2;
+        }
+        pin = std::move(text).value();
+      } else if (conf->token_pin) {
+        pin = conf->token_pin->reveal();
+      } else if (const char* env = std::getenv("HANSA_NODE_TOKEN_PIN"); env != nullptr) {
+        pin = env;
+      } else {
+        std::cerr << "software token PIN: " << std::flush;
+        std::getline(std::cin, pin);
+      }
+      while (!pin.empty() && (pin.back() == '\n' || pin.back() == '\r')) {
+        pin.pop_back();
+      }
+    }
+    auto out = init_node(*conf, InitRequest{*server, pin});
+    if (!out.ok()) {
+      std::cerr << "hansa-node init: " << out.error().to_string() << "\n";
+      return out.error().code == FaultCode::kConflict ? 3 : 1;
+    }
+    std::cout << "initialised node " << out->server << "\n";
+    if (out->software_token_created) {
+      std::cout << "software token created: " << conf->software_token_dir.string() << "\n";
+    }
+    std::cout << "admin token (shown once, keep it safe):\n" << out->admin_token << "\n";
+    return 0;
+  }
+
+  // serve: block the stop signals in every thread, then wait for them here.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  auto server = NodeServer::create(*conf);
+  if (!server.ok()) {
+    spdlog::error("cannot start: {}", server.error().to_string());
+    return 1;
+  }
+  if (auto st = (*server)->start(); !st.ok()) {
+    spdlog::error("cannot start: {}", st.error().to_string());
+    return 1;
+  }
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("signal {} received, stopping", sig);
+  (*server)->stop();
+  return 0;
+}
+
+}  // namespace hansa::node
