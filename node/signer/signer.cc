@@ -337,7 +337,10 @@ struct Signer::Impl {
   Status commit(db::Transaction& tx) {
     HANSA_RETURN_IF_ERROR(tx.execute("UPDATE signer_state SET version = version + 1 WHERE id = 1"));
     HANSA_RETURN_IF_ERROR(tx.commit());
-    return refresh_state();
+    // The change is durable now: a failed re-read must not turn it into a reported failure (the
+    // caller would undo token-side work). The snapshot stays older until reload() succeeds.
+    (void)refresh_state();
+    return ok_status();
   }
 
   bool usable_sign_cert(const CertInfo& c, const State& st) const {

@@ -12,6 +12,8 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -695,6 +697,45 @@ TEST_P(SignerTest, RegisteredExistingKeyTakesTheDevPkiCertificate) {
   ASSERT_TRUE(sig.ok());
   EXPECT_TRUE(
       cert->certificate.public_key().verify(SignatureAlgorithm::kRsaSha256, "dev", *sig).ok());
+}
+
+TEST_P(SignerTest, ConcurrentSigningWhileTheRegistryChanges) {
+  const auto gov = member("GOV", "1234");
+  auto cert = enroll(KeyUsage::kSigning, gov);
+  std::atomic<bool> stop{false};
+  std::atomic<int> good{0};
+  std::atomic<int> bad{0};
+  std::vector<std::thread> signers;
+  for (int i = 0; i < 3; ++i) {
+    signers.emplace_back([&] {
+      while (!stop) {
+        auto sig = signer_->sign(gov, SignatureAlgorithm::kRsaSha256, "concurrent");
+        if (sig.ok() && cert.certificate.public_key()
+                            .verify(SignatureAlgorithm::kRsaSha256, "concurrent", *sig)
+                            .ok()) {
+          ++good;
+        } else if (!sig.ok() && sig.error().code == FaultCode::kCertNotFound) {
+          ++bad;  // the certificate was inactive at that moment
+        } else {
+          ADD_FAILURE() << (sig.ok() ? "bad signature" : sig.error().to_string());
+          return;
+        }
+      }
+    });
+  }
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(signer_->set_cert_active(cert.id, i % 2 == 1).ok());
+    auto key = signer_->generate_key("soft-0", KeyAlgorithm::kEcP256, "churn");
+    ASSERT_TRUE(key.ok());
+    ASSERT_TRUE(signer_->delete_key(key->id).ok());
+  }
+  ASSERT_TRUE(signer_->set_cert_active(cert.id, true).ok());
+  stop = true;
+  for (auto& t : signers) {
+    t.join();
+  }
+  EXPECT_GT(good.load(), 0);
+  EXPECT_EQ(signer_->keys().size(), 1u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SignerTest,
