@@ -225,7 +225,7 @@ Result<ContainerContents> contents_of(const Container& container) {
     } else if (auto idx = attachment_index(n)) {
       attachments[*idx] = e.data;
     } else {
-      return malformed("Unexpected entry in container", n);
+      out.other_entries.push_back(e);
     }
   }
   if (!have_message) {

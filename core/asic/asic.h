@@ -100,10 +100,13 @@ struct ContainerContents {
   std::string timestamp;  // DER token; with ts_hash_chain_result it goes to META-INF/timestamp.tst
   // Media type of message.xml in the ODF manifest.
   std::string message_media_type = "text/xml";
+  // Entries of a read container that have no role above (kept so that verifiers can resolve hash
+  // chain references to them, as X-Road does); not written by write_container.
+  std::vector<Entry> other_entries;
 };
 
 // Sorts a read container into its roles. AsicMalformed when message.xml or signatures.xml is
-// missing, attachments are not numbered 1..N, or an entry is unknown.
+// missing or attachments are not numbered 1..N; unknown entries go to other_entries.
 [[nodiscard]] Result<ContainerContents> contents_of(const Container& container);
 
 // The ODF manifest listing the container's files (X-Road's layout).

@@ -707,8 +707,9 @@ Result<VerifiedSignature> verify(std::string_view signature_xml, const SignedDat
                             : parsed.signing_time.value_or(std::chrono::system_clock::now());
   HANSA_ASSIGN_OR_RETURN(CertificateCheck check, verify_certificate(parsed, conf, at));
   if (options.expected_signer && !(options.expected_signer->member() == check.member)) {
-    return invalid_value(
-        "Signer name does not match the expected signer",
+    return Error(
+        FaultCode::kIncorrectCertificate,
+        "Name in the signing certificate does not match the expected signer",
         check.member.to_string() + " is not " + options.expected_signer->member().to_string());
   }
   return VerifiedSignature{std::move(parsed), std::move(check), at, std::move(ts)};

@@ -225,8 +225,8 @@ struct VerifyOptions {
   // Verification time for the certificate and OCSP; when unset, the embedded SignatureTimeStamp's
   // genTime, else the SigningTime.
   std::optional<TimePoint> at;
-  // When set, the member from the certificate must be this client's member (InvalidSignatureValue
-  // otherwise, as X-Road's "Signer name does not match").
+  // When set, the member from the certificate must be this client's member (IncorrectCertificate
+  // otherwise, as X-Road's signer name check).
   std::optional<ids::ClientId> expected_signer;
 };
 

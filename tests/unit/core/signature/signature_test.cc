@@ -176,7 +176,7 @@ TEST(SignatureVectorTest, ExpectedSignerMustMatch) {
   opts.expected_signer = *ids::ClientId::parse("MEMBER:DEV/COM/1234");
   auto result = verify(v.signature_xml, v.data, *conf, opts);
   ASSERT_FALSE(result.ok());
-  EXPECT_EQ(result.error().code, FaultCode::kInvalidSignatureValue);
+  EXPECT_EQ(result.error().code, FaultCode::kIncorrectCertificate);
 }
 
 TEST(SignatureParseTest, RefusesWhatIsNotAnXRoadSignature) {
