@@ -17,6 +17,7 @@
 #include "core/http/http.h"
 #include "core/ids/ids.h"
 #include "node/globalconf/configuration_client.h"
+#include "node/registration/registration.h"
 #include "node/serverconf/store.h"
 #include "node/signer/signer.h"
 #include "node/signer/software_token.h"
@@ -397,6 +398,15 @@ Json ocsp_json(const signer::OcspInfo& o) {
   return j;
 }
 
+Json sent_json(const registration::SentRequest& r) {
+  return {{"id", r.id},
+          {"type", management::request_type_name(r.type)},
+          {"target", r.target},
+          {"central_request_id", r.central_request_id},
+          {"message_id", r.message_id},
+          {"sent_at", format_epoch(r.sent_at)}};
+}
+
 Json admin_token_json(const AdminToken& t) {
   return {{"id", t.id},
           {"name", t.name},
@@ -529,6 +539,10 @@ struct NodeAdminApi::Impl {
   }
 
   signer::Signer& signer() const { return *need(services.signer, "the signer"); }
+
+  registration::Registration& registration() const {
+    return *need(services.registration, "registration with central");
+  }
 
   signer::TokenInfo token(std::string_view id) const {
     for (auto& t : signer().tokens()) {
@@ -1031,6 +1045,48 @@ void NodeAdminApi::Impl::build_routes() {
     check(self.conf().remove_local_group_member(self.client_from_path(c.params[0]), c.params[1],
                                                 self.client_from_text(c.params[2])));
     return Reply{204, nullptr};
+  });
+
+  // --- Registration requests to central (node/registration) ---
+  add("POST", "/certificates/{id}/register", [&self](Call& c) {
+    Fields f(c.json(), {"address"});
+    const auto sent =
+        value_or_throw(self.registration().register_auth_cert(c.params[0], f.opt_str("address")));
+    c.summary = "authCertReg request " + std::to_string(sent.central_request_id);
+    return Reply{202, sent_json(sent)};
+  });
+  add("POST", "/clients/{client}/register", [&self](Call& c) {
+    Fields f(c.json(), {"subsystem_name"});
+    const auto sent = value_or_throw(self.registration().register_client(
+        self.client_from_path(c.params[0]), f.opt_str("subsystem_name")));
+    c.summary = "clientReg request " + std::to_string(sent.central_request_id);
+    return Reply{202, sent_json(sent)};
+  });
+  add("POST", "/clients/{client}/unregister", [&self](Call& c) {
+    Fields f(c.json(), {});
+    const auto sent =
+        value_or_throw(self.registration().unregister_client(self.client_from_path(c.params[0])));
+    c.summary = "clientDeletion request " + std::to_string(sent.central_request_id);
+    return Reply{202, sent_json(sent)};
+  });
+  add("PUT", "/server/address", [&self](Call& c) {
+    Fields f(c.json(), {"address"});
+    const auto sent = value_or_throw(self.registration().change_address(f.str("address")));
+    c.summary = "addressChange request " + std::to_string(sent.central_request_id);
+    return Reply{202, sent_json(sent)};
+  });
+  add("POST", "/server/owner-change", [&self](Call& c) {
+    Fields f(c.json(), {"member_class", "member_code"});
+    const auto member = value_or_throw(
+        ids::MemberId::create(self.instance(), f.str("member_class"), f.str("member_code")));
+    const auto sent = value_or_throw(self.registration().change_owner(member));
+    c.summary = "ownerChange request " + std::to_string(sent.central_request_id);
+    return Reply{202, sent_json(sent)};
+  });
+  add("GET", "/registration/requests", [&self](Call& c) {
+    const auto page = c.page();
+    auto list = value_or_throw(self.registration().sent_requests(page.offset + page.limit));
+    return Reply{200, page_json(list, page, sent_json)};
   });
 
   // --- Audit log and admin tokens (auditor or operator) ---

@@ -5,7 +5,9 @@
 // tokens, login/logout and PIN change, keys, CSRs (PEM download), certificates (import, activate,
 // delete) and their OCSP status (node/signer); clients, IS connection type and IS
 // certificates, service descriptions (WSDL, OpenAPI 3, REST base URL; by URL or upload), services,
-// REST endpoints, access rights and local groups (node/serverconf); the audit log and admin tokens
+// REST endpoints, access rights and local groups (node/serverconf); registration requests to
+// central (node/registration: auth certificate, client registration and deletion, address and
+// owner change); the audit log and admin tokens
 // (node/api/admin_store.h).
 //
 // Authentication: `Authorization: Bearer <token>`. Role `operator` may do everything; `auditor`
@@ -33,6 +35,9 @@ class ServerConfStore;
 }
 namespace hansa::confclient {
 class ConfigurationClient;
+}
+namespace hansa::registration {
+class Registration;
 }
 namespace hansa::signer {
 class Signer;
@@ -62,6 +67,7 @@ struct NodeApiServices {
   serverconf::ServerConfStore* serverconf = nullptr;
   confclient::ConfigurationClient* confclient = nullptr;
   signer::Signer* signer = nullptr;
+  registration::Registration* registration = nullptr;
   // Software tokens added to the signer (their PIN can be changed through the API).
   std::vector<signer::SoftwareToken*> software_tokens;
 };

@@ -19,6 +19,7 @@
 #include "node/api/admin_api.h"
 #include "node/api/admin_store.h"
 #include "node/globalconf/configuration_client.h"
+#include "node/registration/registration.h"
 #include "node/serverconf/store.h"
 #include "node/signer/pkcs11_token.h"
 #include "node/signer/signer.h"
@@ -167,6 +168,7 @@ struct NodeServer::Impl {
   std::unique_ptr<confclient::ConfigurationClient> confclient;
   std::unique_ptr<signer::Signer> signer;
   signer::SoftwareToken* software_token = nullptr;  // owned by the signer
+  std::unique_ptr<registration::Registration> registration;
   std::unique_ptr<nodeapi::NodeAdminApi> api;
   std::unique_ptr<http::Server> admin;
 
@@ -210,6 +212,9 @@ struct NodeServer::Impl {
       }
       if (auto reloaded = signer->reload(); !reloaded.ok()) {
         spdlog::warn("signer registry reload failed: {}", reloaded.error().to_string());
+      }
+      if (auto synced = registration->sync_with_global_conf(); !synced.ok()) {
+        spdlog::warn("registration state sync failed: {}", synced.error().to_string());
       }
       if (std::chrono::steady_clock::now() >= next_ocsp) {
         if (auto gc = confclient->current()) {
@@ -265,6 +270,10 @@ Result<std::unique_ptr<NodeServer>> NodeServer::create(const NodeConf& conf) {
                                                                 return raw->member_name(m);
                                                               }));
   HANSA_RETURN_IF_ERROR(impl->signer->add_token(std::move(token)));
+  confclient::ConfigurationClient* cc = impl->confclient.get();
+  HANSA_ASSIGN_OR_RETURN(impl->registration, registration::Registration::create(
+                                                 *impl->db, *impl->signer, *impl->serverconf,
+                                                 [cc] { return cc->current(); }));
 
   http::ServerOptions so;
   so.host = conf.admin_host;
@@ -290,6 +299,7 @@ Result<std::unique_ptr<NodeServer>> NodeServer::create(const NodeConf& conf) {
                                .serverconf = impl->serverconf.get(),
                                .confclient = impl->confclient.get(),
                                .signer = impl->signer.get(),
+                               .registration = impl->registration.get(),
                                .software_tokens = soft},
       ao);
   impl->api->register_routes(*impl->admin);

@@ -24,6 +24,7 @@
 #include "core/crypto/random.h"
 #include "core/http/server.h"
 #include "node/api/admin_store.h"
+#include "node/registration/registration.h"
 #include "node/serverconf/store.h"
 #include "node/signer/signer.h"
 #include "node/signer/software_token.h"
@@ -148,6 +149,12 @@ class NodeApiTest : public ::testing::TestWithParam<db::Backend> {
     ASSERT_TRUE(s.ok()) << s.error().to_string();
     signer_ = std::move(s).value();
     ASSERT_TRUE(signer_->add_token(std::move(token).value()).ok());
+    // No global configuration: registration requests are refused with a clear error.
+    auto reg = registration::Registration::create(*db_, *signer_, *conf_, [] {
+      return std::shared_ptr<const globalconf::GlobalConfSnapshot>();
+    });
+    ASSERT_TRUE(reg.ok()) << reg.error().to_string();
+    registration_ = std::move(reg).value();
 
     http::ServerOptions so;
     so.port = 0;
@@ -159,6 +166,7 @@ class NodeApiTest : public ::testing::TestWithParam<db::Backend> {
                                                           .serverconf = conf_.get(),
                                                           .confclient = nullptr,
                                                           .signer = signer_.get(),
+                                                          .registration = registration_.get(),
                                                           .software_tokens = {soft_}});
     api_->register_routes(*server_);
     ASSERT_TRUE(server_->start().ok());
@@ -170,6 +178,7 @@ class NodeApiTest : public ::testing::TestWithParam<db::Backend> {
     }
     server_.reset();
     api_.reset();
+    registration_.reset();
     signer_.reset();
     store_.reset();
     conf_.reset();
@@ -233,6 +242,7 @@ class NodeApiTest : public ::testing::TestWithParam<db::Backend> {
   std::unique_ptr<serverconf::ServerConfStore> conf_;
   std::unique_ptr<AdminStore> store_;
   std::unique_ptr<signer::Signer> signer_;
+  std::unique_ptr<registration::Registration> registration_;
   signer::SoftwareToken* soft_ = nullptr;
   std::unique_ptr<http::Server> server_;
   std::unique_ptr<NodeAdminApi> api_;
@@ -550,6 +560,24 @@ TEST_P(NodeApiTest, TokensAndRoles) {
   for (const auto& t : tokens["items"]) {
     EXPECT_FALSE(t.contains("secret"));
   }
+}
+
+TEST_P(NodeApiTest, RegistrationWithoutConfigurationIsRefusedClearly) {
+  ASSERT_EQ(call("POST", "/clients",
+                 R"({"member_class":"GOV","member_code":"1234","subsystem_code":"sub"})")
+                .status,
+            201);
+  auto reg = call("POST", "/clients/GOV:1234:sub/register", R"({})");
+  EXPECT_GE(reg.status, 400) << reg.body;
+  EXPECT_FALSE(json_of(reg)["message"].get<std::string>().empty());
+  EXPECT_EQ(last_audit().action, "POST /api/v1/clients/{client}/register");
+  EXPECT_NE(last_audit().result, "ok");
+  // Nothing changed: still saved, no request recorded.
+  EXPECT_EQ(json_of(call("GET", "/clients/GOV:1234:sub"))["registration_state"], "saved");
+  EXPECT_EQ(json_of(call("GET", "/registration/requests"))["total"], 0);
+  EXPECT_EQ(call("POST", "/clients/GOV:1234:sub/register", R"({"name":"x"})").status, 400);
+  EXPECT_EQ(call("PUT", "/server/address", R"({})").status, 400);
+  EXPECT_EQ(call("POST", "/certificates/abc/register", R"({})").status >= 400, true);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, NodeApiTest,
