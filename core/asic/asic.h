@@ -55,8 +55,8 @@ inline constexpr std::string_view kAsicManifestNamespace = "http://uri.etsi.org/
 struct ReadLimits {
   std::size_t max_zip_bytes = 512 * 1024 * 1024;    // the zip file itself
   std::size_t max_entries = 1024;                   // entries in the central directory
-  std::size_t max_entry_bytes = 256 * 1024 * 1024;  // one entry, uncompressed
-  std::size_t max_total_bytes = 512 * 1024 * 1024;  // all entries, uncompressed
+  std::size_t max_entry_bytes = 64 * 1024 * 1024;   // one entry, uncompressed
+  std::size_t max_total_bytes = 256 * 1024 * 1024;  // all entries, uncompressed
   std::size_t max_name_bytes = 512;                 // one entry name
   // X-Road's own containers do not always put mimetype first and stored (the vectors show it
   // deflated and last); when true, such containers are refused instead of noted.

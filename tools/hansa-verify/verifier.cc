@@ -594,6 +594,10 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   app.add_flag("--json", json, "Print the report as JSON");
   app.add_flag("--strict-mimetype", strict, "Require mimetype first and stored");
   bool linking_only = false;
+  VerifierOptions options;
+  app.add_option("--max-entry-bytes", options.container_limits.max_entry_bytes,
+                 "Largest uncompressed zip entry accepted (zip bomb guard)")
+      ->capture_default_str();
   app.add_flag("--linking-only", linking_only,
                "Archives: check only the linking (as X-Road's archive verifier does); needs no "
                "verification configuration");
@@ -629,7 +633,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     err << "hansa-verify: " << bytes.error().to_string() << "\n";
     return kExitUsage;
   }
-  VerifierOptions options;
+  options.archive_limits.zip.max_entry_bytes = options.container_limits.max_entry_bytes;
   options.strict_mimetype = strict;
   options.linking_only = linking_only;
   Verifier verifier(*conf, options);
