@@ -145,8 +145,10 @@ Result<NodeConf> parse_node_conf(std::string_view toml, const std::filesystem::p
 }
 
 Result<NodeConf> load_node_conf(const std::filesystem::path& file) {
-  HANSA_ASSIGN_OR_RETURN(auto reader, conf::ConfReader::from_file(file));
-  HANSA_ASSIGN_OR_RETURN(auto c, read_conf(reader, std::filesystem::absolute(file).parent_path()));
+  // Absolute, so relative paths in the file resolve to absolute paths (the daemon may chdir).
+  const auto absolute = std::filesystem::absolute(file);
+  HANSA_ASSIGN_OR_RETURN(auto reader, conf::ConfReader::from_file(absolute));
+  HANSA_ASSIGN_OR_RETURN(auto c, read_conf(reader, absolute.parent_path()));
   c.source = file;
   return c;
 }

@@ -117,6 +117,8 @@ class NodeDaemonTest : public ::testing::TestWithParam<db::Backend> {
     auto conf = load_node_conf(dir_ / "node.toml");
     ASSERT_TRUE(conf.ok()) << conf.error().message;
     conf_ = std::move(conf).value();
+    EXPECT_TRUE(conf_.software_token_dir.is_absolute());
+    EXPECT_TRUE(conf_.state_dir.is_absolute());
   }
 
   void TearDown() override {
