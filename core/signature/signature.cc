@@ -589,7 +589,9 @@ Status verify_signature_value(const ParsedSignature& signature) {
       sp = &r;
     }
   }
-  HANSA_CHECK(sp != nullptr);
+  if (sp == nullptr || signature.certificates.empty()) {
+    return malformed("No SignedProperties reference or no signing certificate");
+  }
   if (crypto::digest(sp->algorithm, signature.signed_properties_c14n) != sp->digest) {
     return invalid_value("SignedProperties digest does not match");
   }
@@ -619,6 +621,9 @@ Status verify_signature_value(const ParsedSignature& signature) {
 Result<CertificateCheck> verify_certificate(const ParsedSignature& signature,
                                             const globalconf::GlobalConfSnapshot& conf,
                                             TimePoint at) {
+  if (signature.certificates.empty()) {
+    return malformed("No signing certificate");
+  }
   const crypto::Certificate& cert = signature.certificates.front();
   const globalconf::ApprovedCa* ca = conf.approved_ca_for(cert);
   if (ca == nullptr) {
@@ -635,6 +640,9 @@ Result<CertificateCheck> verify_certificate(const ParsedSignature& signature,
   HANSA_ASSIGN_OR_RETURN(std::vector<crypto::Certificate> chain,
                          store.verify(cert, at, crypto::CertPurpose::kSigning, extra));
   const globalconf::CaInfo* issuer_info = conf.issuer_ca_info(cert);
+  if (chain.size() < 2 && issuer_info == nullptr) {
+    return Error(FaultCode::kCertValidation, "No issuer certificate for the signing certificate");
+  }
   const crypto::Certificate& issuer = chain.size() > 1 ? chain[1] : issuer_info->cert;
   if (signature.ocsp_responses.empty()) {
     return Error(FaultCode::kCertValidation, "No OCSP response for the signing certificate");
