@@ -304,6 +304,23 @@ TEST_F(DevSignatureTest, CreatedSignatureVerifiesWithHansaAndXmlsec1) {
                                       {"/attachment2", attachments[1]}}));
 }
 
+TEST_F(DevSignatureTest, AttachmentKnownOnlyByItsDigestVerifies) {
+  std::string message = "<Envelope>digest only</Envelope>";
+  std::vector<std::string> attachments{"large body not kept"};
+  auto xml =
+      create_signature(refs_for(message, attachments), pki_.cert(), pki_.ocsp(), pki_.signer());
+  ASSERT_TRUE(xml.ok());
+  SignedData d = data_for(message, {});
+  d.required["/attachment1"] =
+      hashchain::DigestValue{crypto::DigestAlgorithm::kSha512,
+                             crypto::digest(crypto::DigestAlgorithm::kSha512, attachments[0])};
+  EXPECT_TRUE(verify(*xml, d, *conf_).ok());
+  d.required["/attachment1"]->digest[0] ^= 1;
+  EXPECT_EQ(verify(*xml, d, *conf_).error().code, FaultCode::kInvalidSignatureValue);
+  d.required["/attachment1"] = std::nullopt;  // neither data nor digest
+  EXPECT_EQ(verify(*xml, d, *conf_).error().code, FaultCode::kMalformedSignature);
+}
+
 TEST_F(DevSignatureTest, TamperedHansaSignatureFails) {
   std::string message = "<Envelope>hello</Envelope>";
   auto xml = create_signature(refs_for(message, {}), pki_.cert(), pki_.ocsp(), pki_.signer());
