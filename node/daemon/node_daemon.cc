@@ -279,7 +279,9 @@ Result<std::unique_ptr<NodeServer>> NodeServer::create(const NodeConf& conf) {
   so.host = conf.admin_host;
   so.port = conf.admin_port;
   so.worker_threads = conf.admin_worker_threads;
-  so.max_body_bytes = conf.admin_max_upload_bytes;
+  // The HTTP layer refuses (unaudited, without reading them) only bodies far beyond the API's
+  // own caps; the API refuses and audits the rest.
+  so.max_body_bytes = 2 * conf.admin_max_upload_bytes;
   so.read_timeout = conf.admin_read_timeout;
   if (conf.admin_tls_cert_file) {
     HANSA_ASSIGN_OR_RETURN(auto cert, read_file(*conf.admin_tls_cert_file, kMaxPemBytes));

@@ -191,6 +191,15 @@ TEST_P(NodeDaemonTest, ServeAnswersWithTheInitTokenAndHansactlWorks) {
   EXPECT_EQ(j["tokens"][0]["kind"], "software");
   EXPECT_FALSE(j["global_configuration"].is_null());
 
+  // A 10 MB body is refused by the API with 413 and audited.
+  auto big = (*client)->request("POST", "/api/v1/clients",
+                                "{\"member_class\":\"" + std::string(10 << 20, 'a') + "\"}");
+  ASSERT_TRUE(big.ok());
+  EXPECT_EQ(big->status, 413);
+  auto last = (*client)->request("GET", "/api/v1/audit?limit=1");
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(Json::parse(last->body)["items"][0]["result"], "LimitExceeded");
+
   // hansactl node ... against the running API.
   auto env = [&](const std::string& name) -> std::optional<std::string> {
     if (name == "HANSA_NODE_URL") {
