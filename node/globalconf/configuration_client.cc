@@ -219,7 +219,31 @@ struct ConfigurationClient::Impl {
   ConfigurationClientOptions options;
 
   // Readers load it without locks; refresh and import store it.
-  std::atomic<std::shared_ptr<const gc::GlobalConfSnapshot>> snapshot;
+  //
+  // A mutex-guarded pointer copy rather than std::atomic<std::shared_ptr>: libstdc++ 12's atomic
+  // shared_ptr unlocks with a relaxed store after load(), which ThreadSanitizer reports as a race
+  // with the next store(). The lock only covers a pointer copy (never a download), so readers
+  // wait at most for another pointer copy.
+  class SnapshotSlot {
+   public:
+    [[nodiscard]] std::shared_ptr<const gc::GlobalConfSnapshot> load() const {
+      std::lock_guard lock(mu_);
+      return ptr_;
+    }
+    void store(std::shared_ptr<const gc::GlobalConfSnapshot> next) {
+      std::shared_ptr<const gc::GlobalConfSnapshot> old;
+      {
+        std::lock_guard lock(mu_);
+        old = std::exchange(ptr_, std::move(next));
+      }
+      // The old snapshot, when this was its last holder, is destroyed outside the lock.
+    }
+
+   private:
+    mutable std::mutex mu_;
+    std::shared_ptr<const gc::GlobalConfSnapshot> ptr_;
+  };
+  SnapshotSlot snapshot;
 
   // Serializes refresh(), import_anchor() and the store.
   std::mutex refresh_mu;

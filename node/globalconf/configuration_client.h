@@ -3,8 +3,8 @@
 // The node's global configuration client (PR-GCONF 2.2-2.7): it keeps the configuration anchor,
 // downloads the signed directory and its files from the anchor's sources, verifies them with
 // core/globalconf, publishes an immutable GlobalConfSnapshot that the message path reads without
-// locks, refreshes it on an interval and keeps the last good copy on disk so that a restart works
-// while central is unreachable.
+// waiting for downloads, refreshes it on an interval and keeps the last good copy on disk so that a
+// restart works while central is unreachable.
 //
 // A download that fails in any way (unreachable or hanging central, bad signature, hash mismatch,
 // truncated body, expired directory, unsupported version, directory of another instance) leaves
@@ -32,8 +32,9 @@
 // a crash at any point leaves the previous good copy in use. On open() the stored copy is read
 // and verified again (signature, hashes, expiry).
 //
-// Threading: thread-safe. current() and check_usable() never block on a download (atomic
-// shared_ptr); refresh() calls are serialized among themselves; status() takes a short lock.
+// Threading: thread-safe. current() and check_usable() never block on a download (they copy
+// the snapshot pointer under a lock held only for that copy); refresh() calls are serialized
+// among themselves; status() takes a short lock.
 
 #include <chrono>
 #include <cstddef>
@@ -135,8 +136,8 @@ class ConfigurationClient final {
   // OutdatedGlobalConf (an expired directory). Serialized with other refresh() calls.
   [[nodiscard]] Status refresh();
 
-  // The configuration in use, null before the first successful load. Lock-free for readers; the
-  // snapshot stays valid for as long as the caller holds it, whatever refreshes happen.
+  // The configuration in use, null before the first successful load. Never waits for a download;
+  // the snapshot stays valid for as long as the caller holds it, whatever refreshes happen.
   [[nodiscard]] std::shared_ptr<const globalconf::GlobalConfSnapshot> current() const noexcept;
 
   // OK when a configuration is in use and has not expired at `now`; OutdatedGlobalConf otherwise.
