@@ -91,6 +91,10 @@ Result<CertificateRequest> CertificateRequest::from_pem(std::string_view pem) {
   BioPtr bio = memory_bio(pem);
   X509ReqPtr req(PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr));
   if (!req) return openssl_error(FaultCode::kInvalidRequest, "malformed PEM CSR");
+  // As from_der: public_key() relies on the key decoding.
+  if (X509_REQ_get0_pubkey(req.get()) == nullptr) {
+    return openssl_error(FaultCode::kInvalidRequest, "CSR public key cannot be decoded");
+  }
   return wrap(std::move(req));
 }
 

@@ -234,5 +234,22 @@ TEST(CsrTest, HostileInput) {
             FaultCode::kLimitExceeded);
 }
 
+// Found by the crypto_cert fuzz target: a PEM CSR whose EC public key is not on the curve was
+// accepted by from_pem (from_der refused it) and public_key() then aborted.
+TEST(CsrTest, PemWithUndecodableKeyIsRefused) {
+  const std::string pem =
+      "-----BEGIN CERTIFICATE REQUEST-----\n"
+      "MIH9MIGkAgEAMEIxCzAJBgNVBAYTAkVFMQ0wCwYDVQQKDARGdXp6MRUwEwYDVQQF\n"
+      "EwxGVVpaL3NzMS9HT1YxDTALBgNVBAMMBDEyMzQwWTATBgcqhkjOPQIBBggqhkjO\n"
+      "PQMBBwNCAAT+wQyFeyL2xkaKJzRFQj55Gu/lBzu7TeL3t/k6Z2gUlJyGRl1aWA6o\n"
+      "nCsPTntC3ifjnLDNw0FoYtjDWJeyGwhLoAAwCgYIKoZIzj0EAwIDSAAwRQIgImEE\n"
+      "p1vIxWnYq2OSYN8Ee5FDpq8zIu4Ni5Ko7SSNwZQCIQDTO8NC6TtjgyCQyybo8Gt+\n"
+      "a2U6+Q46OEa050h1xoDBhA==\n"
+      "-----END CERTIFICATE REQUEST-----\n";
+  auto parsed = CertificateRequest::from_pem(pem);
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.error().code, FaultCode::kInvalidRequest);
+}
+
 }  // namespace
 }  // namespace hansa::crypto
