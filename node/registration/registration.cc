@@ -6,6 +6,7 @@
 #include <mutex>
 #include <utility>
 
+#include "core/crypto/digest.h"
 #include "core/crypto/encoding.h"
 #include "core/db/migrate.h"
 #include "core/management/sender.h"
@@ -124,8 +125,14 @@ struct Registration::Impl {
     const ids::MemberId member = input.body.signing_member();
     HANSA_ASSIGN_OR_RETURN(auto info, signer.signing_info(member));
     if (!info.ocsp_der.has_value()) {
+      std::string why;
+      auto cert_id = info.certificate.fingerprint_hex(crypto::DigestAlgorithm::kSha1);
+      auto status = signer.ocsp_status(cert_id);
+      if (status.ok() && status->last_error.has_value()) {
+        why = ": " + status->last_error->to_string();
+      }
       return Error(FaultCode::kOcspFailed,
-                   "no OCSP response for the signing certificate of " + member.to_string());
+                   "no OCSP response for the signing certificate of " + member.to_string() + why);
     }
     HANSA_ASSIGN_OR_RETURN(auto sign_key, signer.key(info.key_id));
     input.owner_cert_der = info.certificate.der();
