@@ -137,8 +137,9 @@ struct Error {
   Error(FaultCode c, std::string msg, std::string det = {})
       : code(c), message(std::move(msg)), detail(std::move(det)) {}
 
-  // Returns a copy wrapped in an outer code: Error{HashChainUnusedInputs}.wrapped(MalformedSignature)
-  // renders as "MalformedSignature.HashChainUnusedInputs".
+  // Returns a copy wrapped in an outer code:
+  // Error{HashChainUnusedInputs}.wrapped(MalformedSignature) renders as
+  // "MalformedSignature.HashChainUnusedInputs".
   [[nodiscard]] Error wrapped(FaultCode outer) const&;
   [[nodiscard]] Error wrapped(FaultCode outer) &&;
 
@@ -176,7 +177,9 @@ class [[nodiscard]] Result {
   const T* operator->() const { return &value(); }
 
   // The value, or `fallback` when this holds an error.
-  [[nodiscard]] T value_or(T fallback) const& { return ok() ? std::get<0>(v_) : std::move(fallback); }
+  [[nodiscard]] T value_or(T fallback) const& {
+    return ok() ? std::get<0>(v_) : std::move(fallback);
+  }
 
  private:
   std::variant<T, Error>& checked_value() {
@@ -238,9 +241,9 @@ inline Status ok_status() { return {}; }
 #define HANSA_CONCAT(a, b) HANSA_CONCAT_INNER(a, b)
 
 // Returns the error of a failed Status or Result from the enclosing function.
-#define HANSA_RETURN_IF_ERROR(expr)                             \
-  do {                                                          \
-    auto&& hansa_status_ = (expr);                              \
+#define HANSA_RETURN_IF_ERROR(expr)                                   \
+  do {                                                                \
+    auto&& hansa_status_ = (expr);                                    \
     if (!hansa_status_.ok()) return std::move(hansa_status_).error(); \
   } while (false)
 

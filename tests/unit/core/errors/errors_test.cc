@@ -25,9 +25,9 @@ TEST(FaultCodeTest, WrappingBuildsXRoadPaths) {
   EXPECT_EQ(missing.wrapped(FaultCode::kServiceFailed).render(Origin::kClientProxy),
             "Server.ClientProxy.ServiceFailed.MissingBody");
   // Wrapping twice nests outward.
-  EXPECT_EQ(inner.wrapped(FaultCode::kMalformedSignature).wrapped(FaultCode::kServiceFailed)
-                .fault_code(),
-            "ServiceFailed.MalformedSignature.HashChainUnusedInputs");
+  EXPECT_EQ(
+      inner.wrapped(FaultCode::kMalformedSignature).wrapped(FaultCode::kServiceFailed).fault_code(),
+      "ServiceFailed.MalformedSignature.HashChainUnusedInputs");
 }
 
 TEST(FaultCodeTest, NamesRoundTrip) {
