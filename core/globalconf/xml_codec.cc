@@ -848,6 +848,12 @@ Result<TimePoint> parse_utc(std::string_view text) {
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
     return bad();
   }
+  // TimePoint counts nanoseconds in 64 bits: it holds roughly the years 1678 to 2261. Refuse
+  // dates outside a range well inside that, so the conversion below can never overflow.
+  if (year < 1700 || year > 2200) {
+    return malformed("date and time out of the supported range (years 1700 to 2200)",
+                     std::string(text));
+  }
   std::size_t pos = 19;
   std::int64_t millis = 0;
   if (pos < text.size() && text[pos] == '.') {

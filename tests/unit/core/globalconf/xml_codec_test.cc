@@ -277,6 +277,19 @@ TEST(ConfigurationAnchor, ReadsXRoadAnchorAndRoundTrips) {
   EXPECT_EQ(write_configuration_anchor(no_source).error().code, FaultCode::kInvalidGlobalConf);
 }
 
+// Found by the globalconf_params fuzz target: years past 2261 overflowed the nanosecond clock
+// (undefined behaviour) while reading an anchor's generatedAt or a directory's Expire-date.
+TEST(Time, RefusesYearsOutsideTheClockRange) {
+  for (const char* text : {"3602-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z",
+                           "1600-01-01T00:00:00Z"}) {
+    auto t = parse_utc(text);
+    ASSERT_FALSE(t.ok()) << text;
+    EXPECT_EQ(t.error().code, FaultCode::kMalformedGlobalConf) << text;
+  }
+  EXPECT_TRUE(parse_utc("2200-12-31T23:59:59Z").ok());
+  EXPECT_TRUE(parse_utc("1700-01-01T00:00:00Z").ok());
+}
+
 TEST(Time, FormatsAndParsesUtc) {
   auto t = parse_utc("2035-11-11T03:07:40Z");
   ASSERT_TRUE(t.ok());
