@@ -30,8 +30,11 @@ fi
 
 cat <<MSG
 
-Hansa is built (build/release). Not yet here: the running federation (hansa-trust, central,
-two nodes, sample services). This script will start it once those daemons exist.
+Hansa is built (build/release): hansa-trust, hansa-central, hansa-node, hansactl and
+hansa-verify are in build/release. This script does not yet start a federation (trust services,
+central, two nodes, sample services); until it does, the integration tests show the daemons working
+together:
+  tests/run --quick -R integration
 
 Next: run every test with
   tests/run
