@@ -105,7 +105,7 @@ std::int64_t int_from_path(std::string_view text);
 
 std::string format_time(TimePoint t);
 
-// Management-request and publisher routes (central/api/services.cc or its stub).
+// Management-request and publisher routes (implemented in central/api/services.cc).
 void add_service_routes(std::vector<std::tuple<std::string, std::string, Handler>>& routes,
                         Registry& registry, const AdminApiServices& services);
 
