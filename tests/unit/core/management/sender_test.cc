@@ -1,4 +1,4 @@
-// send_request against a stub central server on a loopback port.
+// send_request against a canned-answer central test server on a loopback port.
 
 #include "core/management/sender.h"
 
@@ -31,7 +31,7 @@ BuiltRequest address_change() {
 
 class SenderTest : public ::testing::Test {
  protected:
-  // Starts a stub whose handler answers with `answer(parsed request)`.
+  // Starts a test server whose handler answers with `answer(parsed request)`.
   void start(std::function<void(const Result<ParsedRequest>&, http::Response&)> answer) {
     auto server = http::Server::create({});
     ASSERT_TRUE(server.ok());
