@@ -1,0 +1,204 @@
+#include "node/proxy/peer_verifier.h"
+
+#include <utility>
+
+#include "core/crypto/trust_store.h"
+#include "core/ocsp/response.h"
+
+namespace hansa::proxy {
+
+namespace {
+
+Error ssl_failed(std::string message, const Error& cause) {
+  return Error(FaultCode::kSslAuthenticationFailed, std::move(message), cause.to_string());
+}
+
+Error ssl_failed(std::string message, std::string detail = {}) {
+  return Error(FaultCode::kSslAuthenticationFailed, std::move(message), std::move(detail));
+}
+
+}  // namespace
+
+PeerVerifier::PeerVerifier(GlobalConfSource conf, PeerVerifierOptions options)
+    : conf_(std::move(conf)), options_(std::move(options)) {
+  HANSA_CHECK(conf_ != nullptr);
+  if (!options_.clock) {
+    options_.clock = [] { return std::chrono::system_clock::now(); };
+  }
+}
+
+Result<std::shared_ptr<const globalconf::GlobalConfSnapshot>> PeerVerifier::usable_conf(
+    TimePoint at) const {
+  auto conf = conf_();
+  if (conf == nullptr) {
+    return Error(FaultCode::kOutdatedGlobalConf, "No global configuration is loaded");
+  }
+  HANSA_RETURN_IF_ERROR(conf->check_valid(at));
+  return conf;
+}
+
+Result<PeerIdentity> PeerVerifier::check_chain(const http::CertChain& chain,
+                                               const globalconf::GlobalConfSnapshot& conf,
+                                               TimePoint at) const {
+  if (chain.empty()) {
+    return ssl_failed("The peer did not present a TLS certificate");
+  }
+  if (chain.size() > options_.max_chain_certs) {
+    return ssl_failed("The peer's TLS certificate chain is too long",
+                      std::to_string(chain.size()) + " certificates");
+  }
+  std::vector<crypto::Certificate> certs;
+  certs.reserve(chain.size());
+  for (const auto& der : chain) {
+    auto cert = crypto::Certificate::from_der(der);
+    if (!cert.ok()) {
+      return ssl_failed("The peer's TLS certificate does not parse", cert.error());
+    }
+    certs.push_back(std::move(cert).value());
+  }
+  const crypto::Certificate& leaf = certs.front();
+  if (conf.approved_ca_for(leaf) == nullptr) {
+    return ssl_failed("The peer's authentication certificate is not issued by an approved CA",
+                      leaf.issuer());
+  }
+  crypto::TrustStore store;
+  for (auto& ca : conf.ca_certificates()) {
+    store.add_anchor(ca);
+  }
+  std::vector<crypto::Certificate> extra(certs.begin() + 1, certs.end());
+  auto verified = store.verify(leaf, at, crypto::CertPurpose::kAuthentication, extra);
+  if (!verified.ok()) {
+    return ssl_failed("The peer's authentication certificate chain does not verify",
+                      verified.error());
+  }
+  auto server = conf.server_by_auth_cert(leaf);
+  if (!server) {
+    return ssl_failed(
+        "The peer's authentication certificate is not registered for any security server",
+        leaf.subject());
+  }
+  return PeerIdentity{std::move(*server), leaf, std::move(verified).value()};
+}
+
+Result<PeerIdentity> PeerVerifier::handshake_check(const http::CertChain& chain) const {
+  TimePoint at = options_.clock();
+  HANSA_ASSIGN_OR_RETURN(auto conf, usable_conf(at));
+  return check_chain(chain, *conf, at);
+}
+
+http::PeerVerifier PeerVerifier::handshake_hook() const {
+  return [this](const http::CertChain& chain) -> Status {
+    auto identity = handshake_check(chain);
+    if (!identity.ok()) {
+      return std::move(identity).error();
+    }
+    return ok_status();
+  };
+}
+
+Status PeerVerifier::check_ocsp(const crypto::Certificate& cert, const crypto::Certificate& issuer,
+                                const std::vector<std::string>& ocsp_der,
+                                const globalconf::GlobalConfSnapshot& conf, TimePoint at,
+                                std::size_t max_responses) {
+  if (ocsp_der.empty()) {
+    return Error(FaultCode::kCertValidation, "No OCSP response for the certificate",
+                 cert.subject());
+  }
+  ocsp::VerifyOptions opts;
+  opts.ocsp_freshness_seconds = conf.ocsp_freshness_seconds();
+  for (const auto& responder : conf.ocsp_responders(issuer)) {
+    if (responder.cert) {
+      opts.trusted_responders.push_back(responder.cert->der());
+    }
+  }
+  std::optional<Error> first_error;
+  std::size_t looked_at = 0;
+  for (const auto& der : ocsp_der) {
+    if (++looked_at > max_responses) {
+      break;
+    }
+    auto response = ocsp::OcspResponse::parse(der);
+    if (!response.ok()) {
+      if (!first_error) {
+        first_error = Error(FaultCode::kCertValidation, "OCSP response does not parse",
+                            response.error().to_string());
+      }
+      continue;
+    }
+    // Several responses may come (one per chain certificate): find the one about `cert`.
+    auto valid = ocsp::verify_validity(*response, cert.der(), issuer.der(), at, opts);
+    if (!valid.ok()) {
+      if (!first_error) {
+        first_error = valid.error();
+      }
+      continue;
+    }
+    switch (response->status()) {
+      case ocsp::CertStatus::kGood:
+        return ok_status();
+      case ocsp::CertStatus::kRevoked:
+        return Error(FaultCode::kCertValidation, "The certificate is revoked", cert.subject());
+      case ocsp::CertStatus::kUnknown:
+        return Error(FaultCode::kCertValidation, "OCSP status of the certificate is unknown",
+                     cert.subject());
+    }
+  }
+  Error e = first_error.value_or(
+      Error(FaultCode::kCertValidation, "No usable OCSP response for the certificate"));
+  e.code = FaultCode::kCertValidation;
+  return e;
+}
+
+Result<PeerIdentity> PeerVerifier::verify_client_node(
+    const http::CertChain& chain, const ids::ClientId& client,
+    const std::vector<std::string>& ocsp_der) const {
+  TimePoint at = options_.clock();
+  HANSA_ASSIGN_OR_RETURN(auto conf, usable_conf(at));
+  HANSA_ASSIGN_OR_RETURN(PeerIdentity identity, check_chain(chain, *conf, at));
+  if (!conf->is_auth_cert_of_client_server(identity.auth_cert, client)) {
+    return ssl_failed(
+        "The peer's authentication certificate is not registered for a security "
+        "server hosting the client",
+        client.to_string() + " (peer " + identity.server.to_string() + ")");
+  }
+  if (ocsp_der.empty()) {
+    return ssl_failed("Cannot verify TLS certificate, corresponding OCSP response is missing");
+  }
+  if (identity.chain.size() < 2) {
+    return ssl_failed("No issuer for the peer's authentication certificate");
+  }
+  const crypto::Certificate& issuer = identity.chain[1];
+  auto ocsp_ok =
+      check_ocsp(identity.auth_cert, issuer, ocsp_der, *conf, at, options_.max_ocsp_responses);
+  if (!ocsp_ok.ok()) {
+    return ssl_failed("The peer's authentication certificate failed the OCSP check",
+                      ocsp_ok.error());
+  }
+  return identity;
+}
+
+Result<PeerIdentity> PeerVerifier::verify_service_node(
+    const http::CertChain& chain, const ids::SecurityServerId& target,
+    const std::vector<std::string>& ocsp_der) const {
+  TimePoint at = options_.clock();
+  HANSA_ASSIGN_OR_RETURN(auto conf, usable_conf(at));
+  HANSA_ASSIGN_OR_RETURN(PeerIdentity identity, check_chain(chain, *conf, at));
+  if (!conf->is_auth_cert_of_server(identity.auth_cert, target)) {
+    return ssl_failed(
+        "The peer's authentication certificate is not registered for the target security server",
+        target.to_string() + " (certificate of " + identity.server.to_string() + ")");
+  }
+  if (identity.chain.size() < 2) {
+    return ssl_failed("No issuer for the peer's authentication certificate");
+  }
+  const crypto::Certificate& issuer = identity.chain[1];
+  auto ocsp_ok =
+      check_ocsp(identity.auth_cert, issuer, ocsp_der, *conf, at, options_.max_ocsp_responses);
+  if (!ocsp_ok.ok()) {
+    return ssl_failed("The peer's authentication certificate failed the OCSP check",
+                      ocsp_ok.error());
+  }
+  return identity;
+}
+
+}  // namespace hansa::proxy
