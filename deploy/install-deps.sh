@@ -12,6 +12,8 @@ build_pkgs=(
 test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev softhsm2 opensc
   postgresql postgresql-client zip unzip curl python3 procps
+  haproxy
+  python3-yaml
 )
 
 case "${1:-all}" in
