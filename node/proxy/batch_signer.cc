@@ -1,0 +1,181 @@
+#include "node/proxy/batch_signer.h"
+
+#include <algorithm>
+#include <deque>
+#include <optional>
+#include <vector>
+
+#include "node/signer/signer.h"
+
+namespace hansa::proxy {
+namespace {
+
+class NodeSignerKeys final : public SigningKeys {
+ public:
+  explicit NodeSignerKeys(signer::Signer& signer) : signer_(signer) {}
+
+  Result<SigningMaterial> material(const ids::MemberId& member) override {
+    HANSA_ASSIGN_OR_RETURN(signer::SigningInfo info, signer_.signing_info(member));
+    if (!info.ocsp_der || info.ocsp_der->empty()) {
+      // X-Road signs nothing without a good OCSP response for the signing certificate.
+      return Error(FaultCode::kCertValidation,
+                   "no OCSP response for the signing certificate of the member",
+                   member.to_string());
+    }
+    return SigningMaterial{std::move(info.certificate), std::move(*info.ocsp_der)};
+  }
+
+  Result<std::string> sign(const ids::MemberId& member, crypto::SignatureAlgorithm algorithm,
+                           std::string_view data) override {
+    return signer_.sign(member, algorithm, data);
+  }
+
+ private:
+  signer::Signer& signer_;
+};
+
+crypto::SignatureAlgorithm algorithm_for(const crypto::Certificate& cert,
+                                         crypto::DigestAlgorithm digest) {
+  bool ec = cert.public_key().type() == crypto::KeyType::kEc;
+  switch (digest) {
+    case crypto::DigestAlgorithm::kSha256:
+      return ec ? crypto::SignatureAlgorithm::kEcdsaSha256 : crypto::SignatureAlgorithm::kRsaSha256;
+    case crypto::DigestAlgorithm::kSha384:
+      return ec ? crypto::SignatureAlgorithm::kEcdsaSha384 : crypto::SignatureAlgorithm::kRsaSha384;
+    default:
+      return ec ? crypto::SignatureAlgorithm::kEcdsaSha512 : crypto::SignatureAlgorithm::kRsaSha512;
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<SigningKeys> signer_keys(signer::Signer& signer) {
+  return std::make_unique<NodeSignerKeys>(signer);
+}
+
+struct BatchSigner::Pending {
+  signature::BatchItem item;
+  std::optional<Result<signature::BatchSignature>> result;
+};
+
+// One member's queue. `busy` while a caller signs a batch for the member.
+struct BatchSigner::MemberQueue {
+  std::deque<Pending*> waiting;
+  bool busy = false;
+  std::condition_variable cv;
+};
+
+Result<std::unique_ptr<BatchSigner>> BatchSigner::create(SigningKeys& keys,
+                                                         BatchSignerOptions options) {
+  if (options.max_batch == 0 || options.max_queued == 0 || options.max_wait.count() <= 0) {
+    return Error(FaultCode::kInvalidConfiguration, "batch signer limits must be positive");
+  }
+  return std::unique_ptr<BatchSigner>(new BatchSigner(keys, options));
+}
+
+BatchSigner::BatchSigner(SigningKeys& keys, BatchSignerOptions options)
+    : keys_(keys), options_(options) {}
+
+BatchSigner::~BatchSigner() = default;
+
+signature::BatchItem BatchSigner::item_for(std::string_view message,
+                                           const std::vector<std::string>& attachments) const {
+  signature::BatchItem item;
+  item.message_digest = crypto::digest(options_.digest, message);
+  item.attachment_digests.reserve(attachments.size());
+  for (const auto& attachment : attachments) {
+    item.attachment_digests.push_back(crypto::digest(options_.digest, attachment));
+  }
+  return item;
+}
+
+BatchSignerStats BatchSigner::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+Result<signature::BatchSignature> BatchSigner::sign(const ids::MemberId& member,
+                                                    signature::BatchItem item) {
+  Pending pending{std::move(item), std::nullopt};
+  auto deadline = std::chrono::steady_clock::now() + options_.max_wait;
+  std::unique_lock lock(mu_);
+  if (queued_ >= options_.max_queued) {
+    return Error(FaultCode::kLimitExceeded, "signing queue full",
+                 "limit " + std::to_string(options_.max_queued) + " messages");
+  }
+  auto& slot = queues_[member];
+  if (!slot) {
+    slot = std::make_unique<MemberQueue>();
+  }
+  MemberQueue& queue = *slot;
+  queue.waiting.push_back(&pending);
+  ++queued_;
+  while (!pending.result) {
+    if (!queue.busy) {
+      // This caller's turn: sign everything waiting (up to max_batch) with one key operation.
+      queue.busy = true;
+      std::size_t n = std::min(queue.waiting.size(), options_.max_batch);
+      std::vector<Pending*> batch(queue.waiting.begin(), queue.waiting.begin() + n);
+      queue.waiting.erase(queue.waiting.begin(), queue.waiting.begin() + n);
+      queued_ -= n;
+      lock.unlock();
+      sign_batch(member, batch);
+      lock.lock();
+      ++stats_.key_operations;
+      stats_.messages += n;
+      stats_.largest_batch = std::max<std::uint64_t>(stats_.largest_batch, n);
+      queue.busy = false;
+      queue.cv.notify_all();  // the batch's callers return; one waiting caller takes the turn
+      continue;
+    }
+    if (queue.cv.wait_until(lock, deadline) == std::cv_status::timeout && !pending.result) {
+      auto it = std::find(queue.waiting.begin(), queue.waiting.end(), &pending);
+      if (it != queue.waiting.end()) {
+        queue.waiting.erase(it);
+        --queued_;
+        return Error(FaultCode::kTimeout, "signing took too long",
+                     std::to_string(options_.max_wait.count()) + " ms");
+      }
+      // Already taken into a batch being signed: its result arrives with that batch.
+    }
+  }
+  return std::move(*pending.result);
+}
+
+void BatchSigner::sign_batch(const ids::MemberId& member, std::vector<Pending*>& batch) {
+  auto fail_all = [&](const Error& error) {
+    for (Pending* p : batch) {
+      p->result = error;
+    }
+  };
+  auto material = keys_.material(member);
+  if (!material.ok()) {
+    fail_all(material.error());
+    return;
+  }
+  std::vector<signature::BatchItem> items;
+  items.reserve(batch.size());
+  for (Pending* p : batch) {
+    items.push_back(std::move(p->item));
+  }
+  signature::BatchOptions options;
+  options.sign.digest = options_.digest;
+  options.sign.algorithm = algorithm_for(material->certificate, options_.digest);
+  options.max_items = std::max(options.max_items, batch.size());
+  auto signatures = signature::sign_batch(
+      items, material->certificate, material->ocsp_der,
+      [&](crypto::SignatureAlgorithm algorithm, std::string_view data) {
+        return keys_.sign(member, algorithm, data);
+      },
+      options);
+  if (!signatures.ok()) {
+    fail_all(signatures.error());
+    return;
+  }
+  HANSA_CHECK(signatures->size() == batch.size());
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    batch[i]->result = std::move((*signatures)[i]);
+  }
+}
+
+}  // namespace hansa::proxy
