@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <atomic>
 #include <charconv>
 #include <condition_variable>
 #include <mutex>
@@ -76,6 +77,82 @@ std::pair<time_t, time_t> split(std::chrono::milliseconds ms) {
 
 }  // namespace
 
+struct TlsSessionCache::Impl {
+  std::mutex mu;
+  crypto::SslSessionPtr session;  // guarded by mu
+
+  // A new reference to the remembered session, or null.
+  SSL_SESSION* take_ref() {
+    std::lock_guard lock(mu);
+    if (!session) {
+      return nullptr;
+    }
+    SSL_SESSION_up_ref(session.get());
+    return session.get();
+  }
+  // Remembers `s` (the caller's reference is adopted).
+  void put(SSL_SESSION* s) {
+    std::lock_guard lock(mu);
+    session.reset(s);
+  }
+};
+
+TlsSessionCache::TlsSessionCache() : impl_(std::make_unique<Impl>()) {}
+TlsSessionCache::~TlsSessionCache() = default;
+void TlsSessionCache::clear() { impl_->put(nullptr); }
+
+namespace {
+
+// Per-SSL_CTX state reached from OpenSSL callbacks (ex_data of the client's context).
+struct TlsContextState {
+  std::shared_ptr<TlsSessionCache> cache;
+  std::atomic<std::uint64_t> handshakes{0};
+  std::atomic<std::uint64_t> resumed{0};
+};
+
+int context_state_index() {
+  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+TlsContextState* state_of(const SSL* ssl) {
+  return static_cast<TlsContextState*>(
+      SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), context_state_index()));
+}
+
+// OpenSSL hands every new session (TLS 1.2 after the handshake, TLS 1.3 with each ticket) here.
+int on_new_session(SSL* ssl, SSL_SESSION* session) {
+  TlsContextState* state = state_of(ssl);
+  if (state == nullptr || !SSL_SESSION_is_resumable(session)) {
+    return 0;
+  }
+  state->cache->impl().put(session);
+  return 1;  // the cache keeps the reference
+}
+
+// cpp-httplib makes the SSL object and connects without a hook, so the remembered session is
+// offered when the handshake starts (before the ClientHello is built) and counted when it ends.
+void on_tls_info(const SSL* ssl, int where, int) {
+  TlsContextState* state = state_of(ssl);
+  if (state == nullptr) {
+    return;
+  }
+  if ((where & SSL_CB_HANDSHAKE_START) != 0 && SSL_get_session(ssl) == nullptr) {
+    if (SSL_SESSION* session = state->cache->impl().take_ref(); session != nullptr) {
+      SSL_set_session(const_cast<SSL*>(ssl), session);
+      SSL_SESSION_free(session);  // SSL_set_session took its own reference
+    }
+  }
+  if ((where & SSL_CB_HANDSHAKE_DONE) != 0) {
+    ++state->handshakes;
+    if (SSL_session_reused(const_cast<SSL*>(ssl)) == 1) {
+      ++state->resumed;
+    }
+  }
+}
+
+}  // namespace
+
 // Cuts the connection of a call that outlives ClientOptions::total_timeout. Threading:
 // thread-safe: guarded by mu.
 class Watchdog final {
@@ -140,6 +217,7 @@ struct Client::Impl {
   ClientOptions options;
   Target target;
   internal::VerifyPolicy policy;  // referenced by the SSL_CTX: declared before cli
+  TlsContextState tls_state;      // referenced by the SSL_CTX: declared before cli
   std::unique_ptr<httplib::ClientImpl> cli;
   std::unique_ptr<Watchdog> watchdog;  // declared after cli: stopped before cli goes
   std::mutex mu;  // httplib serializes too; this also guards the per-call state below
@@ -158,9 +236,9 @@ Result<std::unique_ptr<Client>> Client::create(std::string_view base_url, Client
   impl->target = target;
   const ClientTlsConfig& tls = impl->options.tls;
   if (target.https) {
-    if (tls.ca_pem.empty() && tls.pinned_cert_pem.empty()) {
+    if (tls.ca_pem.empty() && tls.pinned_cert_pem.empty() && !tls.verify_server) {
       return Error(FaultCode::kInvalidConfiguration,
-                   "https needs trust anchors (ca_pem) or a pinned server certificate");
+                   "https needs trust anchors (ca_pem), a pinned server certificate or a verifier");
     }
     if (!tls.ca_pem.empty()) {
       HANSA_ASSIGN_OR_RETURN(impl->policy.store, internal::make_store(tls.ca_pem));
@@ -190,6 +268,15 @@ Result<std::unique_ptr<Client>> Client::create(std::string_view base_url, Client
     // load the system trust store instead.
     ssl->enable_server_certificate_verification(false);
     internal::install_verify_policy(ctx, &impl->policy);
+    if (tls.configure_context) {
+      HANSA_RETURN_IF_ERROR(tls.configure_context(ctx));
+    }
+    impl->tls_state.cache =
+        tls.session_cache ? tls.session_cache : std::make_shared<TlsSessionCache>();
+    SSL_CTX_set_ex_data(ctx, context_state_index(), &impl->tls_state);
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_sess_set_new_cb(ctx, on_new_session);
+    SSL_CTX_set_info_callback(ctx, on_tls_info);
     impl->cli = std::move(ssl);
   } else {
     impl->cli = std::make_unique<httplib::ClientImpl>(target.host, target.port);
@@ -292,6 +379,26 @@ Result<ClientResponse> Client::get(std::string_view target, const Headers& heade
     req.headers.emplace(name, value);
   }
   return impl_->send(req);
+}
+
+Result<ClientResponse> Client::send(std::string_view method, std::string_view target,
+                                    std::string_view body, std::string_view content_type,
+                                    const Headers& headers) {
+  httplib::Request req;
+  req.method = std::string(method);
+  req.path = std::string(target);
+  for (const auto& [name, value] : headers) {
+    req.headers.emplace(name, value);
+  }
+  if (!content_type.empty()) {
+    req.headers.emplace("Content-Type", std::string(content_type));
+  }
+  req.body = std::string(body);
+  return impl_->send(req);
+}
+
+ClientStats Client::stats() const {
+  return ClientStats{impl_->tls_state.handshakes.load(), impl_->tls_state.resumed.load()};
 }
 
 Result<ClientResponse> Client::post(std::string_view target, std::string_view body,

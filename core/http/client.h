@@ -17,6 +17,28 @@
 
 namespace hansa::http {
 
+// Remembers the TLS session of the last connection made through it, so the next connection
+// (a reconnect, or another Client sharing the cache) resumes it with an abbreviated handshake.
+// Share one cache only between Clients to the same server with the same trust settings: a resumed
+// session is not verified again (the server was verified when the session was made).
+// Threading: thread-safe: guarded by an internal mutex.
+class TlsSessionCache final {
+ public:
+  TlsSessionCache();
+  ~TlsSessionCache();
+  TlsSessionCache(const TlsSessionCache&) = delete;
+  TlsSessionCache& operator=(const TlsSessionCache&) = delete;
+
+  // Forgets the remembered session (the next connection makes a full handshake).
+  void clear();
+
+  struct Impl;
+  [[nodiscard]] Impl& impl() noexcept { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
 // How a client authenticates HTTPS servers and itself. TLS 1.2 is the minimum.
 struct ClientTlsConfig {
   // Trust anchors (PEM, one or more certificates). The server's chain must verify against them.
@@ -25,11 +47,25 @@ struct ClientTlsConfig {
   std::string pinned_cert_pem;
   // With ca_pem: the certificate must also match the host name or IP address connected to.
   bool verify_hostname = true;
-  // Optional hook called with the server's chain after the checks above; an error aborts.
+  // Optional hook called with the server's chain after the checks above; an error aborts. When
+  // ca_pem and pinned_cert_pem are both empty, this hook alone decides (X-Road checks a peer's
+  // auth certificate against global configuration, not against a fixed CA list).
   PeerVerifier verify_server;
   // mTLS: the client's certificate (leaf first, then intermediates) and key, PEM.
   std::string client_cert_chain_pem;
   std::string client_key_pem;
+  // Called with the SSL_CTX after the settings above (see TlsContextHook), e.g. to install the
+  // node's authentication key from its token.
+  TlsContextHook configure_context;
+  // When set, sessions are resumed through this cache (see TlsSessionCache); otherwise each
+  // Client still resumes its own previous session when it reconnects.
+  std::shared_ptr<TlsSessionCache> session_cache;
+};
+
+// Connection counters of one Client. Threading: plain value.
+struct ClientStats {
+  std::uint64_t tls_handshakes = 0;  // completed TLS handshakes (full and resumed)
+  std::uint64_t tls_resumed = 0;     // of which resumed a previous session
 };
 
 struct ClientOptions {
@@ -46,7 +82,8 @@ struct ClientOptions {
   std::size_t max_response_body_bytes = 10 * 1024 * 1024;
   // Reuse one connection for consecutive calls.
   bool keep_alive = true;
-  // Required for https:// URLs. Without ca_pem and pinned_cert_pem the client refuses to start.
+  // Required for https:// URLs. Without ca_pem, pinned_cert_pem and verify_server the client
+  // refuses to start.
   ClientTlsConfig tls;
 };
 
@@ -81,6 +118,14 @@ class Client final {
   [[nodiscard]] Result<ClientResponse> post(std::string_view target, std::string_view body,
                                             std::string_view content_type,
                                             const Headers& headers = {});
+
+  // Sends `method` (any token, e.g. "PUT", "DELETE") with an optional body (content_type may be
+  // empty when there is no body). Fails like get().
+  [[nodiscard]] Result<ClientResponse> send(std::string_view method, std::string_view target,
+                                            std::string_view body, std::string_view content_type,
+                                            const Headers& headers = {});
+
+  [[nodiscard]] ClientStats stats() const;
 
  private:
   struct Impl;

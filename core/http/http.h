@@ -33,6 +33,12 @@ using CertChain = std::vector<std::string>;
 // runs on the connection's thread.
 using PeerVerifier = std::function<Status(const CertChain& chain)>;
 
+// Called once while a server or client is created, with its OpenSSL `SSL_CTX*` passed as void*
+// (OpenSSL stays out of public headers), after Hansa's own settings are applied. Lets the caller
+// install a key that never leaves its token (node/signer/internal.h use_auth_key) or tune the
+// context. An error fails the create() call.
+using TlsContextHook = std::function<Status(void* ssl_ctx)>;
+
 // The HTTP status used to answer an error with this code (404 NotFound, 413 LimitExceeded,
 // 504 Timeout, 500 for internal faults, ...).
 [[nodiscard]] int status_for(FaultCode code) noexcept;

@@ -700,6 +700,9 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions options) {
                      "client certificates required but neither client_ca_pem nor verify_peer set");
       }
       impl->policy.server_side = true;
+    }
+    bool ask_client = tls.require_client_cert || tls.request_client_cert;
+    if (ask_client) {
       impl->policy.hook = tls.verify_peer;
       if (!tls.client_ca_pem.empty()) {
         HANSA_ASSIGN_OR_RETURN(impl->policy.store, internal::make_store(tls.client_ca_pem));
@@ -712,9 +715,30 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions options) {
     SSL_CTX_set_options(
         ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    HANSA_RETURN_IF_ERROR(internal::use_cert_chain_and_key(ctx, tls.cert_chain_pem, tls.key_pem));
-    if (tls.require_client_cert) {
+    if (!tls.cert_chain_pem.empty() || !tls.key_pem.empty() || !tls.configure_context) {
+      HANSA_RETURN_IF_ERROR(internal::use_cert_chain_and_key(ctx, tls.cert_chain_pem, tls.key_pem));
+    }
+    if (ask_client) {
       internal::install_verify_policy(ctx, &impl->policy);
+    }
+    // Sessions are resumable only within this context (OpenSSL refuses resumption on a server
+    // that verifies peers without a session id context).
+    static constexpr unsigned char kSessionContext[] = "hansa-http";
+    SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof kSessionContext - 1);
+    if (tls.session_lifetime.count() > 0) {
+      SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+      SSL_CTX_set_timeout(ctx, static_cast<long>(tls.session_lifetime.count()));
+    } else {
+      SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+      SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+      SSL_CTX_set_num_tickets(ctx, 0);
+    }
+    if (tls.configure_context) {
+      HANSA_RETURN_IF_ERROR(tls.configure_context(ctx));
+      if (SSL_CTX_check_private_key(ctx) != 1) {
+        return crypto::openssl_error(FaultCode::kInvalidKey,
+                                     "TLS context has no certificate with a matching key");
+      }
     }
   }
   impl->svr = std::make_unique<LibServer>(impl->options, impl->ctx.get());

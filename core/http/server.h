@@ -22,17 +22,29 @@ namespace hansa::http {
 
 // TLS settings of a server. TLS 1.2 is the minimum protocol version.
 struct ServerTlsConfig {
-  // The server's certificate (leaf first, then intermediates) and private key, PEM.
+  // The server's certificate (leaf first, then intermediates) and private key, PEM. Both may be
+  // empty when `configure_context` installs them (a key on a PKCS#11 token).
   std::string cert_chain_pem;
   std::string key_pem;
   // mTLS: ask for a client certificate and refuse connections without one.
   bool require_client_cert = false;
+  // Ask for a client certificate but also accept connections without one (X-Road's client proxy:
+  // which certificate an information system must present depends on the client it calls as).
+  // A presented certificate passes unless client_ca_pem / verify_peer reject it; handlers see it
+  // in Request::peer_cert_chain(). Ignored when require_client_cert is set.
+  bool request_client_cert = false;
   // mTLS: when non-empty, the client chain must verify against these PEM CA certificates.
   // When empty, only `verify_peer` decides (X-Road checks auth certs against global conf); one of
   // the two is required.
   std::string client_ca_pem;
   // mTLS: called with the client's chain during the handshake; an error refuses the connection.
   PeerVerifier verify_peer;
+  // Called with the SSL_CTX after the settings above (see TlsContextHook), e.g. to install the
+  // node's authentication key from its token.
+  TlsContextHook configure_context;
+  // How long a TLS session may be resumed by a returning client (abbreviated handshake); zero
+  // disables resumption.
+  std::chrono::seconds session_lifetime{300};
 };
 
 // Every limit of a server. Defaults are safe for an Internet-facing port.

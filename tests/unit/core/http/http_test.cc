@@ -1,4 +1,6 @@
 #include <gtest/gtest.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
 
 #include <atomic>
 #include <chrono>
@@ -627,6 +629,102 @@ TEST_F(HttpTls, InvalidTlsMaterialIsReported) {
   auto garbage = Server::create(options);
   ASSERT_FALSE(garbage.ok());
   EXPECT_EQ(garbage.error().code, FaultCode::kInvalidCertificate);
+}
+
+TEST_F(HttpTls, ContextHookInstallsTheKeyOnBothSides) {
+  // As node/signer's use_auth_key does for a key on a token: the PEM fields stay empty.
+  auto install = [](const std::string& cert_pem, const std::string& key_pem) {
+    return [cert_pem, key_pem](void* raw) -> Status {
+      auto* ctx = static_cast<SSL_CTX*>(raw);
+      BIO* cbio = BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size()));
+      X509* cert = PEM_read_bio_X509(cbio, nullptr, nullptr, nullptr);
+      BIO_free(cbio);
+      BIO* kbio = BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size()));
+      EVP_PKEY* key = PEM_read_bio_PrivateKey(kbio, nullptr, nullptr, nullptr);
+      BIO_free(kbio);
+      bool ok = cert != nullptr && key != nullptr && SSL_CTX_use_certificate(ctx, cert) == 1 &&
+                SSL_CTX_use_PrivateKey(ctx, key) == 1;
+      X509_free(cert);
+      EVP_PKEY_free(key);
+      return ok ? ok_status() : Status(Error(FaultCode::kInvalidKey, "hook failed"));
+    };
+  };
+  ServerOptions options = tls_options(true);
+  options.tls->cert_chain_pem.clear();
+  options.tls->key_pem.clear();
+  options.tls->configure_context = install(pki().pem("server"), pki().key("server"));
+  auto server = start_server(options, echo_routes);
+  ASSERT_TRUE(server);
+  ClientOptions client_options = trusting("ca");
+  client_options.tls.configure_context = install(pki().pem("client"), pki().key("client"));
+  auto client = make_client(https_url(*server), client_options);
+  auto res = client->get("/chain");
+  ASSERT_TRUE(res.ok()) << res.error().to_string();
+  EXPECT_EQ(res->body, der_of_pem(pki().pem("client")));
+  // A hook that fails makes create() fail.
+  options.tls->configure_context = [](void*) -> Status {
+    return Error(FaultCode::kTokenNotActive, "logged out");
+  };
+  auto refused = Server::create(options);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, FaultCode::kTokenNotActive);
+}
+
+TEST_F(HttpTls, OptionalClientCertificateIsAskedForButNotRequired) {
+  ServerOptions options = tls_options(false);
+  options.tls->request_client_cert = true;
+  auto server = start_server(options, echo_routes);
+  ASSERT_TRUE(server);
+  auto anonymous = make_client(https_url(*server), trusting("ca"));
+  auto res = anonymous->get("/chain");
+  ASSERT_TRUE(res.ok()) << res.error().to_string();
+  EXPECT_TRUE(res->body.empty());
+  // Any certificate is accepted (the handler decides), even one of a foreign CA.
+  auto foreign = make_client(https_url(*server), trusting("ca", "client2"));
+  auto seen = foreign->get("/chain");
+  ASSERT_TRUE(seen.ok()) << seen.error().to_string();
+  EXPECT_EQ(seen->body, der_of_pem(pki().pem("client2")));
+}
+
+TEST_F(HttpTls, SessionsAreResumedThroughASharedCache) {
+  auto server = start_server(tls_options(true), echo_routes);
+  ASSERT_TRUE(server);
+  ClientOptions options = trusting("ca", "client");
+  options.tls.session_cache = std::make_shared<TlsSessionCache>();
+  auto first = make_client(https_url(*server), options);
+  auto res = first->get("/chain");
+  ASSERT_TRUE(res.ok()) << res.error().to_string();
+  EXPECT_EQ(first->stats().tls_handshakes, 1u);
+  EXPECT_EQ(first->stats().tls_resumed, 0u);
+  auto second = make_client(https_url(*server), options);
+  auto again = second->get("/chain");
+  ASSERT_TRUE(again.ok()) << again.error().to_string();
+  EXPECT_EQ(second->stats().tls_resumed, 1u);
+  // The resumed connection still carries the client's certificate to the handler.
+  EXPECT_EQ(again->body, der_of_pem(pki().pem("client")));
+  // Without a shared cache, a new client makes a full handshake.
+  auto third = make_client(https_url(*server), trusting("ca", "client"));
+  ASSERT_TRUE(third->get("/hello").ok());
+  EXPECT_EQ(third->stats().tls_resumed, 0u);
+}
+
+TEST_F(HttpTls, VerifierAloneCanDecideTrust) {
+  auto server = start_server(tls_options(false), echo_routes);
+  ASSERT_TRUE(server);
+  std::string server_der = der_of_pem(pki().pem("server"));
+  ClientOptions options;
+  options.tls.verify_server = [&](const CertChain& chain) -> Status {
+    if (chain.empty() || chain[0] != server_der) {
+      return Error(FaultCode::kSslAuthenticationFailed, "not registered");
+    }
+    return ok_status();
+  };
+  auto client = make_client(https_url(*server), options);
+  auto res = client->get("/hello");
+  ASSERT_TRUE(res.ok()) << res.error().to_string();
+  server_der = "other";
+  auto fresh = make_client(https_url(*server), options);
+  EXPECT_FALSE(fresh->get("/hello").ok());
 }
 
 TEST_F(HttpTls, Tls11IsRefused) {
