@@ -44,13 +44,14 @@ struct SignedParts {
 [[nodiscard]] std::vector<signature::DataReference> data_references(
     const SignedParts& parts, crypto::DigestAlgorithm algorithm = crypto::DigestAlgorithm::kSha512);
 
-// The SignedData for signature::verify: files "/message.xml", "/attachmentN" and, for a batch
-// signature, "/sig-hashchainresult.xml" and "/sig-hashchain.xml"; every message part is a required
-// input (its bytes present, no digest given).
-[[nodiscard]] signature::SignedData signed_data(const SignedParts& parts,
-                                                std::string_view hash_chain_result = {},
-                                                std::string_view hash_chain = {});
-// The same for a decoded transport message (its parts and hash chain parts).
+// The SignedData for signature::verify: file "/message.xml" (required input, its bytes present),
+// "/attachmentN" as required inputs known by their `algorithm` digest (no copy of the bytes), and
+// for a batch signature the files "/sig-hashchainresult.xml" and "/sig-hashchain.xml".
+[[nodiscard]] signature::SignedData signed_data(
+    const SignedParts& parts, std::string_view hash_chain_result = {},
+    std::string_view hash_chain = {},
+    crypto::DigestAlgorithm algorithm = crypto::DigestAlgorithm::kSha512);
+// The same for a decoded transport message (its parts, hash chain parts and x-hash-algorithm).
 [[nodiscard]] signature::SignedData signed_data(const DecodedTransport& transport);
 
 // The message and attachment fields of a messagelog::LogRecord (copies: the record owns them).

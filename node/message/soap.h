@@ -245,8 +245,9 @@ struct HttpBody {
 
 // The provider's node: returns `response_soap_part` with any requestHash element removed and a new
 // <xroad:requestHash algorithmId="..."> holding compute_request_hash(request) appended to the
-// Header (a Header is created when the response has none). The rest of the document is kept;
-// namespace prefixes as in the response. InvalidSoap when it is not a SOAP envelope.
+// Header. The rest of the document is kept (re-serialized by libxml2: same meaning, formatting may
+// differ); the element uses the prefix the response uses for the X-Road namespace. InvalidSoap
+// when it is not a SOAP envelope, MissingHeader when it has no Header.
 [[nodiscard]] Result<std::string> insert_request_hash(
     std::string_view response_soap_part, std::string_view request_soap_part,
     crypto::DigestAlgorithm algorithm = crypto::DigestAlgorithm::kSha512,
