@@ -1,0 +1,1310 @@
+#include "node/messagelog/message_log.h"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <deque>
+#include <fstream>
+#include <future>
+#include <mutex>
+#include <sstream>
+#include <thread>
+#include <utility>
+
+#include "core/asic/asic.h"
+#include "core/crypto/digest.h"
+#include "core/db/database.h"
+#include "core/db/migrate.h"
+#include "core/signature/signature.h"
+#include "core/timestamp/batch.h"
+#include "core/timestamp/client.h"
+#include "node/messagelog/schema.h"
+
+namespace hansa::messagelog {
+namespace {
+
+using std::chrono::milliseconds;
+constexpr auto kSha512 = crypto::DigestAlgorithm::kSha512;
+
+std::int64_t to_ms(TimePoint t) {
+  return std::chrono::duration_cast<milliseconds>(t.time_since_epoch()).count();
+}
+TimePoint from_ms(std::int64_t ms) { return TimePoint(milliseconds(ms)); }
+
+// Attachments in one column: per part an 8-byte big-endian length, then the bytes.
+std::string encode_parts(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& p : parts) {
+    std::uint64_t n = p.size();
+    for (int i = 7; i >= 0; --i) {
+      out.push_back(static_cast<char>((n >> (8 * i)) & 0xff));
+    }
+    out += p;
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> decode_parts(std::string_view data) {
+  std::vector<std::string> out;
+  while (!data.empty()) {
+    if (data.size() < 8) {
+      return Error(FaultCode::kDatabaseError, "stored attachments are truncated");
+    }
+    std::uint64_t n = 0;
+    for (int i = 0; i < 8; ++i) {
+      n = (n << 8) | static_cast<unsigned char>(data[i]);
+    }
+    data.remove_prefix(8);
+    if (n > data.size()) {
+      return Error(FaultCode::kDatabaseError, "stored attachments are truncated");
+    }
+    out.emplace_back(data.substr(0, n));
+    data.remove_prefix(n);
+  }
+  return out;
+}
+
+std::string file_safe(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '-' || c == '_';
+    out.push_back(ok ? c : '_');
+  }
+  if (out.empty() || out[0] == '.') {
+    out.insert(out.begin(), '_');
+  }
+  return out;
+}
+
+// yyyyMMddHHmmss in UTC, as X-Road's archive names.
+std::string compact_time(std::int64_t ms) {
+  std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%d%H%M%S", &tm);
+  return buf;
+}
+
+// A container for a record whose body was not logged: verification fails on it (as X-Road's).
+std::string not_logged_message(BodyMode mode) {
+  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<hansa:bodyNotLogged "
+         "xmlns:hansa=\"urn:hansa:messagelog\" reason=\"" +
+         std::string(body_mode_name(mode)) + "\"/>\n";
+}
+
+Status write_file_durably(const std::filesystem::path& dir, const std::string& name,
+                          const std::string& data) {
+  std::filesystem::path tmp = dir / ("." + name + ".tmp");
+  std::filesystem::path final_path = dir / name;
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  if (fd < 0) {
+    return Error(FaultCode::kIoError, "cannot create archive file", tmp.string());
+  }
+  std::size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return Error(FaultCode::kIoError, "cannot write archive file", tmp.string());
+    }
+    off += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return Error(FaultCode::kIoError, "cannot sync archive file", tmp.string());
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    return Error(FaultCode::kIoError, "cannot rename archive file", final_path.string());
+  }
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    (void)::fsync(dfd);
+    ::close(dfd);
+  }
+  return ok_status();
+}
+
+Result<std::string> read_whole(const std::filesystem::path& p, std::size_t max) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) {
+    return Error(FaultCode::kIoError, "cannot read file", p.string());
+  }
+  std::string data;
+  char buf[65536];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    data.append(buf, static_cast<std::size_t>(in.gcount()));
+    if (data.size() > max) {
+      return Error(FaultCode::kLimitExceeded, "file too large", p.string());
+    }
+  }
+  return data;
+}
+
+// The record id at the end of a container name "<q>-<kind>-<id>.asice".
+std::optional<std::int64_t> id_of_container_name(std::string_view name) {
+  constexpr std::string_view kExt = ".asice";
+  if (!name.ends_with(kExt)) {
+    return std::nullopt;
+  }
+  name.remove_suffix(kExt.size());
+  std::size_t dash = name.rfind('-');
+  if (dash == std::string_view::npos || dash + 1 == name.size()) {
+    return std::nullopt;
+  }
+  std::int64_t id = 0;
+  for (char c : name.substr(dash + 1)) {
+    if (c < '0' || c > '9' || id > (INT64_MAX - 9) / 10) {
+      return std::nullopt;
+    }
+    id = id * 10 + (c - '0');
+  }
+  return id;
+}
+
+constexpr std::string_view kRecordColumns =
+    "time_ms, query_id, x_request_id, client_id, service_id, group_member, group_subsystem, "
+    "response, rest, body_mode, body_bytes, message, attachments, signature, signature_hash, "
+    "hash_chain_result, hash_chain, timestamp_id, ts_hash_chain";
+constexpr std::size_t kRecordColumnCount = 19;
+
+constexpr std::string_view kInfoColumns =
+    "id, query_id, x_request_id, client_id, service_id, response, rest, body_mode, body_bytes, "
+    "time_ms, timestamp_id, archived";
+
+Result<RecordInfo> info_from_row(const db::Row& row) {
+  RecordInfo r;
+  HANSA_ASSIGN_OR_RETURN(r.id, row.int64(0));
+  HANSA_ASSIGN_OR_RETURN(r.query_id, row.text(1));
+  HANSA_ASSIGN_OR_RETURN(r.x_request_id, row.text(2));
+  HANSA_ASSIGN_OR_RETURN(r.client, row.text(3));
+  HANSA_ASSIGN_OR_RETURN(r.service, row.text(4));
+  HANSA_ASSIGN_OR_RETURN(r.response, row.boolean(5));
+  HANSA_ASSIGN_OR_RETURN(r.rest, row.boolean(6));
+  HANSA_ASSIGN_OR_RETURN(auto mode, row.int64(7));
+  r.body_mode = static_cast<BodyMode>(std::clamp<std::int64_t>(mode, 0, 2));
+  HANSA_ASSIGN_OR_RETURN(r.body_bytes, row.int64(8));
+  HANSA_ASSIGN_OR_RETURN(auto t, row.int64(9));
+  r.time = from_ms(t);
+  HANSA_ASSIGN_OR_RETURN(r.timestamp_id, row.optional_int64(10));
+  HANSA_ASSIGN_OR_RETURN(r.archived, row.boolean(11));
+  return r;
+}
+
+Error logging_failed(const Error& e) {
+  Error out(FaultCode::kLoggingFailed, "the message log could not store the record", e.to_string());
+  return out;
+}
+
+}  // namespace
+
+std::string_view body_mode_name(BodyMode mode) noexcept {
+  switch (mode) {
+    case BodyMode::kFull:
+      return "full";
+    case BodyMode::kMetadataPolicy:
+      return "metadata";
+    case BodyMode::kMetadataOversize:
+      return "oversize";
+  }
+  return "full";
+}
+
+std::string container_name(std::string_view query_id, bool response, std::int64_t id) {
+  std::string q = file_safe(query_id.substr(0, 128));
+  return q + (response ? "-response-" : "-request-") + std::to_string(id) + ".asice";
+}
+
+// A record ready for the INSERT.
+struct PreparedRecord {
+  std::vector<db::Value> values;  // kRecordColumnCount, timestamp columns last
+  std::string signature;
+  std::string signature_hash;
+};
+
+// A caller waiting for its record.
+struct Pending {
+  PreparedRecord record;
+  std::promise<Status> done;
+};
+
+// The time-stamp of a batch, before it is stored.
+struct StampedBatch {
+  std::string token;
+  std::string result_xml;               // empty: single layout
+  std::vector<std::string> chain_xmls;  // per input; empty: single layout
+  std::string tsa_url;
+};
+
+struct MessageLog::Impl {
+  db::Database* db = nullptr;
+  MessageLogOptions options;
+  TsaSource tsas;
+  std::function<TimePoint()> clock;
+
+  // Group commit.
+  std::mutex queue_mu;
+  std::condition_variable queue_cv;  // writer: work or stop
+  std::condition_variable space_cv;  // appenders: room
+  std::deque<Pending*> queue;
+  bool writer_stopping = false;
+  std::thread writer;
+
+  // Time-stamper state.
+  mutable std::mutex status_mu;
+  std::optional<TimePoint> last_success;
+  std::optional<TimePoint> last_failure;
+  std::string last_error;
+  std::optional<TimePoint> failing_since;
+
+  // Workers.
+  std::mutex worker_mu;
+  std::condition_variable worker_cv;
+  bool workers_running = false;
+  bool workers_stopping = false;
+  bool timestamp_wakeup = false;
+  std::vector<std::thread> workers;
+
+  std::mutex stamp_mu;    // one time-stamping pass at a time
+  std::mutex archive_mu;  // one archiving pass at a time
+
+  std::atomic<std::uint64_t> records{0};
+  std::atomic<std::uint64_t> transactions{0};
+  std::atomic<std::uint64_t> failed_commits{0};
+
+  TimePoint now() const { return clock ? clock() : Clock::now(); }
+
+  // ---------------- append ----------------
+
+  Result<PreparedRecord> prepare(LogRecord& r) {
+    PreparedRecord p;
+    std::size_t body = r.message.size();
+    for (const auto& a : r.attachments) {
+      body += a.size();
+    }
+    std::string client = r.client.to_string();
+    BodyLogging policy = options.body_logging;
+    if (auto it = options.client_body_logging.find(client);
+        it != options.client_body_logging.end()) {
+      policy = it->second;
+    }
+    BodyMode mode = policy == BodyLogging::kFull ? BodyMode::kFull : BodyMode::kMetadataPolicy;
+    if (mode == BodyMode::kFull && body > options.max_body_bytes) {
+      if (options.oversize_policy == OversizePolicy::kRefuse) {
+        return Error(FaultCode::kLoggingFailed,
+                     "the message is larger than the message log's maximum body size",
+                     std::to_string(body) + " > " + std::to_string(options.max_body_bytes));
+      }
+      mode = BodyMode::kMetadataOversize;
+    }
+    std::optional<std::string> message;
+    std::optional<std::string> attachments;
+    if (mode == BodyMode::kFull) {
+      message = std::move(r.message);
+      attachments = encode_parts(r.attachments);
+    } else if (r.rest) {
+      // The REST head holds no payload; the body (the attachment) is left out.
+      message = std::move(r.message);
+    }
+    bool local = !options.is_local_client || options.is_local_client(r.client);
+    const ids::ClientId& owner = local ? r.client : r.service.provider();
+    p.signature_hash = crypto::digest(kSha512, r.signature);
+    p.signature = r.signature;
+    TimePoint t = r.time.time_since_epoch().count() == 0 ? now() : r.time;
+    p.values = {to_ms(t),
+                std::move(r.query_id),
+                std::move(r.x_request_id),
+                std::move(client),
+                r.service.to_string(),
+                owner.member().to_string(),
+                owner.to_string(),
+                r.response ? 1 : 0,
+                r.rest ? 1 : 0,
+                static_cast<int>(mode),
+                static_cast<std::int64_t>(body),
+                message ? db::Value::blob(std::move(*message)) : db::Value(),
+                attachments ? db::Value::blob(std::move(*attachments)) : db::Value(),
+                db::Value::blob(std::move(r.signature)),
+                db::Value::blob(p.signature_hash),
+                r.hash_chain_result.empty() ? db::Value() : db::Value::blob(r.hash_chain_result),
+                r.hash_chain.empty() ? db::Value() : db::Value::blob(r.hash_chain),
+                db::Value(),
+                db::Value()};
+    HANSA_CHECK(p.values.size() == kRecordColumnCount);
+    return p;
+  }
+
+  Status append(LogRecord record) {
+    if (!options.timestamp_immediately) {
+      HANSA_RETURN_IF_ERROR(check_usable());
+    }
+    HANSA_ASSIGN_OR_RETURN(PreparedRecord prepared, prepare(record));
+    Pending pending{std::move(prepared), {}};
+    std::future<Status> done = pending.done.get_future();
+    {
+      std::unique_lock lock(queue_mu);
+      if (!space_cv.wait_for(lock, options.enqueue_timeout,
+                             [&] { return writer_stopping || queue.size() < options.max_queue; })) {
+        return Error(FaultCode::kLoggingFailed, "the message log queue is full",
+                     std::to_string(options.max_queue) + " records waiting");
+      }
+      if (writer_stopping) {
+        return Error(FaultCode::kLoggingFailed, "the message log is stopped");
+      }
+      queue.push_back(&pending);
+    }
+    queue_cv.notify_one();
+    return done.get();
+  }
+
+  void writer_loop() {
+    std::vector<Pending*> batch;
+    for (;;) {
+      {
+        std::unique_lock lock(queue_mu);
+        queue_cv.wait(lock, [&] { return writer_stopping || !queue.empty(); });
+        if (queue.empty()) {
+          return;  // stopping and drained
+        }
+        std::size_t n = std::min(queue.size(), options.max_commit_batch);
+        batch.assign(queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(n));
+        queue.erase(queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(n));
+      }
+      space_cv.notify_all();
+      Status s = commit_batch(batch);
+      if (s.ok()) {
+        transactions.fetch_add(1);
+        records.fetch_add(batch.size());
+      } else {
+        failed_commits.fetch_add(1);
+      }
+      for (Pending* p : batch) {
+        // The caller may return (and free *p) as soon as the value is set: keep the promise here.
+        std::promise<Status> done = std::move(p->done);
+        done.set_value(s);
+      }
+      batch.clear();
+      if (!s.ok()) {
+        std::unique_lock lock(queue_mu);
+        queue_cv.wait_for(lock, options.retry_delay, [&] { return writer_stopping; });
+      }
+    }
+  }
+
+  static std::string insert_sql(std::size_t rows) {
+    std::string sql = "INSERT INTO mlog_record (" + std::string(kRecordColumns) + ") VALUES ";
+    std::size_t param = 1;
+    for (std::size_t r = 0; r < rows; ++r) {
+      sql += r == 0 ? "(" : ",(";
+      for (std::size_t c = 0; c < kRecordColumnCount; ++c) {
+        sql += (c == 0 ? "$" : ",$") + std::to_string(param++);
+      }
+      sql += ")";
+    }
+    return sql;
+  }
+
+  // Inserts records with multi-row statements of 64, 16, 4 and 1 rows (few distinct prepared
+  // statements, few round trips).
+  static Status insert_records(db::Transaction& tx, std::vector<PreparedRecord*>& recs) {
+    static const std::string kSql64 = insert_sql(64);
+    static const std::string kSql16 = insert_sql(16);
+    static const std::string kSql4 = insert_sql(4);
+    static const std::string kSql1 = insert_sql(1);
+    std::size_t i = 0;
+    std::vector<db::Value> params;
+    while (i < recs.size()) {
+      std::size_t left = recs.size() - i;
+      std::size_t rows = left >= 64 ? 64 : left >= 16 ? 16 : left >= 4 ? 4 : 1;
+      const std::string& sql = rows == 64   ? kSql64
+                               : rows == 16 ? kSql16
+                               : rows == 4  ? kSql4
+                                            : kSql1;
+      params.clear();
+      params.reserve(rows * kRecordColumnCount);
+      for (std::size_t r = 0; r < rows; ++r) {
+        for (const auto& v : recs[i + r]->values) {
+          params.push_back(v);
+        }
+      }
+      HANSA_RETURN_IF_ERROR(tx.execute(sql, params));
+      i += rows;
+    }
+    return ok_status();
+  }
+
+  Status commit_batch(std::vector<Pending*>& batch) {
+    std::vector<PreparedRecord*> recs;
+    recs.reserve(batch.size());
+    for (Pending* p : batch) {
+      recs.push_back(&p->record);
+    }
+    std::optional<StampedBatch> stamped;
+    if (options.timestamp_immediately) {
+      std::vector<const PreparedRecord*> inputs(recs.begin(), recs.end());
+      auto s = stamp(inputs);
+      if (!s.ok()) {
+        return Error(FaultCode::kTimestampingFailed,
+                     "time-stamping failed (time-stamp-immediately mode)", s.error().to_string());
+      }
+      stamped = std::move(s).value();
+    }
+    auto tx = db->begin();
+    if (!tx.ok()) {
+      return logging_failed(tx.error());
+    }
+    if (stamped) {
+      auto ts_id = store_timestamp(*tx, *stamped, recs.size());
+      if (!ts_id.ok()) {
+        return logging_failed(ts_id.error());
+      }
+      for (std::size_t i = 0; i < recs.size(); ++i) {
+        recs[i]->values[17] = *ts_id;
+        recs[i]->values[18] =
+            stamped->chain_xmls.empty() ? db::Value() : db::Value::blob(stamped->chain_xmls[i]);
+      }
+    }
+    Status ins = insert_records(*tx, recs);
+    if (!ins.ok()) {
+      return logging_failed(ins.error());
+    }
+    Status c = tx->commit();
+    if (!c.ok()) {
+      return logging_failed(c.error());
+    }
+    if (stamped) {
+      note_success();
+    }
+    return ok_status();
+  }
+
+  // ---------------- time-stamping ----------------
+
+  Status check_usable() const {
+    std::lock_guard lock(status_mu);
+    if (blocking_locked()) {
+      return Error(FaultCode::kTimestampingFailed,
+                   "time-stamping has failed for longer than the acceptable failure period",
+                   last_error);
+    }
+    return ok_status();
+  }
+
+  bool blocking_locked() const {
+    if (!failing_since || options.acceptable_failure_period.count() <= 0 ||
+        options.timestamp_immediately) {
+      return false;
+    }
+    return now() - *failing_since > options.acceptable_failure_period;
+  }
+
+  void note_success() {
+    std::lock_guard lock(status_mu);
+    last_success = now();
+    failing_since.reset();
+  }
+
+  void note_failure(const Error& e) {
+    std::lock_guard lock(status_mu);
+    last_failure = now();
+    last_error = e.to_string();
+    if (!failing_since) {
+      failing_since = last_failure;
+    }
+  }
+
+  // Stamps the records' signatures once, trying each TSA in turn: one record gets a token over
+  // its SignatureValue (XAdES SignatureTimeStamp); several get a ts hash chain over
+  // H(signatures.xml) with one token over ts-hashchainresult.xml (reference section 4).
+  Result<StampedBatch> stamp(const std::vector<const PreparedRecord*>& recs) {
+    std::vector<TsaTarget> targets = tsas ? tsas() : std::vector<TsaTarget>{};
+    if (targets.empty()) {
+      return Error(FaultCode::kTimestampingFailed, "no time-stamping authority is configured");
+    }
+    timestamp::ClientOptions client_options;
+    client_options.connect_timeout = options.tsa_connect_timeout;
+    client_options.read_timeout = options.tsa_read_timeout;
+    timestamp::TimestampClient client(client_options);
+    std::string imprint;
+    std::vector<std::string> digests;
+    if (recs.size() == 1) {
+      HANSA_ASSIGN_OR_RETURN(std::string value,
+                             signature::signature_value_bytes(recs[0]->signature));
+      imprint = crypto::digest(kSha512, value);
+    } else {
+      for (const auto* r : recs) {
+        digests.push_back(r->signature_hash);
+      }
+    }
+    std::string errors;
+    for (const auto& tsa : targets) {
+      timestamp::VerifyOptions verify_options;
+      verify_options.tsa_certs = tsa.certs;
+      if (recs.size() == 1) {
+        auto token = client.stamp_imprint(tsa.url, imprint, verify_options);
+        if (token.ok()) {
+          return StampedBatch{token->der(), {}, {}, tsa.url};
+        }
+        errors += (errors.empty() ? "" : "; ") + tsa.url + ": " + token.error().to_string();
+      } else {
+        timestamp::BatchOptions batch_options;
+        batch_options.chain.max_inputs = std::max<std::size_t>(recs.size(), 1);
+        auto batch =
+            timestamp::stamp_batch(digests, client, tsa.url, verify_options, batch_options);
+        if (batch.ok()) {
+          return StampedBatch{batch->token.der(), std::move(batch->result_xml),
+                              std::move(batch->chain_xmls), tsa.url};
+        }
+        errors += (errors.empty() ? "" : "; ") + tsa.url + ": " + batch.error().to_string();
+      }
+    }
+    return Error(FaultCode::kTimestampingFailed,
+                 "failed to get a time-stamp from any time-stamping authority", errors);
+  }
+
+  Result<std::int64_t> store_timestamp(db::Transaction& tx, const StampedBatch& s,
+                                       std::size_t count) {
+    HANSA_ASSIGN_OR_RETURN(
+        auto row,
+        tx.query_one("INSERT INTO mlog_timestamp (time_ms, token, hash_chain_result, tsa_url, "
+                     "record_count) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                     {to_ms(now()), db::Value::blob(s.token),
+                      s.result_xml.empty() ? db::Value() : db::Value::blob(s.result_xml), s.tsa_url,
+                      static_cast<std::int64_t>(count)}));
+    if (!row) {
+      return Error(FaultCode::kDatabaseError, "INSERT RETURNING gave no row");
+    }
+    return row->int64(0);
+  }
+
+  Result<std::size_t> timestamp_pass() {
+    std::lock_guard pass_lock(stamp_mu);
+    std::vector<std::int64_t> ids;
+    std::vector<PreparedRecord> recs;
+    {
+      auto tx = db->begin(db::Access::kReadOnly);
+      if (!tx.ok()) {
+        note_failure(tx.error());
+        return tx.error();
+      }
+      auto rows = tx->execute(
+          "SELECT id, signature, signature_hash FROM mlog_record WHERE timestamp_id IS NULL "
+          "ORDER BY id LIMIT $1",
+          {static_cast<std::int64_t>(options.timestamp_batch)});
+      if (!rows.ok()) {
+        note_failure(rows.error());
+        return rows.error();
+      }
+      for (const auto& row : *rows) {
+        HANSA_ASSIGN_OR_RETURN(auto id, row.int64(0));
+        PreparedRecord p;
+        HANSA_ASSIGN_OR_RETURN(p.signature, row.blob(1));
+        HANSA_ASSIGN_OR_RETURN(p.signature_hash, row.blob(2));
+        ids.push_back(id);
+        recs.push_back(std::move(p));
+      }
+    }
+    if (ids.empty()) {
+      return std::size_t{0};
+    }
+    std::vector<const PreparedRecord*> inputs;
+    for (const auto& r : recs) {
+      inputs.push_back(&r);
+    }
+    auto stamped = stamp(inputs);
+    if (!stamped.ok()) {
+      note_failure(stamped.error());
+      return stamped.error();
+    }
+    Status stored = [&]() -> Status {
+      HANSA_ASSIGN_OR_RETURN(auto tx, db->begin());
+      HANSA_ASSIGN_OR_RETURN(auto ts_id, store_timestamp(tx, *stamped, ids.size()));
+      for (std::size_t i = 0; i < ids.size(); ++i) {
+        HANSA_RETURN_IF_ERROR(tx.execute(
+            "UPDATE mlog_record SET timestamp_id = $1, ts_hash_chain = $2 "
+            "WHERE id = $3 AND timestamp_id IS NULL",
+            {ts_id,
+             stamped->chain_xmls.empty() ? db::Value() : db::Value::blob(stamped->chain_xmls[i]),
+             ids[i]}));
+      }
+      return tx.commit();
+    }();
+    if (!stored.ok()) {
+      note_failure(stored.error());
+      return stored.error();
+    }
+    note_success();
+    return ids.size();
+  }
+
+  // ---------------- archiving ----------------
+
+  std::string group_key_column() const {
+    switch (options.archive_grouping) {
+      case ArchiveGrouping::kNone:
+        return "''";
+      case ArchiveGrouping::kMember:
+        return "r.group_member";
+      case ArchiveGrouping::kSubsystem:
+        return "r.group_subsystem";
+    }
+    return "''";
+  }
+
+  static std::string group_file_part(std::string_view key) {
+    if (key.empty()) {
+      return {};
+    }
+    std::size_t colon = key.find(':');
+    return "-" + file_safe(colon == std::string_view::npos ? key : key.substr(colon + 1));
+  }
+
+  // Builds the container of one record from its columns.
+  struct ContainerRow {
+    std::int64_t id = 0;
+    std::int64_t time_ms = 0;
+    std::string query_id;
+    bool response = false;
+    bool rest = false;
+    BodyMode mode = BodyMode::kFull;
+    std::optional<std::string> message;
+    std::optional<std::string> attachments;
+    std::string signature;
+    std::optional<std::string> sig_result;
+    std::optional<std::string> sig_chain;
+    std::optional<std::string> ts_chain;
+    std::optional<std::string> token;
+    std::optional<std::string> ts_result;
+    std::string group;
+  };
+
+  static constexpr std::string_view kContainerSelect =
+      "SELECT r.id, r.time_ms, r.query_id, r.response, r.rest, r.body_mode, r.message, "
+      "r.attachments, r.signature, r.hash_chain_result, r.hash_chain, r.ts_hash_chain, t.token, "
+      "t.hash_chain_result";
+
+  static Result<ContainerRow> container_row(const db::Row& row) {
+    ContainerRow c;
+    HANSA_ASSIGN_OR_RETURN(c.id, row.int64(0));
+    HANSA_ASSIGN_OR_RETURN(c.time_ms, row.int64(1));
+    HANSA_ASSIGN_OR_RETURN(c.query_id, row.text(2));
+    HANSA_ASSIGN_OR_RETURN(c.response, row.boolean(3));
+    HANSA_ASSIGN_OR_RETURN(c.rest, row.boolean(4));
+    HANSA_ASSIGN_OR_RETURN(auto mode, row.int64(5));
+    c.mode = static_cast<BodyMode>(std::clamp<std::int64_t>(mode, 0, 2));
+    HANSA_ASSIGN_OR_RETURN(c.message, row.optional_blob(6));
+    HANSA_ASSIGN_OR_RETURN(c.attachments, row.optional_blob(7));
+    HANSA_ASSIGN_OR_RETURN(c.signature, row.blob(8));
+    HANSA_ASSIGN_OR_RETURN(c.sig_result, row.optional_blob(9));
+    HANSA_ASSIGN_OR_RETURN(c.sig_chain, row.optional_blob(10));
+    HANSA_ASSIGN_OR_RETURN(c.ts_chain, row.optional_blob(11));
+    HANSA_ASSIGN_OR_RETURN(c.token, row.optional_blob(12));
+    HANSA_ASSIGN_OR_RETURN(c.ts_result, row.optional_blob(13));
+    if (row.size() > 14) {
+      HANSA_ASSIGN_OR_RETURN(c.group, row.text(14));
+    }
+    return c;
+  }
+
+  static Result<std::string> build_container(const ContainerRow& c) {
+    if (!c.token) {
+      return Error(FaultCode::kAsicContainerNotFound,
+                   "the message signature has not been time-stamped yet", std::to_string(c.id));
+    }
+    asic::ContainerContents contents;
+    if (c.mode == BodyMode::kFull || (c.rest && c.message && !c.message->empty())) {
+      contents.message = c.message.value_or("");
+    }
+    if (contents.message.empty()) {
+      contents.message = not_logged_message(c.mode);
+    }
+    if (c.mode == BodyMode::kFull && c.attachments) {
+      HANSA_ASSIGN_OR_RETURN(contents.attachments, decode_parts(*c.attachments));
+    }
+    if (c.rest) {
+      contents.message_media_type =
+          c.response ? "application/x-road-rest-response" : "application/x-road-rest-request";
+    }
+    contents.sig_hash_chain_result = c.sig_result.value_or("");
+    contents.sig_hash_chain = c.sig_chain.value_or("");
+    if (c.ts_result && c.ts_chain) {
+      contents.signature = c.signature;
+      contents.ts_hash_chain_result = *c.ts_result;
+      contents.ts_hash_chain = *c.ts_chain;
+      contents.timestamp = *c.token;
+    } else {
+      HANSA_ASSIGN_OR_RETURN(contents.signature,
+                             signature::add_signature_timestamp(c.signature, *c.token));
+    }
+    return asic::write_container(contents);
+  }
+
+  struct OpenArchive {
+    std::vector<asic::ArchiveEntry> entries;
+    std::vector<std::int64_t> ids;
+    std::size_t bytes = 0;
+    std::int64_t first_ms = 0;
+    std::int64_t last_ms = 0;
+  };
+
+  Status mark_archived(db::Transaction& tx, const std::vector<std::int64_t>& ids) {
+    std::size_t i = 0;
+    while (i < ids.size()) {
+      std::size_t n = std::min<std::size_t>(64, ids.size() - i);
+      if (n != 64 && n >= 16) {
+        n = 16;
+      } else if (n < 16 && n >= 4) {
+        n = 4;
+      } else if (n < 4) {
+        n = 1;
+      }
+      std::string sql = "UPDATE mlog_record SET archived = 1 WHERE id IN (";
+      std::vector<db::Value> params;
+      for (std::size_t k = 0; k < n; ++k) {
+        sql += (k == 0 ? "$" : ",$") + std::to_string(k + 1);
+        params.emplace_back(ids[i + k]);
+      }
+      sql += ")";
+      HANSA_RETURN_IF_ERROR(tx.execute(sql, params));
+      i += n;
+    }
+    return ok_status();
+  }
+
+  // The last link of `group`: (digest, file) or ("", "").
+  Result<std::pair<std::string, std::string>> last_link(db::Transaction& tx,
+                                                        const std::string& group) {
+    HANSA_ASSIGN_OR_RETURN(
+        auto row,
+        tx.query_one("SELECT digest, file_name FROM mlog_last_archive WHERE group_key = $1",
+                     {group}));
+    if (!row) {
+      return std::pair<std::string, std::string>{};
+    }
+    HANSA_ASSIGN_OR_RETURN(auto d, row->text(0));
+    HANSA_ASSIGN_OR_RETURN(auto f, row->text(1));
+    return std::pair{d, f};
+  }
+
+  Status commit_link(db::Transaction& tx, const std::string& group, const std::string& digest,
+                     const std::string& file, const std::vector<std::int64_t>& ids) {
+    HANSA_RETURN_IF_ERROR(
+        tx.execute("INSERT INTO mlog_last_archive (group_key, digest, file_name, time_ms) "
+                   "VALUES ($1, $2, $3, $4) ON CONFLICT (group_key) DO UPDATE SET digest = $2, "
+                   "file_name = $3, time_ms = $4",
+                   {group, digest, file, to_ms(now())}));
+    HANSA_RETURN_IF_ERROR(mark_archived(tx, ids));
+    HANSA_RETURN_IF_ERROR(
+        tx.execute("DELETE FROM mlog_archive_pending WHERE group_key = $1", {group}));
+    return tx.commit();
+  }
+
+  Result<std::filesystem::path> flush(const std::string& group, OpenArchive& a) {
+    std::pair<std::string, std::string> prev;
+    std::string name;
+    std::string zip;
+    std::string last_digest;
+    {
+      HANSA_ASSIGN_OR_RETURN(auto tx, db->begin());
+      HANSA_ASSIGN_OR_RETURN(prev, last_link(tx, group));
+      HANSA_ASSIGN_OR_RETURN(auto written, asic::write_archive(a.entries, prev.first, prev.second));
+      last_digest = written.last_digest;
+      zip = std::move(written.zip);
+      name = "mlog" + group_file_part(group) + "-" + compact_time(a.first_ms) + "-" +
+             compact_time(a.last_ms) + "-" + last_digest.substr(0, 16) + ".zip";
+      // Announce the file before it exists: recover() completes or forgets it after a crash.
+      auto announced = tx.execute(
+          "INSERT INTO mlog_archive_pending (group_key, file_name, previous_digest, time_ms) "
+          "VALUES ($1, $2, $3, $4)",
+          {group, name, prev.first, to_ms(now())});
+      if (!announced.ok()) {
+        if (announced.error().code == FaultCode::kConflict) {
+          return Error(FaultCode::kConflict, "another archiving step of this group is under way",
+                       group);
+        }
+        return announced.error();
+      }
+      HANSA_RETURN_IF_ERROR(tx.commit());
+    }
+    HANSA_RETURN_IF_ERROR(write_file_durably(options.archive_dir, name, zip));
+    std::filesystem::path path = options.archive_dir / name;
+    if (options.archive_written_hook && !options.archive_written_hook(path)) {
+      return Error(FaultCode::kIoError, "archiving step abandoned (test hook)", name);
+    }
+    HANSA_ASSIGN_OR_RETURN(auto tx, db->begin());
+    HANSA_RETURN_IF_ERROR(commit_link(tx, group, last_digest, name, a.ids));
+    return path;
+  }
+
+  // Completes or forgets the archiving steps a crash interrupted.
+  Status recover() {
+    if (options.archive_dir.empty()) {
+      return ok_status();
+    }
+    std::vector<std::tuple<std::string, std::string, std::string>> pending;
+    {
+      HANSA_ASSIGN_OR_RETURN(auto tx, db->begin(db::Access::kReadOnly));
+      HANSA_ASSIGN_OR_RETURN(
+          auto rows,
+          tx.execute("SELECT group_key, file_name, previous_digest FROM mlog_archive_pending"));
+      for (const auto& row : rows) {
+        HANSA_ASSIGN_OR_RETURN(auto g, row.text(0));
+        HANSA_ASSIGN_OR_RETURN(auto f, row.text(1));
+        HANSA_ASSIGN_OR_RETURN(auto p, row.text(2));
+        pending.emplace_back(g, f, p);
+      }
+    }
+    for (const auto& [group, file, previous] : pending) {
+      std::filesystem::path path = options.archive_dir / file;
+      std::error_code ec;
+      std::filesystem::remove(options.archive_dir / ("." + file + ".tmp"), ec);
+      HANSA_ASSIGN_OR_RETURN(auto tx, db->begin());
+      HANSA_ASSIGN_OR_RETURN(auto link, last_link(tx, group));
+      bool complete = false;
+      std::string last;
+      std::vector<std::int64_t> ids;
+      if (link.first == previous && std::filesystem::exists(path, ec)) {
+        auto data = read_whole(path, 1u << 31);
+        if (data.ok()) {
+          asic::ArchiveLimits limits;
+          limits.zip.max_zip_bytes = std::max(limits.zip.max_zip_bytes, data->size());
+          auto archive = asic::read_archive(*data, limits);
+          if (archive.ok()) {
+            auto verified = asic::verify_linking(*archive, previous);
+            if (verified.ok()) {
+              last = *verified;
+              complete = true;
+              for (const auto& e : archive->linking.entries) {
+                auto id = id_of_container_name(e.name);
+                if (!id) {
+                  complete = false;
+                  break;
+                }
+                ids.push_back(*id);
+              }
+            }
+          }
+        }
+      }
+      if (complete) {
+        HANSA_RETURN_IF_ERROR(commit_link(tx, group, last, file, ids));
+      } else {
+        // No complete file: nothing was linked; the records are archived again.
+        if (link.first == previous) {
+          std::filesystem::remove(path, ec);
+        }
+        HANSA_RETURN_IF_ERROR(
+            tx.execute("DELETE FROM mlog_archive_pending WHERE group_key = $1", {group}));
+        HANSA_RETURN_IF_ERROR(tx.commit());
+      }
+    }
+    return ok_status();
+  }
+
+  Result<ArchiveOutcome> archive_pass() {
+    if (options.archive_dir.empty()) {
+      return Error(FaultCode::kInvalidConfiguration, "no archive directory is configured");
+    }
+    std::lock_guard pass_lock(archive_mu);
+    std::error_code ec;
+    std::filesystem::create_directories(options.archive_dir, ec);
+    HANSA_RETURN_IF_ERROR(recover());
+    ArchiveOutcome outcome;
+    std::map<std::string, OpenArchive> open;
+    std::int64_t after = 0;
+    const std::string sql = std::string(kContainerSelect) + ", " + group_key_column() +
+                            " FROM mlog_record r JOIN mlog_timestamp t ON t.id = r.timestamp_id "
+                            "WHERE r.archived = 0 AND r.timestamp_id IS NOT NULL AND r.id > $1 "
+                            "ORDER BY r.id LIMIT $2";
+    for (;;) {
+      std::vector<ContainerRow> rows;
+      {
+        HANSA_ASSIGN_OR_RETURN(auto tx, db->begin(db::Access::kReadOnly));
+        HANSA_ASSIGN_OR_RETURN(
+            auto result,
+            tx.execute(sql, {after, static_cast<std::int64_t>(options.archive_read_batch)}));
+        for (const auto& row : result) {
+          HANSA_ASSIGN_OR_RETURN(auto c, container_row(row));
+          rows.push_back(std::move(c));
+        }
+      }
+      if (rows.empty()) {
+        break;
+      }
+      after = rows.back().id;
+      for (const auto& c : rows) {
+        HANSA_ASSIGN_OR_RETURN(std::string container, build_container(c));
+        OpenArchive& a = open[c.group];
+        if (!a.entries.empty() && a.bytes + container.size() > options.archive_max_bytes) {
+          HANSA_ASSIGN_OR_RETURN(auto path, flush(c.group, a));
+          outcome.files.push_back(path);
+          outcome.records += a.ids.size();
+          a = OpenArchive{};
+        }
+        if (a.entries.empty()) {
+          a.first_ms = c.time_ms;
+        }
+        a.last_ms = c.time_ms;
+        a.bytes += container.size();
+        a.ids.push_back(c.id);
+        a.entries.push_back({container_name(c.query_id, c.response, c.id), std::move(container)});
+      }
+    }
+    for (auto& [group, a] : open) {
+      if (!a.entries.empty()) {
+        HANSA_ASSIGN_OR_RETURN(auto path, flush(group, a));
+        outcome.files.push_back(path);
+        outcome.records += a.ids.size();
+      }
+    }
+    if (!outcome.files.empty() && !options.archive_transfer_command.empty()) {
+      run_transfer_command(outcome.files);
+    }
+    return outcome;
+  }
+
+  void run_transfer_command(const std::vector<std::filesystem::path>& files) {
+    std::string list;
+    for (const auto& f : files) {
+      list += (list.empty() ? "" : " ") + f.filename().string();
+    }
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      ::setenv("HANSA_ARCHIVE_DIR", options.archive_dir.c_str(), 1);
+      ::setenv("HANSA_ARCHIVE_FILES", list.c_str(), 1);
+      ::execl("/bin/sh", "sh", "-c", options.archive_transfer_command.c_str(),
+              static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    if (pid > 0) {
+      int status = 0;
+      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+    }
+  }
+
+  Result<std::int64_t> cleanup_pass() {
+    std::int64_t cutoff =
+        to_ms(now() - std::chrono::duration_cast<milliseconds>(options.retention));
+    HANSA_ASSIGN_OR_RETURN(auto tx, db->begin());
+    HANSA_ASSIGN_OR_RETURN(
+        auto deleted,
+        tx.execute("DELETE FROM mlog_record WHERE archived = 1 AND time_ms < $1", {cutoff}));
+    HANSA_RETURN_IF_ERROR(
+        tx.execute("DELETE FROM mlog_timestamp WHERE time_ms < $1 AND NOT EXISTS "
+                   "(SELECT 1 FROM mlog_record r WHERE r.timestamp_id = mlog_timestamp.id)",
+                   {cutoff}));
+    HANSA_RETURN_IF_ERROR(tx.commit());
+    return deleted.affected_rows();
+  }
+
+  // ---------------- workers ----------------
+
+  void timestamp_worker() {
+    std::unique_lock lock(worker_mu);
+    while (!workers_stopping) {
+      worker_cv.wait_for(lock, options.timestamp_interval,
+                         [&] { return workers_stopping || timestamp_wakeup; });
+      if (workers_stopping) {
+        return;
+      }
+      timestamp_wakeup = false;
+      lock.unlock();
+      // A full batch means more are waiting: go on at once.
+      for (;;) {
+        auto n = timestamp_pass();
+        if (!n.ok() || *n < options.timestamp_batch) {
+          break;
+        }
+        std::lock_guard check(worker_mu);
+        if (workers_stopping) {
+          break;
+        }
+      }
+      lock.lock();
+    }
+  }
+
+  void periodic_worker(milliseconds interval, const std::function<void()>& work) {
+    std::unique_lock lock(worker_mu);
+    while (!workers_stopping) {
+      worker_cv.wait_for(lock, interval, [&] { return workers_stopping; });
+      if (workers_stopping) {
+        return;
+      }
+      lock.unlock();
+      work();
+      lock.lock();
+    }
+  }
+};
+
+MessageLog::MessageLog(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Result<std::unique_ptr<MessageLog>> MessageLog::create(db::Database& db, MessageLogOptions options,
+                                                       TsaSource tsas,
+                                                       std::function<TimePoint()> clock) {
+  std::vector<std::string> problems;
+  if (options.max_queue == 0) {
+    problems.push_back("max_queue must be positive");
+  }
+  if (options.max_commit_batch == 0) {
+    problems.push_back("max_commit_batch must be positive");
+  }
+  if (options.timestamp_batch == 0 || options.timestamp_batch > 10'000) {
+    problems.push_back("timestamp_batch must be 1..10000");
+  }
+  if (options.timestamp_interval.count() <= 0) {
+    problems.push_back("timestamp_interval must be positive");
+  }
+  if (options.archive_max_bytes < 1024) {
+    problems.push_back("archive_max_bytes must be at least 1024");
+  }
+  if (options.max_page_size == 0 || options.archive_read_batch == 0) {
+    problems.push_back("max_page_size and archive_read_batch must be positive");
+  }
+  if (!problems.empty()) {
+    std::string all;
+    for (const auto& p : problems) {
+      all += (all.empty() ? "" : "; ") + p;
+    }
+    return Error(FaultCode::kInvalidConfiguration, "invalid message log options", all);
+  }
+  HANSA_RETURN_IF_ERROR(db::migrate(db, kMigrationComponent, migrations()));
+  auto impl = std::make_unique<Impl>();
+  impl->db = &db;
+  impl->options = std::move(options);
+  impl->tsas = std::move(tsas);
+  impl->clock = std::move(clock);
+  if (!impl->options.archive_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(impl->options.archive_dir, ec);
+    if (ec) {
+      return Error(FaultCode::kIoError, "cannot create the archive directory",
+                   impl->options.archive_dir.string());
+    }
+    HANSA_RETURN_IF_ERROR(impl->recover());
+  }
+  Impl* raw = impl.get();
+  impl->writer = std::thread([raw] { raw->writer_loop(); });
+  return std::unique_ptr<MessageLog>(new MessageLog(std::move(impl)));
+}
+
+MessageLog::~MessageLog() { stop(); }
+
+Status MessageLog::append(LogRecord record) { return impl_->append(std::move(record)); }
+
+Status MessageLog::check_usable() const { return impl_->check_usable(); }
+
+void MessageLog::start() {
+  std::lock_guard lock(impl_->worker_mu);
+  if (impl_->workers_running || impl_->workers_stopping) {
+    return;
+  }
+  impl_->workers_running = true;
+  Impl* raw = impl_.get();
+  if (!impl_->options.timestamp_immediately) {
+    impl_->workers.emplace_back([raw] { raw->timestamp_worker(); });
+  }
+  if (!impl_->options.archive_dir.empty()) {
+    impl_->workers.emplace_back([raw] {
+      raw->periodic_worker(raw->options.archive_interval, [raw] { (void)raw->archive_pass(); });
+    });
+  }
+  impl_->workers.emplace_back([raw] {
+    raw->periodic_worker(raw->options.cleanup_interval, [raw] { (void)raw->cleanup_pass(); });
+  });
+}
+
+void MessageLog::stop() {
+  {
+    std::lock_guard lock(impl_->worker_mu);
+    impl_->workers_stopping = true;
+  }
+  impl_->worker_cv.notify_all();
+  for (auto& t : impl_->workers) {
+    t.join();
+  }
+  impl_->workers.clear();
+  {
+    std::lock_guard lock(impl_->queue_mu);
+    impl_->writer_stopping = true;
+  }
+  impl_->queue_cv.notify_all();
+  impl_->space_cv.notify_all();
+  if (impl_->writer.joinable()) {
+    impl_->writer.join();
+  }
+}
+
+Result<std::size_t> MessageLog::timestamp_now() { return impl_->timestamp_pass(); }
+
+void MessageLog::trigger_timestamping() {
+  {
+    std::lock_guard lock(impl_->worker_mu);
+    impl_->timestamp_wakeup = true;
+  }
+  impl_->worker_cv.notify_all();
+}
+
+Result<ArchiveOutcome> MessageLog::archive_now() { return impl_->archive_pass(); }
+
+Result<std::int64_t> MessageLog::cleanup_now() { return impl_->cleanup_pass(); }
+
+Result<std::vector<RecordInfo>> MessageLog::find(const RecordQuery& q) const {
+  const auto& o = impl_->options;
+  if (q.limit == 0 || q.limit > o.max_page_size) {
+    return Error(FaultCode::kInvalidRequest, "limit must be 1.." + std::to_string(o.max_page_size));
+  }
+  std::optional<TimePoint> from = q.from;
+  std::optional<TimePoint> to = q.to;
+  if (from && to && *to < *from) {
+    return Error(FaultCode::kInvalidRequest, "the time range ends before it starts");
+  }
+  if (from && to && *to - *from > o.max_query_range) {
+    return Error(FaultCode::kInvalidRequest, "the time range is longer than allowed",
+                 std::to_string(o.max_query_range.count()) + " hours");
+  }
+  if (!q.query_id) {
+    // Without a query id a search covers at most max_query_range.
+    if (!from && !to) {
+      to = impl_->now() + std::chrono::hours(1);
+    }
+    if (!from) {
+      from = *to - o.max_query_range;
+    }
+    if (!to) {
+      to = *from + o.max_query_range;
+    }
+  }
+  std::string sql = "SELECT " + std::string(kInfoColumns) + " FROM mlog_record WHERE id > $1";
+  std::vector<db::Value> params{q.after_id};
+  auto add = [&](std::string_view cond, db::Value v) {
+    params.push_back(std::move(v));
+    sql += " AND " + std::string(cond) + " $" + std::to_string(params.size());
+  };
+  if (q.query_id) {
+    add("query_id =", *q.query_id);
+  }
+  if (q.client) {
+    add("client_id =", *q.client);
+  }
+  if (q.service) {
+    add("service_id =", *q.service);
+  }
+  if (q.response) {
+    add("response =", *q.response ? 1 : 0);
+  }
+  if (from) {
+    add("time_ms >=", to_ms(*from));
+  }
+  if (to) {
+    add("time_ms <", to_ms(*to));
+  }
+  params.emplace_back(static_cast<std::int64_t>(q.limit));
+  sql += " ORDER BY id LIMIT $" + std::to_string(params.size());
+  HANSA_ASSIGN_OR_RETURN(auto tx, impl_->db->begin(db::Access::kReadOnly));
+  HANSA_ASSIGN_OR_RETURN(auto rows, tx.execute(sql, params));
+  std::vector<RecordInfo> out;
+  for (const auto& row : rows) {
+    HANSA_ASSIGN_OR_RETURN(auto info, info_from_row(row));
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+Result<std::string> MessageLog::container(std::int64_t id) const {
+  HANSA_ASSIGN_OR_RETURN(auto tx, impl_->db->begin(db::Access::kReadOnly));
+  HANSA_ASSIGN_OR_RETURN(auto row,
+                         tx.query_one(std::string(Impl::kContainerSelect) +
+                                          " FROM mlog_record r LEFT JOIN mlog_timestamp t ON "
+                                          "t.id = r.timestamp_id WHERE r.id = $1",
+                                      {id}));
+  if (!row) {
+    return Error(FaultCode::kNotFound, "no such message log record", std::to_string(id));
+  }
+  HANSA_ASSIGN_OR_RETURN(auto c, Impl::container_row(*row));
+  return Impl::build_container(c);
+}
+
+Result<std::vector<MessageLog::AsicRecord>> MessageLog::asic_records(std::string_view query_id,
+                                                                     std::string_view client,
+                                                                     std::optional<bool> response,
+                                                                     bool force) {
+  RecordQuery q;
+  q.query_id = std::string(query_id);
+  q.client = std::string(client);
+  q.response = response;
+  q.limit = std::min(impl_->options.max_asic_records + 1, impl_->options.max_page_size);
+  HANSA_ASSIGN_OR_RETURN(auto infos, find(q));
+  if (infos.size() > impl_->options.max_asic_records) {
+    return Error(FaultCode::kLimitExceeded, "too many records match",
+                 std::to_string(impl_->options.max_asic_records) + " at most");
+  }
+  bool missing = std::any_of(infos.begin(), infos.end(),
+                             [](const RecordInfo& i) { return !i.timestamp_id.has_value(); });
+  if (missing && force) {
+    // Stamp until these records have their time-stamps (bounded by the backlog).
+    for (int round = 0; round < 100 && missing; ++round) {
+      HANSA_ASSIGN_OR_RETURN(auto n, impl_->timestamp_pass());
+      HANSA_ASSIGN_OR_RETURN(infos, find(q));
+      missing = std::any_of(infos.begin(), infos.end(),
+                            [](const RecordInfo& i) { return !i.timestamp_id.has_value(); });
+      if (n == 0) {
+        break;
+      }
+    }
+  }
+  std::vector<AsicRecord> out;
+  for (auto& info : infos) {
+    HANSA_ASSIGN_OR_RETURN(auto c, container(info.id));
+    out.push_back({std::move(info), std::move(c)});
+  }
+  return out;
+}
+
+Result<TimestamperStatus> MessageLog::timestamper_status() const {
+  TimestamperStatus s;
+  {
+    std::lock_guard lock(impl_->status_mu);
+    s.last_success = impl_->last_success;
+    s.last_failure = impl_->last_failure;
+    s.last_error = impl_->last_error;
+    s.failing_since = impl_->failing_since;
+    s.blocking = impl_->blocking_locked();
+  }
+  HANSA_ASSIGN_OR_RETURN(auto tx, impl_->db->begin(db::Access::kReadOnly));
+  HANSA_ASSIGN_OR_RETURN(
+      auto row, tx.query_one("SELECT COUNT(*) FROM mlog_record WHERE timestamp_id IS NULL"));
+  if (row) {
+    HANSA_ASSIGN_OR_RETURN(s.backlog, row->int64(0));
+  }
+  HANSA_ASSIGN_OR_RETURN(auto row2, tx.query_one("SELECT COUNT(*) FROM mlog_record WHERE "
+                                                 "archived = 0 AND timestamp_id IS NOT NULL"));
+  if (row2) {
+    HANSA_ASSIGN_OR_RETURN(s.unarchived, row2->int64(0));
+  }
+  return s;
+}
+
+MessageLogStats MessageLog::stats() const {
+  return {impl_->records.load(), impl_->transactions.load(), impl_->failed_commits.load()};
+}
+
+const MessageLogOptions& MessageLog::options() const noexcept { return impl_->options; }
+
+}  // namespace hansa::messagelog
