@@ -349,7 +349,9 @@ Result<ClientResponse> Client::Impl::send(httplib::Request& req) {
   if (!sent) {
     switch (err) {
       case httplib::Error::ConnectionTimeout:
-        return Error(FaultCode::kTimeout, "connect timed out", where);
+        return Error(FaultCode::kTimeout, std::string(kConnectFailedMessage), where);
+      case httplib::Error::Connection:
+        return Error(FaultCode::kNetworkError, std::string(kConnectFailedMessage), where);
       case httplib::Error::Read:
       case httplib::Error::Write:
         if (elapsed >= std::min(options.read_timeout, options.write_timeout)) {

@@ -98,6 +98,10 @@ struct ClientResponse {
   }
 };
 
+// Error::message of a call that failed before a connection was made (refused, unreachable,
+// connect timeout): nothing was sent, so another server may be tried.
+inline constexpr std::string_view kConnectFailedMessage = "cannot connect";
+
 class Client final {
  public:
   // `base_url` is "http://host[:port]" or "https://host[:port]" (no path). Fails with

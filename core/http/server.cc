@@ -469,6 +469,8 @@ class LibServer final : public httplib::Server {
 
 std::string_view Request::method() const noexcept { return lib(impl_).method; }
 std::string_view Request::path() const noexcept { return lib(impl_).path; }
+std::string_view Request::target() const noexcept { return lib(impl_).target; }
+bool Request::is_tls() const noexcept { return lib(impl_).ssl != nullptr; }
 std::string_view Request::body() const noexcept { return lib(impl_).body; }
 std::string_view Request::peer_address() const noexcept { return lib(impl_).remote_addr; }
 int Request::peer_port() const noexcept { return lib(impl_).remote_port; }

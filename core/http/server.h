@@ -92,6 +92,10 @@ class Request final {
   [[nodiscard]] std::string_view method() const noexcept;
   // The decoded path without the query string.
   [[nodiscard]] std::string_view path() const noexcept;
+  // The request target exactly as received (path and query, still percent-encoded).
+  [[nodiscard]] std::string_view target() const noexcept;
+  // Whether the request arrived over TLS.
+  [[nodiscard]] bool is_tls() const noexcept;
   // The first value of query parameter `name`, decoded; nullopt when absent.
   [[nodiscard]] std::optional<std::string> query(std::string_view name) const;
   // The first value of header `name` (case-insensitive); nullopt when absent.
