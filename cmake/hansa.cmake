@@ -6,6 +6,13 @@ if(HANSA_SANITIZE)
   add_link_options(-fsanitize=address,undefined -fno-sanitize-recover=all)
 endif()
 
+# Link with mold when it is installed (deploy/install-deps.sh installs it): linking dozens of test
+# binaries against large static libraries dominates incremental builds with the default linker.
+find_program(HANSA_MOLD mold)
+if(HANSA_MOLD AND NOT HANSA_FUZZ)
+  add_link_options(-fuse-ld=mold)
+endif()
+
 # hansa_library(NAME SOURCES ... [PUBLIC_DEPS ...] [PRIVATE_DEPS ...])
 # Declares one component library. Includes are written from the repository root.
 function(hansa_library name)

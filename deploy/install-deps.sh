@@ -7,7 +7,7 @@ build_pkgs=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libssl-dev openssl libxml2-dev libxmlsec1-dev libxmlsec1-openssl xmlsec1
   libcpp-httplib-dev nlohmann-json3-dev libtomlplusplus-dev libspdlog-dev libcli11-dev
-  libzip-dev libsqlite3-dev libpqxx-dev libp11-dev libyaml-cpp-dev
+  libzip-dev libsqlite3-dev libpqxx-dev libp11-dev libyaml-cpp-dev mold
 )
 test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev softhsm2 opensc
