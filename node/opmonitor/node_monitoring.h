@@ -83,7 +83,7 @@ struct NodeMonitoringServices {
   confclient::ConfigurationClient* confclient = nullptr;
   signer::Signer* signer = nullptr;
   // The message log's time-stamper state; unset when the node runs without a message log.
-  std::function<Result<MessageLogHealth>()> messagelog;
+  std::function<Result<MessageLogHealth>()> messagelog{};
 };
 
 class NodeMonitoring final {

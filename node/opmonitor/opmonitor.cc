@@ -113,10 +113,52 @@ void cut(std::string& s, std::size_t max) {
   s.resize(end);
 }
 
-// Text columns cannot hold NUL bytes (PostgreSQL); they are never meaningful in these fields.
+// Length of the valid UTF-8 sequence at s[i], 0 when invalid.
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+  const auto b = static_cast<unsigned char>(s[i]);
+  std::size_t n = b < 0x80           ? 1
+                  : (b >> 5) == 0x6  ? 2
+                  : (b >> 4) == 0xE  ? 3
+                  : (b >> 3) == 0x1E ? 4
+                                     : 0;
+  if (n == 0 || i + n > s.size() || (n == 2 && b < 0xC2)) {
+    return 0;
+  }
+  for (std::size_t k = 1; k < n; ++k) {
+    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) {
+      return 0;
+    }
+  }
+  // Overlong forms, surrogates and code points above U+10FFFF.
+  const auto b1 = n > 1 ? static_cast<unsigned char>(s[i + 1]) : 0;
+  if ((b == 0xE0 && b1 < 0xA0) || (b == 0xED && b1 >= 0xA0) || (b == 0xF0 && b1 < 0x90) ||
+      (b == 0xF4 && b1 >= 0x90) || b > 0xF4) {
+    return 0;
+  }
+  return n;
+}
+
+// Text columns hold valid UTF-8 without NUL bytes (PostgreSQL refuses anything else); invalid
+// bytes become '?', NULs are dropped, then the text is cut to `max` bytes.
 void scrub(std::string& s, std::size_t max) {
-  s.erase(std::remove(s.begin(), s.end(), '\0'), s.end());
-  cut(s, max);
+  std::string out;
+  out.reserve(std::min(s.size(), max + 4));
+  for (std::size_t i = 0; i < s.size() && out.size() <= max;) {
+    if (s[i] == '\0') {
+      ++i;
+      continue;
+    }
+    const std::size_t n = utf8_sequence(s, i);
+    if (n == 0) {
+      out += '?';
+      ++i;
+    } else {
+      out.append(s, i, n);
+      i += n;
+    }
+  }
+  cut(out, max);
+  s = std::move(out);
 }
 
 Error bad_request(std::string message, std::string detail = {}) {

@@ -280,7 +280,7 @@ TEST_P(OpMonitorTest, LongAndBinaryFieldsAreCut) {
   r.user_id = std::string(10000, 'u');
   r.query_id = std::string("a\0b", 3) + std::string(100, 'q');
   r.fault_string = std::string(100000, 'f');
-  r.issue = "\xff\xfe not utf8";
+  r.issue = "\xff\xfe ok \xed\xa0\x80 \xc3\xa4";  // invalid bytes, a surrogate, a valid a-umlaut
   m.on_call(r);
   ASSERT_TRUE(m.flush().ok());
   auto page = m.query({.from = kT0 - 1});
@@ -289,6 +289,7 @@ TEST_P(OpMonitorTest, LongAndBinaryFieldsAreCut) {
   EXPECT_EQ(page->records[0].call.user_id.size(), 16u);
   EXPECT_EQ(page->records[0].call.query_id.substr(0, 2), "ab");
   EXPECT_EQ(page->records[0].call.fault_string.size(), 32u);
+  EXPECT_EQ(page->records[0].call.issue, "?? ok ??? \xc3\xa4");
   // The JSON rendering survives invalid UTF-8.
   EXPECT_TRUE(Json::accept(record_json(page->records[0])));
 }
