@@ -347,9 +347,17 @@ struct TestProvider::Impl {
         // not a number: 200
       }
     }
+    std::size_t response_bytes = options.response_bytes;
+    if (auto q = req.query("responseBytes")) {
+      try {
+        response_bytes = std::min<std::size_t>(std::stoull(*q), options.max_body_bytes);
+      } catch (...) {
+        // not a number: the configured size
+      }
+    }
     std::string body = out.dump();
-    if (options.response_bytes > body.size() + 10) {
-      out["data"] = std::string(options.response_bytes - body.size() - 10, 'x');
+    if (response_bytes > body.size() + 10) {
+      out["data"] = std::string(response_bytes - body.size() - 10, 'x');
       body = out.dump();
     }
     res.status = status;

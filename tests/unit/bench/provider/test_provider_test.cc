@@ -195,6 +195,11 @@ TEST(TestProvider, ServesTheRestEchoWithTheBodySize) {
   EXPECT_EQ(get->status, 503);
   EXPECT_EQ(nlohmann::json::parse(get->body)["method"], "GET");
 
+  auto sized = r.client->get("/rest/?responseBytes=5000");
+  ASSERT_TRUE(sized.ok());
+  EXPECT_GE(sized->body.size(), 5000u);
+  EXPECT_LT(sized->body.size(), 5100u);
+
   auto missing = r.client->get("/nothing");
   ASSERT_TRUE(missing.ok());
   EXPECT_EQ(missing->status, 404);

@@ -1,0 +1,165 @@
+// Micro-benchmarks of core hot paths: hash-chain build, batch signing, signature verification,
+// multipart encode/decode.
+
+#include <benchmark/benchmark.h>
+
+#include <string>
+#include <vector>
+
+#include "bench/micro/dev_pki.h"
+#include "core/crypto/digest.h"
+#include "core/hashchain/hashchain.h"
+#include "core/mime/reader.h"
+#include "core/mime/writer.h"
+#include "core/signature/signature.h"
+
+namespace hansa::bench {
+namespace {
+
+std::string sha512(std::string_view data) {
+  return crypto::digest(crypto::DigestAlgorithm::kSha512, data);
+}
+
+std::vector<hashchain::ChainInput> chain_inputs(std::size_t n) {
+  std::vector<hashchain::ChainInput> inputs;
+  inputs.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    inputs.push_back({sha512("message " + std::to_string(i)), {}});
+  }
+  return inputs;
+}
+
+// Builds the hash tree, the HashChainResult and one HashChain document per input.
+void BM_HashChainBuild(benchmark::State& state) {
+  const auto inputs = chain_inputs(static_cast<std::size_t>(state.range(0)));
+  for (auto _ : state) {
+    auto built = hashchain::build_hash_chains(inputs);
+    if (!built.ok()) {
+      state.SkipWithError(built.error().to_string().c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(built->root_digest);
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_HashChainBuild)->Arg(1)->Arg(16)->Arg(128)->Arg(1024)->Unit(benchmark::kMicrosecond);
+
+signature::Signer software_signer(const crypto::PrivateKey& key) {
+  return
+      [&key](crypto::SignatureAlgorithm alg, std::string_view data) { return key.sign(alg, data); };
+}
+
+// One batch of N messages (one attachment each) signed with one RSA-2048 key operation.
+void BM_SignBatch(benchmark::State& state) {
+  auto pki = dev_signing_pki();
+  if (!pki.ok()) {
+    state.SkipWithError(pki.error().to_string().c_str());
+    return;
+  }
+  std::vector<signature::BatchItem> items;
+  for (int i = 0; i < state.range(0); ++i) {
+    items.push_back({sha512("message " + std::to_string(i)), {sha512("attachment")}});
+  }
+  const auto signer = software_signer(*(*pki)->key);
+  for (auto _ : state) {
+    auto signed_batch = signature::sign_batch(items, *(*pki)->cert, (*pki)->ocsp_der, signer);
+    if (!signed_batch.ok()) {
+      state.SkipWithError(signed_batch.error().to_string().c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(signed_batch->front().signature_xml);
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_SignBatch)->Arg(1)->Arg(16)->Arg(128)->Unit(benchmark::kMicrosecond);
+
+// Full verification (parse, references, signature value, certificate chain and OCSP against the
+// global configuration) of a direct signature (arg 1) or of one message of a batch (arg N).
+void BM_SignatureVerify(benchmark::State& state) {
+  auto pki = dev_signing_pki();
+  if (!pki.ok()) {
+    state.SkipWithError(pki.error().to_string().c_str());
+    return;
+  }
+  const std::string message = "<Envelope>" + std::string(1000, 'm') + "</Envelope>";
+  std::vector<signature::BatchItem> items;
+  for (int i = 0; i < state.range(0); ++i) {
+    items.push_back({sha512(i == 0 ? message : "other " + std::to_string(i)), {}});
+  }
+  auto batch =
+      signature::sign_batch(items, *(*pki)->cert, (*pki)->ocsp_der, software_signer(*(*pki)->key));
+  if (!batch.ok()) {
+    state.SkipWithError(batch.error().to_string().c_str());
+    return;
+  }
+  const auto& mine = batch->front();
+  signature::SignedData data;
+  data.files["/message.xml"] = message;
+  data.required["/message.xml"] = std::nullopt;
+  if (!mine.hash_chain.empty()) {
+    data.files[std::string(signature::kSigHashChainResultUri)] = mine.hash_chain_result;
+    data.files[std::string(signature::kSigHashChainUri)] = mine.hash_chain;
+  }
+  for (auto _ : state) {
+    auto verified = signature::verify(mine.signature_xml, data, *(*pki)->conf);
+    if (!verified.ok()) {
+      state.SkipWithError(verified.error().to_string().c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(verified->verified_at);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_SignatureVerify)->Arg(1)->Arg(16)->Unit(benchmark::kMicrosecond);
+
+std::vector<mime::OutgoingPart> transport_parts(std::size_t body_bytes) {
+  std::vector<mime::OutgoingPart> parts;
+  parts.push_back({{{"Content-Type", "text/xml; charset=UTF-8"}},
+                   "<Envelope>" + std::string(1000, 's') + "</Envelope>",
+                   false});
+  parts.push_back(
+      {{{"Content-Type", "application/octet-stream"}}, std::string(body_bytes, 'b'), false});
+  parts.push_back({{{"Content-Type", "application/octet-stream"}, {"signature-algorithm-id", "x"}},
+                   std::string(2000, 'o'),
+                   false});
+  return parts;
+}
+
+// A three-part multipart/related (SOAP part, a body of N bytes, an OCSP-sized part).
+void BM_MultipartEncode(benchmark::State& state) {
+  const auto parts = transport_parts(static_cast<std::size_t>(state.range(0)));
+  std::size_t bytes = 0;
+  for (auto _ : state) {
+    auto built = mime::build_multipart("related", parts);
+    if (!built.ok()) {
+      state.SkipWithError(built.error().to_string().c_str());
+      break;
+    }
+    bytes = built->body.size();
+    benchmark::DoNotOptimize(built->body);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * bytes));
+}
+BENCHMARK(BM_MultipartEncode)->Arg(1024)->Arg(100 * 1024)->Unit(benchmark::kMicrosecond);
+
+void BM_MultipartDecode(benchmark::State& state) {
+  const auto parts = transport_parts(static_cast<std::size_t>(state.range(0)));
+  auto built = mime::build_multipart("related", parts);
+  if (!built.ok()) {
+    state.SkipWithError(built.error().to_string().c_str());
+    return;
+  }
+  for (auto _ : state) {
+    auto parsed = mime::parse_multipart(built->body, built->content_type);
+    if (!parsed.ok() || parsed->parts.size() != 3) {
+      state.SkipWithError("multipart did not parse");
+      break;
+    }
+    benchmark::DoNotOptimize(parsed->parts);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * built->body.size()));
+}
+BENCHMARK(BM_MultipartDecode)->Arg(1024)->Arg(100 * 1024)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace hansa::bench
