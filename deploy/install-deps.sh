@@ -14,6 +14,7 @@ test_pkgs=(
   postgresql postgresql-client zip unzip curl python3 procps
   haproxy
   python3-yaml
+  python3-zeep
 )
 
 case "${1:-all}" in
