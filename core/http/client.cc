@@ -288,6 +288,9 @@ Result<std::unique_ptr<Client>> Client::create(std::string_view base_url, Client
   impl->cli->set_read_timeout(rs, ru);
   impl->cli->set_write_timeout(ws, wu);
   impl->cli->set_keep_alive(impl->options.keep_alive);
+  // A request's head and body are separate send() calls: without TCP_NODELAY the body waits for
+  // the server's delayed ACK (40 ms) on a kept-alive connection.
+  impl->cli->set_tcp_nodelay(true);
   impl->cli->set_follow_location(false);
   impl->cli->set_url_encode(false);  // targets are sent exactly as given
   impl->cli->set_compress(false);

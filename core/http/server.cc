@@ -673,6 +673,10 @@ void Server::Impl::configure() {
     int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
   });
+  // httplib writes a response's head and body with separate send() calls; with Nagle's algorithm
+  // the body waits for the peer's delayed ACK of the head (40 ms on Linux) on kept-alive
+  // connections. Accepted sockets inherit TCP_NODELAY from the listening socket.
+  svr->set_tcp_nodelay(true);
   auto handler = [this](const httplib::Request& req, httplib::Response& res) {
     dispatch(req, res);
   };
