@@ -179,6 +179,17 @@ Result<CentralConf> read_conf(conf::ConfReader& reader, const std::filesystem::p
                                              : SigningKeyType::kRsa3072;
   }
 
+  // [monitoring]
+  {
+    auto t = reader.table("monitoring");
+    c.monitoring_dedicated_port = t.get_bool("dedicated_port", false);
+    c.monitoring = read_listen(t, "127.0.0.1", 4090, 64 * 1024);
+    c.monitoring_max_publish_age = std::chrono::duration_cast<std::chrono::seconds>(
+        t.get_duration("max_publish_age", 600s, 1s, 7 * 24 * 3600s));
+    c.monitoring_certificate_expiry_warning = std::chrono::duration_cast<std::chrono::seconds>(
+        t.get_duration("certificate_expiry_warning", 30 * 24 * 3600s, 0s, 3650 * 24 * 3600s));
+  }
+
   // [logging]
   {
     auto t = reader.table("logging");

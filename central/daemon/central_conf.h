@@ -72,6 +72,15 @@ struct CentralConf {
   std::filesystem::path signing_cert_file;
   SigningKeyType signing_key_type = SigningKeyType::kRsa3072;
 
+  // [monitoring]: GET /health and GET /metrics (no token). On the admin API's port unless
+  // `dedicated_port` is set, then on their own socket (listen_host/listen_port).
+  bool monitoring_dedicated_port = false;
+  ListenConf monitoring;
+  // publish check: degraded when the newest directory is older than this.
+  std::chrono::seconds monitoring_max_publish_age{600};
+  // signing_key check: degraded when the signing certificate expires within this.
+  std::chrono::seconds monitoring_certificate_expiry_warning{30 * 24 * 3600};
+
   // [logging]
   std::string log_level = "info";                 // trace, debug, info, warn, error
   std::optional<std::filesystem::path> log_file;  // stderr when absent

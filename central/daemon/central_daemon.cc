@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "central/api/admin_api.h"
+#include "central/daemon/central_monitoring.h"
 #include "central/management/endpoint.h"
 #include "central/management/management_service.h"
 #include "central/publisher/publisher.h"
@@ -23,6 +24,8 @@
 #include "core/globalconf/xml_codec.h"
 #include "core/http/server.h"
 #include "core/ids/ids.h"
+#include "core/metrics/endpoints.h"
+#include "core/metrics/metrics.h"
 
 namespace hansa::central {
 
@@ -252,6 +255,11 @@ struct CentralServer::Impl {
   std::unique_ptr<http::Server> admin;
   std::unique_ptr<http::Server> management;
   std::unique_ptr<http::Server> publisher;
+  // Health and metrics (central/daemon/central_monitoring.h); `monitoring` is set only with a
+  // dedicated port.
+  metrics::Registry metrics_registry;
+  std::unique_ptr<CentralMonitoring> monitor;
+  std::unique_ptr<http::Server> monitoring;
   std::mutex mu;
   bool started = false;
 };
@@ -307,6 +315,21 @@ Result<std::unique_ptr<CentralServer>> CentralServer::create(const CentralConf& 
                                                   .publisher = impl->storage.publisher.get()});
   impl->admin_api->register_routes(*impl->admin);
 
+  // Health and metrics: on the admin port, or on their own.
+  impl->monitor = std::make_unique<CentralMonitoring>(
+      *impl->storage.db, *impl->storage.publisher,
+      CentralMonitoringOptions{
+          .max_publish_age = conf.monitoring_max_publish_age,
+          .certificate_expiry_warning = conf.monitoring_certificate_expiry_warning,
+          .clock = {}},
+      impl->metrics_registry);
+  http::Server* monitoring_server = impl->admin.get();
+  if (conf.monitoring_dedicated_port) {
+    HANSA_ASSIGN_OR_RETURN(impl->monitoring, http::Server::create(server_options(conf.monitoring)));
+    monitoring_server = impl->monitoring.get();
+  }
+  metrics::register_endpoints(*monitoring_server, impl->monitor->health(), impl->metrics_registry);
+
   // Management service (HTTPS).
   auto management_options = server_options(conf.management);
   management_options.tls =
@@ -334,7 +357,13 @@ Status CentralServer::start() {
   if (st.ok()) {
     st = impl_->storage.publisher->start();
   }
+  if (st.ok() && impl_->monitoring) {
+    st = impl_->monitoring->start();
+  }
   if (!st.ok()) {
+    if (impl_->monitoring) {
+      impl_->monitoring->stop();
+    }
     impl_->admin->stop();
     impl_->management->stop();
     impl_->publisher->stop();
@@ -356,6 +385,9 @@ void CentralServer::stop() {
     return;
   }
   impl_->started = false;
+  if (impl_->monitoring) {
+    impl_->monitoring->stop();
+  }
   impl_->admin->stop();
   impl_->management->stop();
   impl_->publisher->stop();
@@ -366,6 +398,9 @@ void CentralServer::stop() {
 std::uint16_t CentralServer::admin_port() const noexcept { return impl_->admin->port(); }
 std::uint16_t CentralServer::management_port() const noexcept { return impl_->management->port(); }
 std::uint16_t CentralServer::publisher_port() const noexcept { return impl_->publisher->port(); }
+std::uint16_t CentralServer::monitoring_port() const noexcept {
+  return impl_->monitoring ? impl_->monitoring->port() : impl_->admin->port();
+}
 
 // --- command line ---
 

@@ -57,6 +57,8 @@ class CentralServer final {
   [[nodiscard]] std::uint16_t admin_port() const noexcept;
   [[nodiscard]] std::uint16_t management_port() const noexcept;
   [[nodiscard]] std::uint16_t publisher_port() const noexcept;
+  // The port serving /health and /metrics: the admin port unless [monitoring] dedicated_port.
+  [[nodiscard]] std::uint16_t monitoring_port() const noexcept;
 
  private:
   struct Impl;

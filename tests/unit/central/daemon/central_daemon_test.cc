@@ -4,8 +4,10 @@
 #include "central/daemon/central_daemon.h"
 
 #include <gtest/gtest.h>
+
 #include <sys/stat.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -314,6 +316,77 @@ TEST_P(CentralDaemonTest, ServePublishesVerifiableConfigurationAndAnswersAdminAp
   EXPECT_EQ(members->status, 200) << members->body;
 
   (*server)->stop();
+  (*server)->stop();
+}
+
+// GET /health and GET /metrics: no token, on the admin port by default; health turns failed when
+// the signing key is gone.
+TEST_P(CentralDaemonTest, HealthAndMetricsEndpoints) {
+  auto out = init_central(*conf_);
+  ASSERT_TRUE(out.ok()) << out.error().to_string();
+  auto server = CentralServer::create(*conf_);
+  ASSERT_TRUE(server.ok()) << server.error().to_string();
+  ASSERT_TRUE((*server)->start().ok());
+  EXPECT_EQ((*server)->monitoring_port(), (*server)->admin_port());
+  auto client =
+      http::Client::create("http://127.0.0.1:" + std::to_string((*server)->monitoring_port()))
+          .value();
+  std::optional<nlohmann::json> health;
+  for (int i = 0; i < 100; ++i) {  // the publisher publishes at start
+    auto r = client->get("/health");
+    ASSERT_TRUE(r.ok()) << r.error().to_string();
+    health = nlohmann::json::parse(r->body);
+    if ((*health)["status"] == "ok") {
+      EXPECT_EQ(r->status, 200);
+      break;
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_EQ((*health)["status"], "ok") << health->dump();
+  EXPECT_EQ((*health)["component"], "central");
+  ASSERT_EQ((*health)["checks"].size(), 3u);
+  auto m = client->get("/metrics");
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->status, 200);
+  EXPECT_NE(m->body.find("# TYPE hansa_central_last_publish_age_seconds gauge"), std::string::npos)
+      << m->body;
+  EXPECT_NE(m->body.find("hansa_central_configuration_expiry_timestamp_seconds "),
+            std::string::npos);
+  EXPECT_NE(m->body.find("hansa_central_signing_certificate_expiry_timestamp_seconds{key_id=\"1\","
+                         "state=\"active\"}"),
+            std::string::npos);
+
+  // The signing key file disappears: signing is impossible, the load balancer must know.
+  std::filesystem::remove(conf_->signing_key_file);
+  auto r = client->get("/health");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 503);
+  auto j = nlohmann::json::parse(r->body);
+  EXPECT_EQ(j["status"], "failed");
+  EXPECT_EQ(j["checks"][1]["name"], "signing_key");
+  EXPECT_EQ(j["checks"][1]["status"], "failed");
+  (*server)->stop();
+}
+
+TEST_P(CentralDaemonTest, HealthOnADedicatedPort) {
+  ASSERT_TRUE(init_central(*conf_).ok());
+  conf_->monitoring_dedicated_port = true;
+  conf_->monitoring.host = "127.0.0.1";
+  conf_->monitoring.port = 0;
+  auto server = CentralServer::create(*conf_);
+  ASSERT_TRUE(server.ok()) << server.error().to_string();
+  ASSERT_TRUE((*server)->start().ok());
+  EXPECT_NE((*server)->monitoring_port(), (*server)->admin_port());
+  auto client =
+      http::Client::create("http://127.0.0.1:" + std::to_string((*server)->monitoring_port()))
+          .value();
+  auto r = client->get("/metrics");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 200);
+  // The admin API is not on the monitoring port.
+  auto api = client->get("/api/v1/members");
+  ASSERT_TRUE(api.ok());
+  EXPECT_EQ(api->status, 404);
   (*server)->stop();
 }
 
