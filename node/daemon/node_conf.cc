@@ -125,6 +125,56 @@ Result<NodeConf> read_conf(conf::ConfReader& reader, const std::filesystem::path
     c.ocsp_refresh_interval = t.get_duration("refresh_interval", 1200s, 10s, 24 * 3600s);
   }
 
+  // [proxy]
+  {
+    auto t = reader.table("proxy");
+    c.proxy_enabled = t.get_bool("enabled", false);
+    c.proxy_require_message_log = t.get_bool("require_message_log", true);
+    auto& p = c.proxy;
+    auto port = [&](std::string_view key, std::int64_t def) {
+      return static_cast<std::uint16_t>(t.get_integer(key, def, 0, 65535));
+    };
+    p.client_http_host = t.get_string("client_http_host", "127.0.0.1");
+    p.client_http_port = port("client_http_port", 8080);
+    p.client_https_host = t.get_string("client_https_host", "127.0.0.1");
+    p.client_https_port = port("client_https_port", 8443);
+    p.server_host = t.get_string("server_host", "0.0.0.0");
+    p.server_port = port("server_port", 5500);
+    if (p.server_host.empty()) {
+      t.add_problem("server_host", "must not be empty");
+    }
+    if (p.client_http_host.empty() && p.client_https_host.empty()) {
+      t.add_problem("client_http_host", "client_http_host and client_https_host are both empty");
+    }
+    p.peer_port = port("peer_port", 5500);
+    if (p.peer_port == 0) {
+      t.add_problem("peer_port", "must not be 0");
+    }
+    p.client_worker_threads =
+        static_cast<std::size_t>(t.get_integer("client_worker_threads", 256, 1, 10'000));
+    p.server_worker_threads =
+        static_cast<std::size_t>(t.get_integer("server_worker_threads", 256, 1, 10'000));
+    p.max_queued_connections =
+        static_cast<std::size_t>(t.get_integer("max_queued_connections", 1024, 1, 100'000));
+    p.max_body_bytes =
+        static_cast<std::size_t>(t.get_integer("max_body_bytes", 64 << 20, 1024, 1 << 30));
+    p.read_timeout = t.get_duration("read_timeout", 30s, 100ms, 3600s);
+    p.header_timeout = t.get_duration("header_timeout", 20s, 100ms, 600s);
+    p.keep_alive_timeout = std::chrono::duration_cast<std::chrono::seconds>(
+        t.get_duration("keep_alive_timeout", 60s, 1s, 3600s));
+    p.peer_connect_timeout = t.get_duration("peer_connect_timeout", 5s, 100ms, 600s);
+    p.peer_total_timeout = t.get_duration("peer_total_timeout", 120s, 1s, 3600s);
+    p.node_race_deadline = t.get_duration("node_race_deadline", 2s, 10ms, 600s);
+    p.node_cache_ttl = std::chrono::duration_cast<std::chrono::seconds>(
+        t.get_duration("node_cache_ttl", 3600s, 1s, 7 * 24 * 3600s));
+    p.peer_pool_size = static_cast<std::size_t>(t.get_integer("peer_pool_size", 64, 1, 10'000));
+    p.provider_connect_timeout = t.get_duration("provider_connect_timeout", 5s, 100ms, 600s);
+    p.provider_timeout = t.get_duration("provider_timeout", 60s, 1s, 3600s);
+    p.max_signing_queue =
+        static_cast<std::size_t>(t.get_integer("max_signing_queue", 10'000, 1, 1'000'000));
+    p.max_batch = static_cast<std::size_t>(t.get_integer("max_batch", 1'000, 1, 100'000));
+  }
+
   // [logging]
   {
     auto t = reader.table("logging");

@@ -17,6 +17,7 @@
 #include "core/conf/secret.h"
 #include "core/db/database.h"
 #include "core/errors/errors.h"
+#include "node/proxy/proxy_service.h"
 
 namespace hansa::node {
 
@@ -63,6 +64,15 @@ struct NodeConf {
 
   // [ocsp]: refresh of the node's own certificates' OCSP status.
   std::chrono::milliseconds ocsp_refresh_interval{1'200'000};
+
+  // [proxy]: message exchange (client proxy for information systems, server proxy for peer
+  // nodes). Off until enabled: a node exchanges messages only with a registered authentication
+  // certificate and a message log.
+  bool proxy_enabled = false;
+  // Refuse to run the proxies without a message log (the default; off only for benchmarks of
+  // the proxies alone).
+  bool proxy_require_message_log = true;
+  proxy::ProxyServiceOptions proxy;
 
   // [logging]
   std::string log_level = "info";                 // trace, debug, info, warn, error

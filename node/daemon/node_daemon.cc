@@ -19,6 +19,7 @@
 #include "node/api/admin_api.h"
 #include "node/api/admin_store.h"
 #include "node/globalconf/configuration_client.h"
+#include "node/proxy/proxy_service.h"
 #include "node/registration/registration.h"
 #include "node/serverconf/store.h"
 #include "node/signer/pkcs11_token.h"
@@ -28,6 +29,14 @@
 namespace hansa::node {
 
 namespace {
+
+// The message log when [proxy] require_message_log = false (benchmarks of the proxies alone):
+// accepts and forgets every record.
+class UnloggedMessages final : public messagelog::MessageLogWriter {
+ public:
+  Status append(messagelog::LogRecord) override { return ok_status(); }
+  Status check_usable() const override { return ok_status(); }
+};
 
 constexpr std::size_t kMaxPemBytes = 256 * 1024;
 constexpr std::size_t kMaxPinBytes = 1024;
@@ -171,6 +180,13 @@ struct NodeServer::Impl {
   std::unique_ptr<registration::Registration> registration;
   std::unique_ptr<nodeapi::NodeAdminApi> api;
   std::unique_ptr<http::Server> admin;
+  // Message exchange ([proxy]): built once the message log is set and the auth key is usable.
+  messagelog::MessageLogWriter* message_log = nullptr;  // set_message_log()
+  UnloggedMessages unlogged;
+  std::vector<opmonitor::CallObserver*> call_observers;  // add_call_observer()
+  std::unique_ptr<proxy::ProxyService> proxies;          // guarded by proxy_mu
+  std::string last_proxy_error;                          // guarded by proxy_mu
+  std::mutex proxy_mu;
 
   std::mutex mu;
   bool started = false;
@@ -199,13 +215,76 @@ struct NodeServer::Impl {
     return member.member_code();
   }
 
+  // Builds and starts the proxies when enabled and not running yet. Refuses without a message
+  // log when one is required; a missing auth key (not registered yet, token logged out) is
+  // retried by the worker.
+  Status ensure_proxies() {
+    std::lock_guard lock(proxy_mu);
+    if (!conf.proxy_enabled || proxies) {
+      return ok_status();
+    }
+    messagelog::MessageLogWriter* log = message_log;
+    if (log == nullptr) {
+      if (conf.proxy_require_message_log) {
+        return Error(FaultCode::kInvalidConfiguration,
+                     "proxy.enabled needs the message log (proxy.require_message_log)");
+      }
+      log = &unlogged;
+    }
+    proxy::ProxyServiceDeps deps;
+    deps.signer = signer.get();
+    confclient::ConfigurationClient* cc = confclient.get();
+    serverconf::ServerConfStore* sc = serverconf.get();
+    deps.globalconf = [cc] { return cc->current(); };
+    deps.serverconf = [sc] { return sc->snapshot(); };
+    deps.documents = [sc](std::int64_t id) { return sc->description_document(id); };
+    deps.message_log = log;
+    deps.observers = call_observers;
+    auto built = proxy::ProxyService::create(conf.proxy, std::move(deps));
+    Status started = built.ok() ? (*built)->start() : Status(built.error());
+    if (!started.ok()) {
+      if (started.error().to_string() != last_proxy_error) {
+        last_proxy_error = started.error().to_string();
+        spdlog::warn("message exchange not started: {}", last_proxy_error);
+      }
+      return started;
+    }
+    proxies = std::move(built).value();
+    last_proxy_error.clear();
+    spdlog::info("message exchange: client proxy on {}:{} / {}:{}, server proxy on {}:{}",
+                 conf.proxy.client_http_host, proxies->client_http_port(),
+                 conf.proxy.client_https_host, proxies->client_https_port(), conf.proxy.server_host,
+                 proxies->server_port());
+    return ok_status();
+  }
+
+  void stop_proxies() {
+    std::lock_guard lock(proxy_mu);
+    if (proxies) {
+      proxies->stop();
+      proxies.reset();
+    }
+  }
+
   // Picks up changes other instances committed to a shared database and refreshes the OCSP
   // responses of the node's certificates.
   void run_worker() {
     std::unique_lock lock(mu);
     auto next_ocsp = std::chrono::steady_clock::now();
+    std::shared_ptr<const globalconf::GlobalConfSnapshot> last_gc;
     while (!stopping) {
       lock.unlock();
+      // An anchor imported through the admin API starts the periodic download (start() is
+      // idempotent); a new configuration brings its CA certificates to the signer at once, and
+      // the OCSP responses still missing are fetched now rather than an interval later.
+      if (confclient->anchor()) {
+        confclient->start();
+      }
+      if (auto gc = confclient->current(); gc != nullptr && gc != last_gc) {
+        signer->set_ca_certificates(gc->ca_certificates());
+        last_gc = std::move(gc);
+        next_ocsp = std::chrono::steady_clock::now();
+      }
       auto changed = serverconf->reload_if_changed();
       if (!changed.ok()) {
         spdlog::warn("server configuration reload failed: {}", changed.error().to_string());
@@ -226,6 +305,7 @@ struct NodeServer::Impl {
         }
         next_ocsp = std::chrono::steady_clock::now() + conf.ocsp_refresh_interval;
       }
+      (void)ensure_proxies();  // retried until the auth key and certificate are usable
       lock.lock();
       cv.wait_for(lock, conf.reload_interval, [this] { return stopping; });
     }
@@ -313,7 +393,17 @@ Status NodeServer::start() {
   if (impl_->started) {
     return ok_status();
   }
+  if (impl_->conf.proxy_enabled && impl_->conf.proxy_require_message_log &&
+      impl_->message_log == nullptr) {
+    return Error(FaultCode::kInvalidConfiguration,
+                 "proxy.enabled needs the message log (set_message_log before start)");
+  }
   HANSA_RETURN_IF_ERROR(impl_->admin->start());
+  if (auto proxies = impl_->ensure_proxies();
+      !proxies.ok() && proxies.error().code == FaultCode::kNetworkError) {
+    impl_->admin->stop();
+    return proxies;  // a port is taken: a configuration problem, not a state to wait out
+  }
   if (impl_->confclient->anchor()) {
     impl_->confclient->start();
   }
@@ -338,12 +428,35 @@ void NodeServer::stop() {
   if (impl_->worker.joinable()) {
     impl_->worker.join();
   }
+  impl_->stop_proxies();
   impl_->admin->stop();
   impl_->confclient->stop();
   spdlog::info("hansa-node stopped");
 }
 
 std::uint16_t NodeServer::admin_port() const noexcept { return impl_->admin->port(); }
+
+void NodeServer::set_message_log(messagelog::MessageLogWriter* log) {
+  std::lock_guard lock(impl_->proxy_mu);
+  HANSA_CHECK(!impl_->proxies);  // before start()
+  impl_->message_log = log;
+}
+
+void NodeServer::add_call_observer(opmonitor::CallObserver* observer) {
+  std::lock_guard lock(impl_->proxy_mu);
+  HANSA_CHECK(!impl_->proxies);  // before start()
+  impl_->call_observers.push_back(observer);
+}
+
+std::uint16_t NodeServer::client_proxy_port() const noexcept {
+  std::lock_guard lock(impl_->proxy_mu);
+  return impl_->proxies ? impl_->proxies->client_http_port() : 0;
+}
+
+std::uint16_t NodeServer::server_proxy_port() const noexcept {
+  std::lock_guard lock(impl_->proxy_mu);
+  return impl_->proxies ? impl_->proxies->server_port() : 0;
+}
 
 // --- command line ---
 

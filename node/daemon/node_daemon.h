@@ -15,6 +15,8 @@
 #include "core/errors/errors.h"
 #include "core/ids/ids.h"
 #include "node/daemon/node_conf.h"
+#include "node/messagelog/record.h"
+#include "node/opmonitor/call_record.h"
 
 namespace hansa::node {
 
@@ -63,6 +65,17 @@ class NodeServer final {
 
   // The bound admin port (useful with port 0), 0 before start().
   [[nodiscard]] std::uint16_t admin_port() const noexcept;
+
+  // THE PLACE TO PASS THE MESSAGE LOG IN (call before start()): the proxies append every request
+  // and response to it. With [proxy] enabled and require_message_log (the default), start()
+  // refuses (InvalidConfiguration) until it is set. `log` must outlive the NodeServer.
+  void set_message_log(messagelog::MessageLogWriter* log);
+  // Adds a receiver of every call's CallRecord (operational monitoring, metrics); before start().
+  void add_call_observer(opmonitor::CallObserver* observer);
+  // The bound client proxy (HTTP) and server proxy ports; 0 while the proxies are not running
+  // (disabled, or waiting for a usable authentication key).
+  [[nodiscard]] std::uint16_t client_proxy_port() const noexcept;
+  [[nodiscard]] std::uint16_t server_proxy_port() const noexcept;
 
  private:
   struct Impl;
