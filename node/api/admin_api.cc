@@ -16,7 +16,10 @@
 #include "core/crypto/encoding.h"
 #include "core/http/http.h"
 #include "core/ids/ids.h"
+#include "node/api/messagelog_routes.h"
+#include "node/api/opmonitor_routes.h"
 #include "node/globalconf/configuration_client.h"
+#include "node/opmonitor/node_monitoring.h"
 #include "node/registration/registration.h"
 #include "node/serverconf/store.h"
 #include "node/signer/signer.h"
@@ -565,6 +568,8 @@ struct NodeAdminApi::Impl {
   }
 
   void build_routes();
+  void add_opmonitor_routes();
+  void add_messagelog_routes();
   void dispatch(const http::Request& req, http::Response& res) const;
 };
 
@@ -572,6 +577,7 @@ void NodeAdminApi::Impl::build_routes() {
   Impl& self = *this;
 
   // --- Status ---
+  add_opmonitor_routes();
   add("GET", "/status", [&self](Call&) {
     Json j;
     if (self.services.serverconf != nullptr) {
@@ -1128,6 +1134,40 @@ void NodeAdminApi::Impl::build_routes() {
     check(self.services.admin->revoke_token(c.ctx, int_from_path(c.params[0])));
     return Reply{204, nullptr};
   });
+  add_messagelog_routes();
+}
+
+// Message log (node/api/messagelog_routes.h): auditor and operator read, operator archives.
+void NodeAdminApi::Impl::add_messagelog_routes() {
+  auto& self = *this;
+  auto reply = [](Result<LogReply> r) {
+    LogReply out = value_or_throw(std::move(r));
+    Reply rep{out.status, nullptr, std::move(out.body), std::move(out.content_type),
+              std::move(out.headers)};
+    return rep;
+  };
+  auto log = [&self]() -> messagelog::MessageLog& {
+    return *need(self.services.messagelog, "the message log");
+  };
+  add("GET", "/messagelog/records", [&self, reply, log](Call& c) {
+    return reply(messagelog_find(log(), c.request, self.options.max_page_size));
+  }).audit_only = true;
+  add("GET", "/messagelog/records/{id}", [reply, log](Call& c) {
+    return reply(messagelog_record(log(), int_from_path(c.params[0])));
+  }).audit_only = true;
+  add("GET", "/messagelog/records/{id}/asic", [reply, log](Call& c) {
+    return reply(messagelog_container(log(), int_from_path(c.params[0])));
+  }).audit_only = true;
+  add("GET", "/messagelog/timestamper", [reply, log](Call&) {
+    return reply(messagelog_timestamper(log()));
+  }).audit_only = true;
+  add("POST", "/messagelog/archive", [reply, log](Call& c) {
+    c.summary = "archive";
+    return reply(messagelog_archive(log()));
+  });
+  add("GET", "/asic", [reply, log](Call& c) {
+    return reply(messagelog_asic(log(), c.request));
+  }).audit_only = true;
 }
 
 void NodeAdminApi::Impl::dispatch(const http::Request& req, http::Response& res) const {
@@ -1156,7 +1196,9 @@ void NodeAdminApi::Impl::dispatch(const http::Request& req, http::Response& res)
   ctx.actor = "token:" + std::to_string(token->id) + ":" + token->name;
 
   // Routing.
-  std::string_view path = req.path();
+  // X-Road's signed-document form is served at the root "/asic" too.
+  const std::string asic_path = options.base_path + "/asic";
+  std::string_view path = req.path() == "/asic" ? std::string_view(asic_path) : req.path();
   if (!path.starts_with(options.base_path)) {
     answer_error(res, Error(FaultCode::kNotFound, "no such resource", std::string(req.path())));
     return;
@@ -1259,11 +1301,49 @@ NodeAdminApi::NodeAdminApi(NodeApiServices services, NodeApiOptions options)
 
 NodeAdminApi::~NodeAdminApi() = default;
 
+// Operations (node/api/opmonitor_routes.h): operational records and environmental data for the
+// auditor and operator role, maintenance mode for the operator.
+void NodeAdminApi::Impl::add_opmonitor_routes() {
+  auto& self = *this;
+  auto json = [](Result<std::string> r) {
+    Reply rep{200, nullptr, value_or_throw(std::move(r)), "application/json", {}};
+    return rep;
+  };
+  auto ops = [&self]() -> opmonitor::OpMonitor& {
+    return *need(self.services.opmonitor, "operational monitoring");
+  };
+  auto mon = [&self]() -> opmonitor::NodeMonitoring& {
+    return *need(self.services.monitoring, "node monitoring");
+  };
+  add("GET", "/opmonitor/records", [json, ops](Call& c) {
+    return json(opmonitor_records(ops(), c.request));
+  }).audit_only = true;
+  add("GET", "/opmonitor/operational-data", [&self, json, ops](Call& c) {
+    return json(opmonitor_operational_data(ops(), c.request, self.snapshot()->server()->owner()));
+  }).audit_only = true;
+  add("GET", "/environment", [json, mon](Call&) {
+    return json(environment_json(mon()));
+  }).audit_only = true;
+  add("GET", "/maintenance", [json, mon](Call&) { return json(maintenance_json(mon())); });
+  add("POST", "/maintenance", [json, mon](Call& c) {
+    Fields f(c.json(), {"draining"});
+    const auto draining = f.opt_bool("draining");
+    if (!draining) {
+      fail(FaultCode::kBadRequest, "missing field 'draining'", "draining");
+    }
+    mon().health().set_draining(*draining);
+    c.summary = *draining ? "draining" : "serving";
+    return json(maintenance_json(mon()));
+  });
+}
+
 void NodeAdminApi::register_routes(http::Server& server) {
   for (const char* method : {"GET", "POST", "PUT", "PATCH", "DELETE"}) {
     server.route(method, impl_->options.base_path + "/*",
                  [this](const http::Request& req, http::Response& res) { handle(req, res); });
   }
+  server.route("GET", "/asic",
+               [this](const http::Request& req, http::Response& res) { handle(req, res); });
 }
 
 std::vector<NodeApiRoute> NodeAdminApi::routes() const {

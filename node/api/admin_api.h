@@ -43,6 +43,14 @@ namespace hansa::signer {
 class Signer;
 class SoftwareToken;
 }  // namespace hansa::signer
+namespace hansa::messagelog {
+class MessageLog;
+}
+
+namespace hansa::opmonitor {
+class OpMonitor;
+class NodeMonitoring;
+}  // namespace hansa::opmonitor
 
 namespace hansa::nodeapi {
 
@@ -70,6 +78,13 @@ struct NodeApiServices {
   registration::Registration* registration = nullptr;
   // Software tokens added to the signer (their PIN can be changed through the API).
   std::vector<signer::SoftwareToken*> software_tokens;
+  // Operational records (/opmonitor/...) and health: environmental data, maintenance mode
+  // (node/api/opmonitor_routes.h).
+  opmonitor::OpMonitor* opmonitor = nullptr;
+  opmonitor::NodeMonitoring* monitoring = nullptr;
+  // The message log (auditor routes /messagelog/... and X-Road's GET /asic form, also served at
+  // the root path "/asic" when the daemon routes it here).
+  messagelog::MessageLog* messagelog = nullptr;
 };
 
 // One route: method and path template with `{name}` segments, e.g. "GET /api/v1/clients/{client}".

@@ -1227,6 +1227,17 @@ Result<std::vector<RecordInfo>> MessageLog::find(const RecordQuery& q) const {
   return out;
 }
 
+Result<RecordInfo> MessageLog::record(std::int64_t id) const {
+  HANSA_ASSIGN_OR_RETURN(auto tx, impl_->db->begin(db::Access::kReadOnly));
+  HANSA_ASSIGN_OR_RETURN(auto row, tx.query_one("SELECT " + std::string(kInfoColumns) +
+                                                    " FROM mlog_record WHERE id = $1",
+                                                {id}));
+  if (!row) {
+    return Error(FaultCode::kNotFound, "no such message log record", std::to_string(id));
+  }
+  return info_from_row(*row);
+}
+
 Result<std::string> MessageLog::container(std::int64_t id) const {
   HANSA_ASSIGN_OR_RETURN(auto tx, impl_->db->begin(db::Access::kReadOnly));
   HANSA_ASSIGN_OR_RETURN(auto row,

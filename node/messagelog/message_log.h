@@ -242,6 +242,8 @@ class MessageLog final : public MessageLogWriter {
   // Searches records (newest filters applied; ordered by id). InvalidRequest for a limit above
   // max_page_size, a range longer than max_query_range or an inverted range.
   [[nodiscard]] Result<std::vector<RecordInfo>> find(const RecordQuery& query) const;
+  // Record `id` (NotFound).
+  [[nodiscard]] Result<RecordInfo> record(std::int64_t id) const;
   // The ASiC-E container of record `id`. NotFound; AsicContainerNotFound when it is not
   // time-stamped yet.
   [[nodiscard]] Result<std::string> container(std::int64_t id) const;

@@ -574,7 +574,7 @@ std::string to_json(const ArchiveReport& r) {
 
 int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   CLI::App app{"hansa-verify: verify message-log containers (.asice) and archives (.zip) offline"};
-  std::string input;
+  std::vector<std::string> inputs;
   std::vector<std::string> shared_params;
   std::string directory;
   std::string anchor;
@@ -582,7 +582,10 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   std::string previous;
   bool json = false;
   bool strict = false;
-  app.add_option("input", input, "Container (.asice) or archive (.zip)")->required();
+  app.add_option("input", inputs,
+                 "Container (.asice) or archive (.zip); several archives are verified as one "
+                 "chain in the order given (each must link to the one before)")
+      ->required();
   app.add_option("--shared-params", shared_params,
                  "Verification configuration: shared-params.xml file(s), own instance first");
   app.add_option("--directory", directory, "Verification configuration: signed directory file");
@@ -628,44 +631,84 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     err << "hansa-verify: verification configuration: " << conf.error().to_string() << "\n";
     return kExitUsage;
   }
-  auto bytes = read_file(input, std::size_t{1} << 31);
-  if (!bytes.ok()) {
-    err << "hansa-verify: " << bytes.error().to_string() << "\n";
-    return kExitUsage;
-  }
   options.archive_limits.zip.max_entry_bytes = options.container_limits.max_entry_bytes;
   options.strict_mimetype = strict;
   options.linking_only = linking_only;
   Verifier verifier(*conf, options);
-  // An archive is a zip holding linkinginfo; anything else is taken as a container.
-  bool is_archive = false;
-  {
-    auto entries = asic::read_zip(*bytes, options.archive_limits.zip);
-    if (entries.ok()) {
-      is_archive = std::any_of(entries->begin(), entries->end(), [](const asic::Entry& e) {
-        return e.name == asic::kLinkingInfoEntry;
-      });
+  std::optional<std::string> prev;
+  if (previous == "-") {
+    prev = std::string();
+  } else if (!previous.empty()) {
+    if (!crypto::hex_decode(previous).ok()) {
+      err << "hansa-verify: --previous-digest must be hex or -\n";
+      return kExitUsage;
     }
+    prev = previous;
   }
-  if (is_archive) {
-    std::optional<std::string> prev;
-    if (previous == "-") {
-      prev = std::string();
-    } else if (!previous.empty()) {
-      if (!crypto::hex_decode(previous).ok()) {
-        err << "hansa-verify: --previous-digest must be hex or -\n";
-        return kExitUsage;
+  bool all_ok = true;
+  nlohmann::json reports = nlohmann::json::array();
+  std::string text;
+  // Archives given together form one chain: each links to the last digest of the one before.
+  std::optional<std::string> chain_previous = prev;
+  std::string previous_archive;
+  for (const auto& input : inputs) {
+    auto bytes = read_file(input, std::size_t{1} << 31);
+    if (!bytes.ok()) {
+      err << "hansa-verify: " << bytes.error().to_string() << "\n";
+      return kExitUsage;
+    }
+    // An archive is a zip holding linkinginfo; anything else is taken as a container.
+    bool is_archive = false;
+    {
+      auto entries = asic::read_zip(*bytes, options.archive_limits.zip);
+      if (entries.ok()) {
+        is_archive = std::any_of(entries->begin(), entries->end(), [](const asic::Entry& e) {
+          return e.name == asic::kLinkingInfoEntry;
+        });
       }
-      prev = previous;
     }
-    ArchiveReport report = verifier.verify_archive(*bytes, prev);
-    out << (json ? to_json(report) : to_text(report));
-    return report.ok() ? kExitOk : kExitFailed;
+    const std::string file_name = std::filesystem::path(input).filename().string();
+    std::string rendered;
+    if (is_archive) {
+      ArchiveReport report = verifier.verify_archive(*bytes, chain_previous);
+      all_ok = all_ok && report.ok();
+      rendered = json ? to_json(report) : to_text(report);
+      if (inputs.size() > 1 && !previous_archive.empty() && report.linking_error) {
+        rendered += json ? ""
+                         : "Chain: " + file_name + " does not link to " + previous_archive +
+                               " (archives missing, reordered or changed)\n";
+      }
+      // A broken link still lets the next archive be checked against what this one claims.
+      if (report.last_digest.empty()) {
+        chain_previous.reset();  // unknown: the next archive is checked against its own header
+      } else {
+        chain_previous = report.last_digest;
+      }
+      previous_archive = file_name;
+    } else {
+      ContainerReport report = verifier.verify_container(*bytes, file_name);
+      all_ok = all_ok && report.ok();
+      rendered = json ? to_json(report) : to_text(report);
+    }
+    if (inputs.size() == 1) {
+      out << rendered;
+      return all_ok ? kExitOk : kExitFailed;
+    }
+    if (json) {
+      auto j = nlohmann::json::parse(rendered);
+      j["file"] = file_name;
+      reports.push_back(std::move(j));
+    } else {
+      text += "== " + file_name + "\n" + rendered;
+    }
   }
-  ContainerReport report =
-      verifier.verify_container(*bytes, std::filesystem::path(input).filename().string());
-  out << (json ? to_json(report) : to_text(report));
-  return report.ok() ? kExitOk : kExitFailed;
+  if (json) {
+    nlohmann::json j = {{"valid", all_ok}, {"files", reports}};
+    out << j.dump(2) << "\n";
+  } else {
+    out << text << (all_ok ? "All files VALID\n" : "Verification FAILED\n");
+  }
+  return all_ok ? kExitOk : kExitFailed;
 }
 
 }  // namespace hansa::verify

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -22,7 +23,11 @@
 #include "core/asic/asic.h"
 #include "core/crypto/digest.h"
 #include "core/db/database.h"
+#include "core/http/client.h"
+#include "core/http/server.h"
 #include "core/signature/signature.h"
+#include "node/api/admin_api.h"
+#include "node/api/admin_store.h"
 #include "node/messagelog/message_log.h"
 #include "tests/unit/core/signature/signature_fixtures.h"
 #include "tools/hansa-verify/verifier.h"
@@ -942,6 +947,124 @@ TEST_P(TrustedLogTest, AsicFormFindsRequestAndResponseAndForcesTimeStamps) {
   EXPECT_TRUE(verify_container((*forced)[0].container).ok());
   EXPECT_TRUE(log->asic_records("f1", client, true, false)->empty());
   EXPECT_TRUE(log->asic_records("f1", client_id("9").to_string(), std::nullopt, false)->empty());
+}
+
+// The auditor's routes through the node admin API on a real server: roles, filters, paging,
+// containers, X-Road's /asic form, hostile queries.
+TEST_P(TrustedLogTest, AuditorRoutesOfTheAdminApi) {
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  MessageLogOptions options;
+  options.archive_dir = tmp_.path() / "api-archive";
+  auto log = make_log(*db, options, tsas());
+  ASSERT_TRUE(log);
+  auto records = signed_records({"api1", "api2"}, true);
+  LogRecord response = records[1];
+  response.query_id = "api1";
+  response.response = true;
+  for (auto& r : records) {
+    ASSERT_TRUE(log->append(r).ok());
+  }
+  ASSERT_TRUE(log->append(response).ok());
+  ASSERT_TRUE(log->timestamp_now().ok());
+
+  auto store = nodeapi::AdminStore::open(*db);
+  ASSERT_TRUE(store.ok()) << store.error().to_string();
+  nodeapi::AuditContext ctx;
+  std::string op = (*store)->create_token(ctx, "op", nodeapi::AdminRole::kOperator)->secret;
+  std::string aud = (*store)->create_token(ctx, "aud", nodeapi::AdminRole::kAuditor)->secret;
+  std::string ro = (*store)->create_token(ctx, "ro", nodeapi::AdminRole::kReadOnly)->secret;
+  http::ServerOptions so;
+  so.port = 0;
+  auto server = http::Server::create(so);
+  ASSERT_TRUE(server.ok());
+  nodeapi::NodeAdminApi api(
+      nodeapi::NodeApiServices{.admin = store->get(), .messagelog = log.get()});
+  api.register_routes(**server);
+  ASSERT_TRUE((*server)->start().ok());
+  auto client = http::Client::create("http://127.0.0.1:" + std::to_string((*server)->port()));
+  ASSERT_TRUE(client.ok());
+  auto get = [&](const std::string& target, const std::string& token) {
+    auto r = (*client)->get(target, {{"Authorization", "Bearer " + token}});
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? *r : http::ClientResponse{};
+  };
+
+  // Roles: auditor and operator read; read-only may not; only the operator archives.
+  auto found = get("/api/v1/messagelog/records?queryId=api1", aud);
+  ASSERT_EQ(found.status, 200) << found.body;
+  auto j = nlohmann::json::parse(found.body);
+  ASSERT_EQ(j["items"].size(), 2u);
+  EXPECT_EQ(j["items"][0]["query_id"], "api1");
+  EXPECT_EQ(j["items"][1]["response"], true);
+  EXPECT_EQ(j["items"][0]["timestamped"], true);
+  EXPECT_EQ(get("/api/v1/messagelog/records?queryId=api1", ro).status, 403);
+  EXPECT_EQ(get("/api/v1/messagelog/records?queryId=api1", "nonsense").status, 401);
+  std::string client_text = own_client().to_string();
+  auto by_client = get("/api/v1/messagelog/records?limit=2&client=" + client_text, op);
+  ASSERT_EQ(by_client.status, 200) << by_client.body;
+  auto page1 = nlohmann::json::parse(by_client.body);
+  ASSERT_EQ(page1["items"].size(), 2u);
+  ASSERT_FALSE(page1["next_after"].is_null());
+  auto page2 = nlohmann::json::parse(
+      get("/api/v1/messagelog/records?limit=2&client=" + client_text +
+              "&after=" + std::to_string(page1["next_after"].get<std::int64_t>()),
+          op)
+          .body);
+  EXPECT_EQ(page2["items"].size(), 1u);
+  std::int64_t id = j["items"][0]["id"];
+  auto one = get("/api/v1/messagelog/records/" + std::to_string(id), aud);
+  EXPECT_EQ(one.status, 200);
+  auto asic = get("/api/v1/messagelog/records/" + std::to_string(id) + "/asic", aud);
+  ASSERT_EQ(asic.status, 200) << asic.body;
+  EXPECT_EQ(asic.header("Content-Type").value_or(""), "application/vnd.etsi.asic-e+zip");
+  EXPECT_TRUE(verify_container(asic.body).ok());
+  EXPECT_EQ(get("/api/v1/messagelog/records/999999/asic", aud).status, 404);
+  auto status = get("/api/v1/messagelog/timestamper", aud);
+  ASSERT_EQ(status.status, 200);
+  EXPECT_EQ(nlohmann::json::parse(status.body)["backlog"], 0);
+  auto archive_as_auditor = (*client)->post("/api/v1/messagelog/archive", "", "application/json",
+                                            {{"Authorization", "Bearer " + aud}});
+  ASSERT_TRUE(archive_as_auditor.ok());
+  EXPECT_EQ(archive_as_auditor->status, 403);
+  auto archive = (*client)->post("/api/v1/messagelog/archive", "", "application/json",
+                                 {{"Authorization", "Bearer " + op}});
+  ASSERT_TRUE(archive.ok());
+  EXPECT_EQ(archive->status, 200) << archive->body;
+  EXPECT_EQ(nlohmann::json::parse(archive->body)["records"], 3);
+
+  // Hostile queries: huge page, unbounded or inverted range, malformed filters.
+  for (const std::string& bad :
+       {std::string("limit=100000"), std::string("limit=0"), std::string("limit=-1"),
+        std::string("from=0&to=253402300799"), std::string("from=2030-01-01T00:00:00Z&to=1"),
+        std::string("from=yesterday"), std::string("client=DROP%20TABLE"),
+        std::string("service=SERVICE:x"), std::string("response=maybe"), std::string("after=abc"),
+        std::string("queryId=") + std::string(600, 'q')}) {
+    auto r = get("/api/v1/messagelog/records?" + bad, aud);
+    EXPECT_EQ(r.status, 400) << bad << " -> " << r.body;
+  }
+
+  // X-Road's /asic form, at the root path and under the API.
+  const std::string base = "queryId=api1&xRoadInstance=" + member_->instance() +
+                           "&memberClass=" + member_->member_class() +
+                           "&memberCode=" + member_->member_code() + "&subsystemCode=Client";
+  auto both = get("/asic?" + base, aud);
+  ASSERT_EQ(both.status, 200) << both.body;
+  EXPECT_EQ(both.header("Content-Type").value_or(""), "application/zip");
+  auto zip = asic::read_zip(both.body);
+  ASSERT_TRUE(zip.ok());
+  EXPECT_EQ(zip->size(), 2u);
+  auto unique = get("/api/v1/asic?" + base + "&responseOnly&unique", aud);
+  ASSERT_EQ(unique.status, 200) << unique.body;
+  EXPECT_EQ(unique.header("Content-Type").value_or(""), "application/vnd.etsi.asic-e+zip");
+  EXPECT_TRUE(asic::read_container(unique.body).ok());
+  EXPECT_EQ(get("/asic?" + base + "&unique", aud).status, 400);
+  EXPECT_EQ(get("/asic?" + base + "&requestOnly&responseOnly", aud).status, 400);
+  EXPECT_EQ(get("/asic?queryId=api1", aud).status, 400);
+  EXPECT_EQ(get("/asic?" + base, ro).status, 403);
+  EXPECT_EQ(get("/asic?queryId=nothing&xRoadInstance=DEV&memberClass=COM&memberCode=1", aud).status,
+            404);
+  (*server)->stop();
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, TrustedLogTest,

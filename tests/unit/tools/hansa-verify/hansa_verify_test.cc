@@ -412,6 +412,46 @@ TEST_F(HansaContainerTest, ArchivesVerifyAndTamperingIsNamed) {
   EXPECT_EQ(json["linking"]["fault"], "ArchiveLinkMismatch");
 }
 
+TEST_F(HansaContainerTest, ArchivesGivenTogetherMustFormOneChainInOrder) {
+  auto containers =
+      make_containers({soap("q1", member_->member_code()), soap("q2", member_->member_code()),
+                       soap("q3", member_->member_code())},
+                      true);
+  auto first = asic::write_archive({{"q1-request-1.asice", containers[0]}}, "", "");
+  ASSERT_TRUE(first.ok());
+  auto second =
+      asic::write_archive({{"q2-request-2.asice", containers[1]}}, first->last_digest, "a1.zip");
+  ASSERT_TRUE(second.ok());
+  auto third =
+      asic::write_archive({{"q3-request-3.asice", containers[2]}}, second->last_digest, "a2.zip");
+  ASSERT_TRUE(third.ok());
+  write_file(pki_.dir() / "a1.zip", first->zip);
+  write_file(pki_.dir() / "a2.zip", second->zip);
+  write_file(pki_.dir() / "a3.zip", third->zip);
+  const std::string conf = conf_file();
+  auto path = [&](const char* name) { return (pki_.dir() / name).string(); };
+  RunResult in_order = run_cli({"--shared-params", conf, "--previous-digest", "-", path("a1.zip"),
+                                path("a2.zip"), path("a3.zip")});
+  EXPECT_EQ(in_order.code, kExitOk) << in_order.out << in_order.err;
+  EXPECT_NE(in_order.out.find("Last digest: " + third->last_digest), std::string::npos);
+  // Reordered archives.
+  RunResult reordered = run_cli({"--shared-params", conf, "--previous-digest", "-", path("a2.zip"),
+                                 path("a1.zip"), path("a3.zip")});
+  EXPECT_EQ(reordered.code, kExitFailed);
+  EXPECT_NE(reordered.out.find("ArchiveLinkMismatch"), std::string::npos) << reordered.out;
+  EXPECT_NE(reordered.out.find("does not link"), std::string::npos) << reordered.out;
+  // A missing archive in the middle of the chain.
+  RunResult gap = run_cli(
+      {"--json", "--linking-only", "--previous-digest", "-", path("a1.zip"), path("a3.zip")});
+  EXPECT_EQ(gap.code, kExitFailed);
+  auto json = nlohmann::json::parse(gap.out);
+  EXPECT_EQ(json["valid"], false);
+  ASSERT_EQ(json["files"].size(), 2u);
+  EXPECT_EQ(json["files"][0]["valid"], true);
+  EXPECT_EQ(json["files"][1]["file"], "a3.zip");
+  EXPECT_EQ(json["files"][1]["linking"]["fault"], "ArchiveLinkMismatch");
+}
+
 TEST_F(HansaContainerTest, HostileZipsAreNamed) {
   std::string conf = conf_file();
   using asic::testing::raw_zip;
