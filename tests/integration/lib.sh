@@ -1,24 +1,34 @@
 # Shared helpers for the integration scripts in this folder. Source it after setting `it_name`
 # (the log tag and work-directory prefix); it parses the common arguments
-#   --central BIN --trust BIN --tool BIN --pki DIR
-# loads the dev PKI's pki.env, creates $work, and installs a trap that stops every process in
+#   --central BIN --trust BIN --pki DIR [--tool BIN] [--node BIN] [--ctl BIN] [--verify BIN]
+#   [--provider BIN]
+# (the optional binaries are also exported as FED_*_BIN for federation.sh), loads the dev PKI's pki.env, creates $work, and installs a trap that stops every process in
 # `pids`, prints logs on failure, drops the PostgreSQL databases in `pg_dbs` and removes $work
 # (HANSA_IT_KEEP=1 keeps it).
 # shellcheck shell=bash
 
-central_bin="" trust_bin="" tool_bin="" pki_dir=""
+central_bin="" trust_bin="" tool_bin="" pki_dir="" node_bin="" ctl_bin="" verify_bin="" provider_bin=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --central) central_bin="$2"; shift 2 ;;
     --trust) trust_bin="$2"; shift 2 ;;
     --tool) tool_bin="$2"; shift 2 ;;
     --pki) pki_dir="$2"; shift 2 ;;
+    --node) node_bin="$2"; shift 2 ;;
+    --ctl) ctl_bin="$2"; shift 2 ;;
+    --verify) verify_bin="$2"; shift 2 ;;
+    --provider) provider_bin="$2"; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
-for v in central_bin trust_bin tool_bin pki_dir; do
+for v in central_bin trust_bin pki_dir; do
   [[ -n "${!v}" ]] || { echo "missing --${v%_*}" >&2; exit 2; }
 done
+export FED_CENTRAL_BIN="$central_bin" FED_TRUST_BIN="$trust_bin"
+[[ -n "$node_bin" ]] && export FED_NODE_BIN="$node_bin"
+[[ -n "$ctl_bin" ]] && export FED_CTL_BIN="$ctl_bin"
+[[ -n "$verify_bin" ]] && export FED_VERIFY_BIN="$verify_bin"
+[[ -n "$provider_bin" ]] && export FED_PROVIDER_BIN="$provider_bin"
 [[ -f "$pki_dir/pki.env" ]] || { echo "no dev PKI in $pki_dir (run certs/make-dev-pki.sh)" >&2; exit 2; }
 # shellcheck disable=SC1091
 source "$pki_dir/pki.env"
@@ -42,11 +52,10 @@ it_cleanup() {
   done
   if [[ $rc -ne 0 ]]; then
     echo "----- logs (work dir $work) -----" >&2
-    for f in "$work"/*.log "$work"/*/*.log; do
-      [[ -f "$f" ]] || continue
+    while IFS= read -r f; do
       echo "===== $f" >&2
       tail -n 60 "$f" >&2
-    done
+    done < <(find "$work" -name '*.log' -size +0 2>/dev/null | sort)
   fi
   for db in "${pg_dbs[@]}"; do
     psql "$pg_admin_uri" -q -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true

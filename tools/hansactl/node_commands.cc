@@ -53,7 +53,7 @@ struct NodeCommands {
   std::string a1, a2, a3, a4;
   std::string pin, old_pin, new_pin, algorithm, label, usage, member, out_file, file, type,
       description_url, service_code, provider_url, notice, version, service_url, ssl_verify,
-      description_text, actor, action_prefix, token_filter;
+      description_text, actor, action_prefix, token_filter, address, subsystem_name;
   std::int64_t endpoint_id = -1;
   std::int64_t timeout = -1;
   std::size_t limit = 0, offset = 0;
@@ -446,6 +446,15 @@ std::shared_ptr<NodeCommands> add_node_commands(CLI::App& app, Action& action, s
       return s.send("GET", "/certificates/" + e(s.a1) + "/ocsp", nullptr, s.object());
     });
     ocsp->add_option("id", s.a1)->required();
+    auto reg = verb(r, "register", "Send authCertReg for an authentication certificate", [&s, e] {
+      Json body = Json::object();
+      if (!s.address.empty()) {
+        body["address"] = s.address;
+      }
+      return s.send("POST", "/certificates/" + e(s.a1) + "/register", body, s.object());
+    });
+    reg->add_option("id", s.a1)->required();
+    reg->add_option("--address", s.address, "The node's address (host name or IP)");
   }
 
   // clients
@@ -504,6 +513,45 @@ std::shared_ptr<NodeCommands> add_node_commands(CLI::App& app, Action& action, s
     });
     delc->add_option("client", s.a1)->required();
     delc->add_option("sha256", s.a2)->required();
+    auto reg = verb(r, "register", "Send clientReg for a client to central", [&s, e] {
+      Json body = Json::object();
+      if (!s.subsystem_name.empty()) {
+        body["subsystem_name"] = s.subsystem_name;
+      }
+      return s.send("POST", "/clients/" + e(s.a1) + "/register", body, s.object());
+    });
+    reg->add_option("client", s.a1)->required();
+    reg->add_option("--subsystem-name", s.subsystem_name, "Name of a new subsystem");
+    auto unreg = verb(r, "unregister", "Send clientDeletion for a client to central", [&s, e] {
+      return s.send("POST", "/clients/" + e(s.a1) + "/unregister", Json::object(), s.object());
+    });
+    unreg->add_option("client", s.a1)->required();
+  }
+
+  // the server itself and registration requests
+  {
+    auto r = resource("server", "The node's registration at central");
+    auto addr = verb(r, "address", "Send addressChange to central", [&s] {
+      return s.send("PUT", "/server/address", {{"address", s.a1}}, s.object());
+    });
+    addr->add_option("address", s.a1)->required();
+    auto owner = verb(r, "owner-change", "Send ownerChange to central", [&s] {
+      const auto colon = s.a1.find(':');
+      if (colon == std::string::npos) {
+        s.err << "hansactl: the new owner is CLASS:CODE\n";
+        return kExitUsage;
+      }
+      return s.send(
+          "POST", "/server/owner-change",
+          {{"member_class", s.a1.substr(0, colon)}, {"member_code", s.a1.substr(colon + 1)}},
+          s.object());
+    });
+    owner->add_option("member", s.a1, "CLASS:CODE")->required();
+    auto reqs = resource("registration", "Requests sent to central");
+    paged(verb(reqs, "list", "List the requests sent to central (newest first)", [&s] {
+      return s.send("GET", "/registration/requests?" + s.page_query(), nullptr,
+                    s.table({"id", "type", "target", "central_request_id", "sent_at"}));
+    }));
   }
 
   // service descriptions
