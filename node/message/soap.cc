@@ -775,7 +775,30 @@ Status check_response_consistency(const SoapHeader& request, const SoapHeader& r
   if (request.represented_party != response.represented_party) {
     return mismatch("representedParty");
   }
+  if (request.protocol_version != response.protocol_version) {
+    return mismatch("protocolVersion");
+  }
   return ok_status();
+}
+
+bool header_order_echoed(const SoapHeader& request, const SoapHeader& response) noexcept {
+  auto is_hash = [](const HeaderElementName& e) {
+    return e.namespace_uri == kXRoadNamespace && e.local_name == "requestHash";
+  };
+  auto a = request.elements.begin();
+  auto b = response.elements.begin();
+  while (true) {
+    while (a != request.elements.end() && is_hash(*a)) ++a;
+    while (b != response.elements.end() && is_hash(*b)) ++b;
+    if (a == request.elements.end() || b == response.elements.end()) {
+      return a == request.elements.end() && b == response.elements.end();
+    }
+    if (!(*a == *b)) {
+      return false;
+    }
+    ++a;
+    ++b;
+  }
 }
 
 }  // namespace hansa::message

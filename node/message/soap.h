@@ -259,10 +259,17 @@ struct HttpBody {
 [[nodiscard]] Status check_request_hash(const SoapHeader& response,
                                         std::string_view request_soap_part);
 
-// The client's node: the response echoes the request's client, service, id, userId, issue and
-// representedParty (X-Road's SoapUtils.checkConsistency). InconsistentResponse naming the field.
-// (The proxy wraps it as ServiceFailed.InconsistentResponse as X-Road does.)
+// The client's node: the response echoes the request's client, service, id, userId, issue,
+// representedParty (X-Road's SoapUtils.checkConsistency) and protocolVersion.
+// InconsistentResponse naming the field. (The proxy wraps it as ServiceFailed.InconsistentResponse
+// as X-Road does.)
 [[nodiscard]] Status check_response_consistency(const SoapHeader& request,
                                                 const SoapHeader& response);
+
+// True when the response's header elements are the request's, in the same order (PR-MESS 2.2:
+// the service copies every header field in sequence), requestHash ignored on both sides. X-Road's
+// nodes do not enforce this; tests and diagnostics use it.
+[[nodiscard]] bool header_order_echoed(const SoapHeader& request,
+                                       const SoapHeader& response) noexcept;
 
 }  // namespace hansa::message

@@ -525,8 +525,23 @@ TEST(SoapConsistencyTest, EchoedHeaderRequired) {
                 .error()
                 .code,
             FaultCode::kInconsistentResponse);
-  // requestHash and protocolVersion are not compared.
+  EXPECT_EQ(changed([](SoapHeader& h) { h.protocol_version = "4.1"; }).error().code,
+            FaultCode::kInconsistentResponse);
+  // requestHash is not compared.
   EXPECT_TRUE(changed([](SoapHeader& h) { h.request_hash.reset(); }).ok());
+}
+
+TEST(SoapConsistencyTest, HeaderOrderEchoed) {
+  auto req = parse_request(read_data("request.xml"));
+  auto resp = parse_soap(kXml, read_data("response.xml"), response_options());
+  ASSERT_TRUE(req.ok() && resp.ok());
+  EXPECT_TRUE(header_order_echoed(*req->header, *resp->header));
+  SoapHeader swapped = *resp->header;
+  std::swap(swapped.elements[0], swapped.elements[1]);
+  EXPECT_FALSE(header_order_echoed(*req->header, swapped));
+  SoapHeader fewer = *resp->header;
+  fewer.elements.erase(fewer.elements.begin() + 3);
+  EXPECT_FALSE(header_order_echoed(*req->header, fewer));
 }
 
 // --- Packages for the IS ---
