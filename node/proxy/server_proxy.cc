@@ -132,7 +132,8 @@ struct ServerProxy::Impl {
                                     const http::CertChain& peer_chain, opmonitor::CallRecord& rec);
   Result<Incoming> parse(const message::DecodedTransport& t, opmonitor::CallRecord& rec) const;
   Status check_replay(const Incoming& in, const signature::VerifiedSignature& verified,
-                      std::string_view signature_xml, Clock::time_point now);
+                      std::string_view signature_xml, std::string_view hash_chain,
+                      Clock::time_point now);
   Result<Outgoing> call_soap(const message::DecodedTransport& t, const Incoming& in,
                              const serverconf::ServiceEntry& entry, opmonitor::CallRecord& rec,
                              std::optional<ServerProxyAnswer>& passthrough);
@@ -211,7 +212,8 @@ Result<Incoming> ServerProxy::Impl::parse(const message::DecodedTransport& t,
 
 Status ServerProxy::Impl::check_replay(const Incoming& in,
                                        const signature::VerifiedSignature& verified,
-                                       std::string_view signature_xml, Clock::time_point now) {
+                                       std::string_view signature_xml, std::string_view hash_chain,
+                                       Clock::time_point now) {
   if (verified.parsed.signing_time) {
     auto signed_at = *verified.parsed.signing_time;
     if (signed_at + options.replay_window < now || signed_at > now + options.max_clock_skew) {
@@ -224,7 +226,11 @@ Status ServerProxy::Impl::check_replay(const Incoming& in,
   key += '\n';
   key += in.id;
   key += '\n';
-  key += crypto::digest(crypto::DigestAlgorithm::kSha256, signature_xml);
+  // A batch signature is shared by the messages of its batch; each has its own hash chain.
+  crypto::Digester digester(crypto::DigestAlgorithm::kSha256);
+  digester.update(signature_xml);
+  digester.update(hash_chain);
+  key += digester.finish();
   if (!replay.insert(std::move(key), now)) {
     return Error(FaultCode::kInvalidRequest, "Replayed message refused",
                  "query id " + in.id + " from " + in.client.to_string() + " was already received");
@@ -505,7 +511,7 @@ Result<ServerProxyAnswer> ServerProxy::Impl::process(const http::Headers& header
   vo.expected_signer = in.client;
   HANSA_ASSIGN_OR_RETURN(signature::VerifiedSignature verified,
                          signature::verify(t.signature, message::signed_data(t), *conf, vo));
-  HANSA_RETURN_IF_ERROR(check_replay(in, verified, t.signature, now));
+  HANSA_RETURN_IF_ERROR(check_replay(in, verified, t.signature, t.hash_chain, now));
   HANSA_RETURN_IF_ERROR(deps.message_log->check_usable());
 
   // The request is durable in the log before the provider sees it.

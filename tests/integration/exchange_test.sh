@@ -191,8 +191,8 @@ run_case() {
   done
   fed_sync_nodes
   step="$name: client proxies listen"
-  wait_http "http://127.0.0.1:${fed_node_client_port[a]}/listClients" 30
-  wait_http "http://127.0.0.1:${fed_node_client_port[b]}/listClients" 30
+  wait_http "http://127.0.0.1:${fed_node_client_port[a]}/" 30
+  wait_http "http://127.0.0.1:${fed_node_client_port[b]}/" 30
 
   local a_id="$inst/$class_a/$code_a/SUBA" b_id="$inst/$class_b/$code_b/SUBB"
   local from to cid pid status qid

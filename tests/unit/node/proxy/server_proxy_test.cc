@@ -668,6 +668,23 @@ TEST_F(ServerProxyTest, ReplayedMessageIsRefused) {
   EXPECT_EQ(log_.snapshot().size(), 2u);
 }
 
+TEST_F(ServerProxyTest, MessagesOfOneBatchWithTheSameQueryIdAreNotReplays) {
+  std::string first = soap_request("getRandom", "q-same");
+  std::string second = first;
+  second.replace(second.find("<p:seed>1"), 9, "<p:seed>2");
+  auto batch = signature::sign_batch({message::batch_item(message::SignedParts{first, {}}),
+                                      message::batch_item(message::SignedParts{second, {}})},
+                                     pki_.cert(), m1_ocsp_,
+                                     [&](crypto::SignatureAlgorithm alg, std::string_view data) {
+                                       return pki_.key().sign(alg, data);
+                                     });
+  ASSERT_TRUE(batch.ok()) << batch.error().to_string();
+  for (std::size_t i = 0; i < 2; ++i) {
+    Signed sig{(*batch)[i].signature_xml, (*batch)[i].hash_chain_result, (*batch)[i].hash_chain};
+    EXPECT_EQ(send(encode(i == 0 ? first : second, sig)).status, 200);
+  }
+}
+
 TEST_F(ServerProxyTest, WrongSecurityServerHeaderIsRefused) {
   std::string soap = soap_request("getRandom", "q-ss", node1_);
   auto answer = send(encode(soap, sign_as_client(message::SignedParts{soap, {}})));
