@@ -410,6 +410,8 @@ NodeMonitoring::~NodeMonitoring() = default;
 
 metrics::Health& NodeMonitoring::health() noexcept { return impl_->health; }
 
+const metrics::Health& NodeMonitoring::health() const noexcept { return impl_->health; }
+
 metrics::Registry& NodeMonitoring::registry() noexcept { return impl_->registry; }
 
 void NodeMonitoring::register_routes(http::Server& server) {

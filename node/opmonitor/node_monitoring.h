@@ -97,6 +97,7 @@ class NodeMonitoring final {
 
   // The health checks (maintenance mode: health().set_draining(true)).
   [[nodiscard]] metrics::Health& health() noexcept;
+  [[nodiscard]] const metrics::Health& health() const noexcept;
   [[nodiscard]] metrics::Registry& registry() noexcept;
 
   // Registers GET health_path and GET metrics_path on `server` (no authentication: bind the

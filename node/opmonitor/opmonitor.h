@@ -63,6 +63,9 @@ struct OpMonitorOptions {
   std::string software_version;
   // Reported as securityServerInternalIp when not empty.
   std::string internal_ip;
+  // The federation's monitoring clients: like the owner, they see every record (X-Road's
+  // central monitoring client).
+  std::vector<ids::ClientId> monitoring_clients;
   // The clock (tests inject one).
   std::function<std::chrono::system_clock::time_point()> clock;
 };
