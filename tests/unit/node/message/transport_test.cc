@@ -322,7 +322,8 @@ TEST(TransportTest, DecodeFailures) {
 }
 
 TEST(TransportTest, DecodeLimits) {
-  OutgoingTransport m = soap_request(read_data("request.xml"));
+  const std::string soap = read_data("request.xml");
+  OutgoingTransport m = soap_request(soap);
   auto original = parse_soap(kSwaType, read_data("swa_request.mime"));
   ASSERT_TRUE(original.ok());
   m.attachments = original->attachments;
