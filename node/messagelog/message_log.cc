@@ -437,8 +437,9 @@ struct MessageLog::Impl {
       params.clear();
       params.reserve(rows * kRecordColumnCount);
       for (std::size_t r = 0; r < rows; ++r) {
-        for (const auto& v : recs[i + r]->values) {
-          params.push_back(v);
+        // Moved: a batch is stored once (a failed batch fails all its callers).
+        for (auto& v : recs[i + r]->values) {
+          params.push_back(std::move(v));
         }
       }
       HANSA_RETURN_IF_ERROR(tx.execute(sql, params));
