@@ -22,6 +22,8 @@
 #include "node/message/soap.h"
 #include "node/message/transport.h"
 #include "node/proxy/peer_verifier.h"
+#include "node/proxy/provider_client.h"
+#include "node/proxy/server_proxy.h"
 #include "tests/unit/core/http/test_support.h"
 #include "tests/unit/core/signature/signature_fixtures.h"
 
@@ -135,8 +137,10 @@ class ClientProxyTest : public ::testing::Test {
                  std::chrono::system_clock::time_point expires = std::chrono::system_clock::now() +
                                                                  24h) {
     globalconf::SharedParameters shared = pki_.conf()->shared_parameters();
-    shared.members.push_back({member1_, "", "Member One", {}});
-    shared.members.push_back({member2_, "", "Member Two", {}});
+    shared.members.push_back(
+        {member1_, "", "Member One", {{*client_.as_subsystem(), std::nullopt}}});
+    shared.members.push_back(
+        {member2_, "", "Member Two", {{*provider_.as_subsystem(), std::nullopt}}});
     globalconf::SecurityServer s1{
         .id = node1_,
         .address = std::string("127.0.0.1"),
@@ -303,8 +307,8 @@ class ClientProxyTest : public ::testing::Test {
     PeerPoolOptions po;
     po.tls.client_cert_chain_pem = node1_chain_;
     po.tls.client_key_pem = node1_key_;
-    po.read_timeout = 700ms;
-    po.total_timeout = 1000ms;
+    po.read_timeout = peer_timeout_ * 7 / 10;
+    po.total_timeout = peer_timeout_;
     po.connect_timeout = 1000ms;
     pool_ =
         PeerPool::create(
@@ -385,7 +389,8 @@ class ClientProxyTest : public ::testing::Test {
 
   std::string rest_target() const {
     return "/r1/" + provider_.instance() + "/" + provider_.member_class() + "/" +
-           provider_.member_code() + "/" + *provider_.subsystem_code() + "/getRandom/numbers?n=1";
+           provider_.member_code() + "/" + *provider_.subsystem_code() + "/" + rest_code_ +
+           "/numbers?n=1";
   }
   http::Headers rest_headers() const {
     return {{"X-Road-Client", client_.instance() + "/" + client_.member_class() + "/" +
@@ -449,6 +454,8 @@ class ClientProxyTest : public ::testing::Test {
   std::size_t peer_ocsp_count_ = 0;
   std::string peer_request_id_;
   std::unique_ptr<ClientProxy> proxy_;
+  std::string rest_code_ = "getRandom";
+  std::chrono::milliseconds peer_timeout_ = 1000ms;  // short: the hanging peer test
 };
 
 TEST_F(ClientProxyTest, SoapCallIsSignedLoggedSentVerifiedAndAnswered) {
@@ -752,6 +759,200 @@ TEST_F(ClientProxyTest, LogFailureStopsTheCallBeforeSending) {
   expect_soap_fault(call_soap(*is_client(false), soap_request()),
                     "Server.ClientProxy.LoggingFailed");
   EXPECT_EQ(peer_calls_, 0);
+}
+
+// Member 2's key for the provider node's batch signer.
+class Member2Keys final : public SigningKeys {
+ public:
+  Member2Keys(const crypto::Certificate& cert, const crypto::PrivateKey& key, std::string ocsp)
+      : cert_(cert), key_(key), ocsp_(std::move(ocsp)) {}
+  Result<SigningMaterial> material(const ids::MemberId&) override {
+    return SigningMaterial{cert_, ocsp_};
+  }
+  Result<std::string> sign(const ids::MemberId&, crypto::SignatureAlgorithm alg,
+                           std::string_view data) override {
+    return key_.sign(alg, data);
+  }
+
+ private:
+  const crypto::Certificate& cert_;
+  const crypto::PrivateKey& key_;
+  std::string ocsp_;
+};
+
+// Two nodes in one process: this client proxy (node 1) calls node 2's real server proxy, which
+// calls a provider information system.
+class TwoNodeTest : public ClientProxyTest {
+ protected:
+  void SetUp() override {
+    ClientProxyTest::SetUp();
+    if (IsSkipped()) {
+      return;
+    }
+    peer_->stop();  // the stand-in is replaced by the real server proxy
+    provider_is_ = http::Server::create(http::ServerOptions{}).value();
+    provider_is_->route("POST", "/soap", [](const http::Request& req, http::Response& res) {
+      auto request =
+          message::parse_soap(req.header("Content-Type").value_or(""), std::string(req.body()));
+      if (!request.ok()) {
+        res.status = 500;
+        return;
+      }
+      res.set_body(message::build_soap_message(*request->header,
+                                               "<ns:getRandomResponse xmlns:ns=\"urn:test\">"
+                                               "<ns:n>7</ns:n></ns:getRandomResponse>"),
+                   "text/xml; charset=UTF-8");
+    });
+    provider_is_->route("GET", "/api/*", [](const http::Request& req, http::Response& res) {
+      res.set_body("{\"path\":\"" + std::string(req.path()) + "\"}", "application/json");
+    });
+    ASSERT_TRUE(provider_is_->start().ok());
+    std::string base = "http://127.0.0.1:" + std::to_string(provider_is_->port());
+
+    serverconf::SnapshotData data;
+    data.server = node2_;
+    data.clients.push_back(
+        serverconf::ClientEntry{.id = provider_,
+                                .state = serverconf::RegistrationState::kRegistered,
+                                .is_connection = serverconf::IsConnectionType::kHttp,
+                                .is_certs = {},
+                                .is_cert_sha256_hex = {}});
+    for (std::int64_t id : {1, 2}) {
+      data.descriptions.push_back(
+          serverconf::DescriptionEntry{.id = id,
+                                       .client = provider_,
+                                       .type = id == 1 ? serverconf::DescriptionType::kWsdl
+                                                       : serverconf::DescriptionType::kOpenApi,
+                                       .enabled = true});
+    }
+    data.services.push_back(
+        serverconf::ServiceEntry{.id = service_,
+                                 .description_id = 1,
+                                 .description_type = serverconf::DescriptionType::kWsdl,
+                                 .type = serverconf::ServiceType::kSoap,
+                                 .title = "",
+                                 .url = base + "/soap",
+                                 .timeout = 5s});
+    data.services.push_back(
+        serverconf::ServiceEntry{.id = ids::ServiceId::create(provider_, "restApi").value(),
+                                 .description_id = 2,
+                                 .description_type = serverconf::DescriptionType::kOpenApi,
+                                 .type = serverconf::ServiceType::kRest,
+                                 .title = "",
+                                 .url = base + "/api",
+                                 .timeout = 5s});
+    rest_code_ = "restApi";
+    peer_timeout_ = 20s;
+    for (std::int64_t id : {1, 2}) {
+      data.endpoints.push_back(
+          {id,
+           provider_,
+           id == 1 ? "getRandom" : "restApi",
+           serverconf::PathPattern::create(serverconf::kServiceEndpoint).value(),
+           true,
+           {client_}});
+    }
+    node2_conf_ = std::make_shared<const serverconf::ServerConfSnapshot>(std::move(data));
+    m2_keys_ = std::make_unique<Member2Keys>(*m2_cert_, *m2_key_, m2_ocsp_);
+    m2_signer_ = BatchSigner::create(*m2_keys_).value();
+    server_verifier_ = std::make_unique<PeerVerifier>([this] { return conf(); });
+    provider_client_ = ProviderClient::create().value();
+    ServerProxyOptions options;
+    http::ServerTlsConfig tls;
+    tls.cert_chain_pem = node2_chain_;
+    tls.key_pem = node2_key_;
+    options.server.tls = tls;
+    options.server.worker_threads = 16;  // every test connection gets a worker at once
+    ServerProxyDeps deps;
+    deps.globalconf = [this] { return conf(); };
+    deps.serverconf = [this] { return node2_conf_; };
+    deps.peer_verifier = server_verifier_.get();
+    deps.signer = m2_signer_.get();
+    deps.message_log = &node2_log_;
+    deps.provider = provider_client_.get();
+    auto created = ServerProxy::create(options, deps);
+    ASSERT_TRUE(created.ok()) << created.error().to_string();
+    server_proxy_ = std::move(created).value();
+    ASSERT_TRUE(server_proxy_->start().ok());
+    make_conf({"127.0.0.1:" + std::to_string(server_proxy_->port())});
+  }
+
+  void TearDown() override {
+    ClientProxyTest::TearDown();
+    if (server_proxy_) {
+      server_proxy_->stop();
+    }
+    if (provider_is_) {
+      provider_is_->stop();
+    }
+  }
+
+  std::unique_ptr<http::Server> provider_is_;
+  std::shared_ptr<const serverconf::ServerConfSnapshot> node2_conf_;
+  std::unique_ptr<Member2Keys> m2_keys_;
+  std::unique_ptr<BatchSigner> m2_signer_;
+  std::unique_ptr<PeerVerifier> server_verifier_;
+  std::unique_ptr<ProviderClient> provider_client_;
+  MemoryLog node2_log_;
+  std::unique_ptr<ServerProxy> server_proxy_;
+};
+
+TEST_F(TwoNodeTest, SoapAndRestCallsGoThroughBothNodesAndAreLoggedOnBoth) {
+  start_proxy();
+  auto is = is_client(false);
+  constexpr int kCalls = 8;
+  std::vector<std::thread> threads;
+  std::atomic<int> good{0};
+  for (int i = 0; i < kCalls; ++i) {
+    threads.emplace_back([&, i] {
+      auto client = is_client(false);
+      auto res = call_soap(*client, soap_request("q" + std::to_string(i)));
+      if (res.ok() && res->status == 200) {
+        ++good;
+      } else {
+        ADD_FAILURE() << (res.ok() ? res->body : res.error().to_string());
+      }
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  EXPECT_EQ(good, kCalls);
+  auto rest = is->get(rest_target(), rest_headers());
+  ASSERT_TRUE(rest.ok()) << rest.error().to_string();
+  EXPECT_EQ(rest->status, 200) << rest->body;
+  EXPECT_EQ(rest->body, "{\"path\":\"/api/numbers\"}");
+  EXPECT_TRUE(rest->header("X-Road-Request-Hash").has_value());
+  // Every message is in both logs: requests signed by member 1, responses by member 2.
+  for (auto* log : {&log_, &node2_log_}) {
+    auto records = log->snapshot();
+    ASSERT_EQ(records.size(), 2u * (kCalls + 1));
+    for (const auto& record : records) {
+      std::vector<std::string_view> attachments(record.attachments.begin(),
+                                                record.attachments.end());
+      auto data = message::signed_data(message::SignedParts{record.message, attachments},
+                                       record.hash_chain_result, record.hash_chain);
+      signature::VerifyOptions vo;
+      vo.expected_signer = record.response ? provider_ : client_;
+      auto verified = signature::verify(record.signature, data, *conf(), vo);
+      EXPECT_TRUE(verified.ok()) << verified.error().to_string();
+    }
+  }
+  expect_call("");
+}
+
+TEST_F(TwoNodeTest, RefusalByTheProviderNodePassesThrough) {
+  start_proxy();
+  client_ = ids::ClientId::parse("SUBSYSTEM:" + pki_.env()["MEMBER_1_ID"] + "/CLIENT").value();
+  auto other = ids::ServiceId::create(provider_, "notGranted", "v1").value();
+  service_ = other;
+  auto res = call_soap(*is_client(false), soap_request());
+  ASSERT_TRUE(res.ok());
+  EXPECT_EQ(res->status, 500);
+  auto fault = message::parse_fault(res->body);
+  ASSERT_TRUE(fault.ok()) << res->body;
+  EXPECT_TRUE(fault->code.starts_with("Server.ServerProxy.")) << fault->code;
+  EXPECT_TRUE(node2_log_.snapshot().empty());
 }
 
 TEST(NodeSelector, RaceFindsTheLiveNodeAndTheChoiceIsCached) {
