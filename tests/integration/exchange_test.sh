@@ -52,7 +52,7 @@ server_host = "127.0.0.1"
 server_port = ${fed_node_server_port[$name]}
 client_worker_threads = 8
 server_worker_threads = 8
-provider_timeout = "10s"
+provider_timeout = 10
 EOF
 }
 

@@ -258,12 +258,14 @@ class ServerProxyTest : public ::testing::Test {
         globalconf::SecurityServer{.id = node1_,
                                    .address = "127.0.0.1",
                                    .auth_cert_hashes = {hash_of(node1_chain_)},
-                                   .clients = {client_}});
+                                   .clients = {client_},
+                                   .maintenance_mode = std::nullopt});
     shared.security_servers.push_back(
         globalconf::SecurityServer{.id = node2_,
                                    .address = "127.0.0.1",
                                    .auth_cert_hashes = {hash_of(node2_chain_)},
-                                   .clients = {provider_}});
+                                   .clients = {provider_},
+                                   .maintenance_mode = std::nullopt});
     auto snap = globalconf::GlobalConfSnapshot::create(std::nullopt, {shared}, expires);
     ASSERT_TRUE(snap.ok()) << snap.error().to_string();
     std::lock_guard lock(conf_mu_);
@@ -308,14 +310,19 @@ class ServerProxyTest : public ::testing::Test {
     data.clients.push_back(
         serverconf::ClientEntry{.id = provider_,
                                 .state = serverconf::RegistrationState::kRegistered,
-                                .is_connection = serverconf::IsConnectionType::kHttp});
+                                .is_connection = serverconf::IsConnectionType::kHttp,
+                                .is_certs = {},
+                                .is_cert_sha256_hex = {}});
     for (std::int64_t id : {1, 2, 3}) {
       data.descriptions.push_back(
           serverconf::DescriptionEntry{.id = id,
                                        .client = provider_,
                                        .type = id == 2 ? serverconf::DescriptionType::kOpenApi
                                                        : serverconf::DescriptionType::kWsdl,
-                                       .enabled = id != 3});
+                                       .source = "",
+                                       .provider_url = std::nullopt,
+                                       .enabled = id != 3,
+                                       .disabled_notice = ""});
     }
     const std::string base = "http://127.0.0.1:" + std::to_string(provider_is_->port());
     add_soap_service(data, "getRandom", base + "/soap", true);
@@ -335,7 +342,10 @@ class ServerProxyTest : public ::testing::Test {
                                   .type = serverconf::ServiceType::kRest,
                                   .title = "",
                                   .url = base + "/api",
-                                  .timeout = 5s};
+                                  .timeout = 5s,
+                                  .ssl_verify = true,
+                                  .enabled = true,
+                                  .disabled_notice = ""};
     data.services.push_back(pets);
     data.endpoints.push_back({100,
                               provider_,
@@ -571,7 +581,9 @@ TEST_F(ServerProxyTest, SoapCallIsForwardedSignedWithRequestHashAndLoggedTwice) 
   auto answer = send(encode(soap, sign_as_client(message::SignedParts{soap, {}})));
   ASSERT_EQ(answer.status, 200) << answer.body;
   auto decoded = verified_response(answer, message::MessageKind::kSoap);
-  auto response = message::soap_message(decoded, {.role = message::SoapRole::kResponse});
+  message::SoapParseOptions response_options;
+  response_options.role = message::SoapRole::kResponse;
+  auto response = message::soap_message(decoded, response_options);
   ASSERT_TRUE(response.ok()) << response.error().to_string();
   ASSERT_TRUE(response->header->request_hash);
   EXPECT_TRUE(message::check_request_hash(*response->header, soap).ok());
