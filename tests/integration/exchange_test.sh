@@ -39,22 +39,7 @@ IFS=/ read -r _ class_b code_b <<<"$MEMBER_2_ID"    # DEV/COM/4321
 sub_a="SUBSYSTEM:$inst/$class_a/$code_a/SUBA"
 sub_b="SUBSYSTEM:$inst/$class_b/$code_b/SUBB"
 
-# The node configuration's proxy section (federation.sh appends it to each node.toml).
-fed_node_extra_toml() {
-  local name=$1
-  cat <<EOF
-[proxy]
-enabled = true
-client_http_host = "127.0.0.1"
-client_http_port = ${fed_node_client_port[$name]}
-client_https_host = ""
-server_host = "127.0.0.1"
-server_port = ${fed_node_server_port[$name]}
-client_worker_threads = 8
-server_worker_threads = 8
-provider_timeout = 10
-EOF
-}
+# federation.sh writes each node's [proxy] (and message log) configuration.
 
 # start_provider NAME -- a hansa-test-provider; sets provider_url[NAME] ("http://127.0.0.1:PORT").
 declare -A provider_url=()
