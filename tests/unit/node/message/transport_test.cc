@@ -374,5 +374,32 @@ TEST(TransportTest, EncodeRefusesIncompleteMessages) {
   EXPECT_EQ(encode_request(rest).error().code, FaultCode::kInvalidRequest);
 }
 
+TEST(TransportTest, LargeAttachmentRoundTrip) {
+  // 8 MiB of binary data crosses the codec unchanged, without quadratic work.
+  std::string big(8 * 1024 * 1024, '\0');
+  for (std::size_t i = 0; i < big.size(); ++i) {
+    big[i] = static_cast<char>((i * 7919) >> 3);
+  }
+  Attachment a;
+  a.headers.add("Content-Type", "application/octet-stream");
+  a.content_type = "application/octet-stream";
+  a.data = big;
+  const std::string soap = read_data("request.xml");
+  OutgoingTransport m = soap_request(soap);
+  m.attachments = std::span<const Attachment>(&a, 1);
+  auto enc = encode_request(m);
+  ASSERT_TRUE(enc.ok()) << enc.error().to_string();
+  auto dec = decode_request(enc->headers, std::move(enc->body));
+  ASSERT_TRUE(dec.ok()) << dec.error().to_string();
+  ASSERT_EQ(dec->attachments.size(), 1u);
+  EXPECT_TRUE(dec->attachments[0].data == big);
+  TransportLimits small;
+  small.max_part_bytes = 1024 * 1024;
+  auto enc2 = encode_request(m);
+  ASSERT_TRUE(enc2.ok());
+  EXPECT_EQ(decode_request(enc2->headers, std::move(enc2->body), small).error().code,
+            FaultCode::kLimitExceeded);
+}
+
 }  // namespace
 }  // namespace hansa::message
