@@ -175,6 +175,39 @@ Result<NodeConf> read_conf(conf::ConfReader& reader, const std::filesystem::path
     p.max_batch = static_cast<std::size_t>(t.get_integer("max_batch", 1'000, 1, 100'000));
   }
 
+  // [monitoring]
+  {
+    auto t = reader.table("monitoring");
+    c.monitoring_dedicated_port = t.get_bool("dedicated_port", false);
+    c.monitoring_host = t.get_string("listen_host", "127.0.0.1");
+    c.monitoring_port = static_cast<std::uint16_t>(t.get_integer("listen_port", 5590, 0, 65535));
+    for (const auto& p : t.get_string_array("disk_paths", {})) {
+      std::filesystem::path path(p);
+      c.monitoring_disk_paths.push_back(path.is_relative() ? base_dir / path : path);
+    }
+    if (c.monitoring_disk_paths.empty()) {
+      c.monitoring_disk_paths.push_back(c.state_dir);
+    }
+    c.monitoring_min_free_disk_bytes = static_cast<std::uint64_t>(
+        t.get_integer("min_free_disk_bytes", 1LL << 30, 0, std::int64_t{1} << 50));
+    c.monitoring_globalconf_max_age = t.get_duration("globalconf_max_age", 600s, 1s, 86400s);
+    c.monitoring_certificate_expiry_warning =
+        t.get_duration("certificate_expiry_warning", 14 * 86400s, 0s, 3650 * 86400s);
+    c.monitoring_timestamp_backlog_warning =
+        t.get_integer("timestamp_backlog_warning", 10'000, 1, 1'000'000'000);
+    c.opmonitor_retention = t.get_duration("opmonitor_retention", 7 * 86400s, 3600s, 3650 * 86400s);
+    c.opmonitor_queue_capacity =
+        static_cast<std::size_t>(t.get_integer("opmonitor_queue_capacity", 20'000, 1, 10'000'000));
+    c.opmonitor_max_records_in_payload = static_cast<std::size_t>(
+        t.get_integer("opmonitor_max_records_in_payload", 10'000, 1, 100'000));
+    c.opmonitor_monitoring_clients = t.get_string_array("monitoring_clients", {});
+    for (const auto& id : c.opmonitor_monitoring_clients) {
+      if (!ids::ClientId::parse(id).ok()) {
+        t.add_problem("monitoring_clients", "not a client identifier: " + id);
+      }
+    }
+  }
+
   // [logging]
   {
     auto t = reader.table("logging");

@@ -74,6 +74,25 @@ struct NodeConf {
   bool proxy_require_message_log = true;
   proxy::ProxyServiceOptions proxy;
 
+  // [monitoring]: GET /health and GET /metrics (no token), on the admin API's port unless
+  // monitoring_dedicated_port, then on monitoring_host:monitoring_port; operational records.
+  bool monitoring_dedicated_port = false;
+  std::string monitoring_host = "127.0.0.1";
+  std::uint16_t monitoring_port = 5590;
+  // Directories whose free space the disk check watches (default: the state directory; put the
+  // message archive directory first).
+  std::vector<std::filesystem::path> monitoring_disk_paths;
+  std::uint64_t monitoring_min_free_disk_bytes = 1ull << 30;
+  std::chrono::milliseconds monitoring_globalconf_max_age{600'000};
+  std::chrono::milliseconds monitoring_certificate_expiry_warning{14LL * 24 * 3'600'000};
+  std::int64_t monitoring_timestamp_backlog_warning = 10'000;
+  // Operational records: retention, queue, answer size, and the clients that see every record
+  // (like the owner; X-Road's central monitoring client).
+  std::chrono::milliseconds opmonitor_retention{7LL * 24 * 3'600'000};
+  std::size_t opmonitor_queue_capacity = 20'000;
+  std::size_t opmonitor_max_records_in_payload = 10'000;
+  std::vector<std::string> opmonitor_monitoring_clients;
+
   // [logging]
   std::string log_level = "info";                 // trace, debug, info, warn, error
   std::optional<std::filesystem::path> log_file;  // stderr when absent

@@ -16,9 +16,15 @@
 
 #include "core/db/database.h"
 #include "core/http/server.h"
+#include "core/metrics/endpoints.h"
+#include "core/metrics/metrics.h"
 #include "node/api/admin_api.h"
 #include "node/api/admin_store.h"
 #include "node/globalconf/configuration_client.h"
+#include "node/messagelog/message_log.h"
+#include "node/opmonitor/call_metrics.h"
+#include "node/opmonitor/node_monitoring.h"
+#include "node/opmonitor/opmonitor.h"
 #include "node/proxy/proxy_service.h"
 #include "node/registration/registration.h"
 #include "node/serverconf/store.h"
@@ -178,6 +184,13 @@ struct NodeServer::Impl {
   std::unique_ptr<signer::Signer> signer;
   signer::SoftwareToken* software_token = nullptr;  // owned by the signer
   std::unique_ptr<registration::Registration> registration;
+  // [monitoring]: metrics, operational records, health (GET /health, GET /metrics on the admin
+  // port or on `monitoring_server`).
+  metrics::Registry metrics_registry;
+  std::unique_ptr<opmonitor::OpMonitor> opmonitor;
+  std::unique_ptr<opmonitor::CallMetrics> call_metrics;
+  std::unique_ptr<opmonitor::NodeMonitoring> monitoring;
+  std::unique_ptr<http::Server> monitoring_server;
   std::unique_ptr<nodeapi::NodeAdminApi> api;
   std::unique_ptr<http::Server> admin;
   // Message exchange ([proxy]): built once the message log is set and the auth key is usable.
@@ -355,6 +368,59 @@ Result<std::unique_ptr<NodeServer>> NodeServer::create(const NodeConf& conf) {
                                                  *impl->db, *impl->signer, *impl->serverconf,
                                                  [cc] { return cc->current(); }));
 
+  // Operations: operational records and call metrics observe every call; health checks.
+  {
+    opmonitor::OpMonitorOptions oo;
+    oo.retention = std::chrono::duration_cast<std::chrono::seconds>(conf.opmonitor_retention);
+    oo.queue_capacity = conf.opmonitor_queue_capacity;
+    oo.max_records_in_payload = conf.opmonitor_max_records_in_payload;
+    oo.software_version = "Hansa " + opmonitor::hansa_version();
+    for (const auto& id : conf.opmonitor_monitoring_clients) {
+      HANSA_ASSIGN_OR_RETURN(auto client, ids::ClientId::parse(id));
+      oo.monitoring_clients.push_back(std::move(client));
+    }
+    HANSA_ASSIGN_OR_RETURN(impl->opmonitor,
+                           opmonitor::OpMonitor::create(*impl->db, oo, &impl->metrics_registry));
+    impl->call_metrics = std::make_unique<opmonitor::CallMetrics>(impl->metrics_registry);
+    impl->call_observers.push_back(impl->opmonitor.get());
+    impl->call_observers.push_back(impl->call_metrics.get());
+    opmonitor::NodeMonitoringOptions mo;
+    for (const auto& p : conf.monitoring_disk_paths) {
+      mo.disk_paths.push_back(p.string());
+    }
+    mo.min_free_disk_bytes = conf.monitoring_min_free_disk_bytes;
+    mo.globalconf_max_age =
+        std::chrono::duration_cast<std::chrono::seconds>(conf.monitoring_globalconf_max_age);
+    mo.certificate_expiry_warning = std::chrono::duration_cast<std::chrono::seconds>(
+        conf.monitoring_certificate_expiry_warning);
+    mo.timestamp_backlog_warning = conf.monitoring_timestamp_backlog_warning;
+    opmonitor::NodeMonitoringServices ms{
+        .db = impl->db.get(), .confclient = impl->confclient.get(), .signer = impl->signer.get()};
+    // The message log's time-stamper, once set_message_log() has given one.
+    ms.messagelog = [raw]() -> Result<opmonitor::MessageLogHealth> {
+      messagelog::MessageLogWriter* writer = nullptr;
+      {
+        std::lock_guard lock(raw->proxy_mu);
+        writer = raw->message_log;
+      }
+      auto* log = dynamic_cast<messagelog::MessageLog*>(writer);
+      if (log == nullptr) {
+        return opmonitor::MessageLogHealth{};  // no message log (yet): nothing waits
+      }
+      HANSA_ASSIGN_OR_RETURN(auto st, log->timestamper_status());
+      opmonitor::MessageLogHealth h;
+      h.blocking = st.blocking;
+      h.last_success = st.last_success;
+      h.failing_since = st.failing_since;
+      h.last_error = st.last_error;
+      h.backlog = st.backlog;
+      h.unarchived = st.unarchived;
+      return h;
+    };
+    impl->monitoring = std::make_unique<opmonitor::NodeMonitoring>(std::move(ms), std::move(mo),
+                                                                   impl->metrics_registry);
+  }
+
   http::ServerOptions so;
   so.host = conf.admin_host;
   so.port = conf.admin_port;
@@ -382,9 +448,22 @@ Result<std::unique_ptr<NodeServer>> NodeServer::create(const NodeConf& conf) {
                                .confclient = impl->confclient.get(),
                                .signer = impl->signer.get(),
                                .registration = impl->registration.get(),
-                               .software_tokens = soft},
+                               .software_tokens = soft,
+                               .opmonitor = impl->opmonitor.get(),
+                               .monitoring = impl->monitoring.get()},
       ao);
   impl->api->register_routes(*impl->admin);
+  if (conf.monitoring_dedicated_port) {
+    http::ServerOptions mso;
+    mso.host = conf.monitoring_host;
+    mso.port = conf.monitoring_port;
+    mso.worker_threads = 4;
+    mso.max_body_bytes = 64 * 1024;
+    HANSA_ASSIGN_OR_RETURN(impl->monitoring_server, http::Server::create(mso));
+    impl->monitoring->register_routes(*impl->monitoring_server);
+  } else {
+    impl->monitoring->register_routes(*impl->admin);
+  }
   return std::unique_ptr<NodeServer>(new NodeServer(std::move(impl)));
 }
 
@@ -399,6 +478,13 @@ Status NodeServer::start() {
                  "proxy.enabled needs the message log (set_message_log before start)");
   }
   HANSA_RETURN_IF_ERROR(impl_->admin->start());
+  if (impl_->monitoring_server) {
+    if (auto st = impl_->monitoring_server->start(); !st.ok()) {
+      impl_->admin->stop();
+      return st;
+    }
+  }
+  impl_->opmonitor->start();
   if (auto proxies = impl_->ensure_proxies();
       !proxies.ok() && proxies.error().code == FaultCode::kNetworkError) {
     impl_->admin->stop();
@@ -430,11 +516,19 @@ void NodeServer::stop() {
   }
   impl_->stop_proxies();
   impl_->admin->stop();
+  if (impl_->monitoring_server) {
+    impl_->monitoring_server->stop();
+  }
+  impl_->opmonitor->stop();  // stores what the proxies reported last
   impl_->confclient->stop();
   spdlog::info("hansa-node stopped");
 }
 
 std::uint16_t NodeServer::admin_port() const noexcept { return impl_->admin->port(); }
+
+std::uint16_t NodeServer::monitoring_port() const noexcept {
+  return impl_->monitoring_server ? impl_->monitoring_server->port() : impl_->admin->port();
+}
 
 void NodeServer::set_message_log(messagelog::MessageLogWriter* log) {
   std::lock_guard lock(impl_->proxy_mu);

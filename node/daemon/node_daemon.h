@@ -65,6 +65,9 @@ class NodeServer final {
 
   // The bound admin port (useful with port 0), 0 before start().
   [[nodiscard]] std::uint16_t admin_port() const noexcept;
+  // The port serving GET /health and GET /metrics: the admin port unless [monitoring]
+  // dedicated_port.
+  [[nodiscard]] std::uint16_t monitoring_port() const noexcept;
 
   // THE PLACE TO PASS THE MESSAGE LOG IN (call before start()): the proxies append every request
   // and response to it. With [proxy] enabled and require_message_log (the default), start()
