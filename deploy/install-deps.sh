@@ -15,6 +15,7 @@ test_pkgs=(
   haproxy
   python3-yaml
   python3-zeep
+  prometheus
 )
 
 case "${1:-all}" in
