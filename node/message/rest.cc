@@ -335,9 +335,9 @@ RestRequestHead make_request_head(const RestRequest& request, std::string_view r
       head.headers.push_back(h);
     }
   }
-  head.headers.emplace_back(std::string(kXRoadRequestIdHeader), std::string(request_id));
+  head.headers.emplace_back(internal::to_lower(kXRoadRequestIdHeader), std::string(request_id));
   if (request.id_generated) {
-    head.headers.emplace_back(std::string(kXRoadIdHeader), request.id);
+    head.headers.emplace_back(internal::to_lower(kXRoadIdHeader), request.id);
   }
   return head;
 }
@@ -362,12 +362,13 @@ RestResponseHead make_response_head(int status, std::string_view reason,
     }
     head.headers.push_back(h);
   }
-  head.headers.emplace_back(std::string(kXRoadIdHeader), request.id);
-  head.headers.emplace_back(std::string(kXRoadClientHeader), ids::to_rest_client(request.client));
-  head.headers.emplace_back(std::string(kXRoadServiceHeader),
+  head.headers.emplace_back(internal::to_lower(kXRoadIdHeader), request.id);
+  head.headers.emplace_back(internal::to_lower(kXRoadClientHeader),
+                            ids::to_rest_client(request.client));
+  head.headers.emplace_back(internal::to_lower(kXRoadServiceHeader),
                             ids::to_rest_service(request.service));
-  head.headers.emplace_back(std::string(kXRoadRequestIdHeader), std::string(request_id));
-  head.headers.emplace_back(std::string(kXRoadRequestHashHeader), std::string(request_hash));
+  head.headers.emplace_back(internal::to_lower(kXRoadRequestIdHeader), std::string(request_id));
+  head.headers.emplace_back(internal::to_lower(kXRoadRequestHashHeader), std::string(request_hash));
   return head;
 }
 

@@ -120,14 +120,16 @@ struct RestResponseHead {
                                                                 const RestLimits& limits = {});
 
 // The client's node: the request head for the transport message: the request's filtered headers
-// with X-Road-Id added when it was generated and x-road-request-id set to `request_id`.
+// with "x-road-request-id: request_id" and, when the id was generated, "x-road-id" appended. The
+// added names are lower case as X-Road writes them (X-Road's provider node matches
+// x-road-request-id case-sensitively).
 [[nodiscard]] RestRequestHead make_request_head(const RestRequest& request,
                                                 std::string_view request_id);
 
 // The provider's node: the response head to sign and send back: the provider's headers filtered
-// (and without X-Road-Id, X-Road-Client, X-Road-Request-Id, X-Road-Request-Hash), then
-// X-Road-Id, X-Road-Client, X-Road-Service, X-Road-Request-Id and X-Road-Request-Hash
-// (`request_hash` base64, see compute_rest_request_hash), in that order.
+// (and without X-Road-Id, X-Road-Client, X-Road-Service, X-Road-Request-Id, X-Road-Request-Hash),
+// then x-road-id, x-road-client, x-road-service, x-road-request-id and x-road-request-hash
+// (`request_hash` base64, see compute_rest_request_hash), in that order and lower case as X-Road.
 [[nodiscard]] RestResponseHead make_response_head(int status, std::string_view reason,
                                                   const HeaderFields& provider_headers,
                                                   const RestRequest& request,

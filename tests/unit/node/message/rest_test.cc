@@ -216,8 +216,8 @@ TEST(RestExchangeTest, ClientAndProviderHeadsAgree) {
   ASSERT_TRUE(request.ok());
   const RestRequestHead head = make_request_head(*request, "req-1");
   // x-road-request-id and the generated X-Road-Id travel in the head.
-  EXPECT_EQ(head.headers[head.headers.size() - 2].first, "X-Road-Request-Id");
-  EXPECT_EQ(head.headers.back().first, "X-Road-Id");
+  EXPECT_EQ(head.headers[head.headers.size() - 2].first, "x-road-request-id");
+  EXPECT_EQ(head.headers.back().first, "x-road-id");
   EXPECT_EQ(head.headers.back().second, request->id);
   const std::string head_bytes = serialize_rest_request_head(head);
 
@@ -240,7 +240,7 @@ TEST(RestExchangeTest, ClientAndProviderHeadsAgree) {
                                                        *provider_view, "req-1", hash);
   EXPECT_EQ(response.headers.size(), 6u);
   EXPECT_EQ(response.headers[0].first, "Content-Type");
-  EXPECT_EQ(response.headers[1], (std::pair<std::string, std::string>{"X-Road-Id", request->id}));
+  EXPECT_EQ(response.headers[1], (std::pair<std::string, std::string>{"x-road-id", request->id}));
   EXPECT_EQ(response.headers[3].second, "HANSA/GOV/2002/registry/listPeople");
 
   auto wire = parse_rest_response_head(serialize_rest_response_head(response));
@@ -258,7 +258,7 @@ TEST(RestExchangeTest, ClientAndProviderHeadsAgree) {
   EXPECT_EQ(check_rest_response(other_id, "req-1", *wire, hash).error().code,
             FaultCode::kInconsistentResponse);
   RestResponseHead no_service = *wire;
-  std::erase_if(no_service.headers, [](const auto& f) { return f.first == "X-Road-Service"; });
+  std::erase_if(no_service.headers, [](const auto& f) { return f.first == "x-road-service"; });
   EXPECT_EQ(check_rest_response(*request, "req-1", no_service, hash).error().code,
             FaultCode::kInconsistentResponse);
 
