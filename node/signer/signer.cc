@@ -387,6 +387,10 @@ struct Signer::Impl {
     return token;
   }
 
+  // Attaches the certificate's OCSP response (cached; fetched when none is), recording the error
+  // of a failed fetch for ocsp_status().
+  void attach_ocsp(const std::string& cert_id, SigningInfo& info);
+
   Result<SigningInfo> auth() const {
     auto st = snapshot();
     const CertInfo* best = nullptr;
@@ -969,31 +973,41 @@ Result<std::string> Signer::sign_with_key(std::string_view key_id, crypto::Signa
   return token->sign(key_id, alg, data);
 }
 
-Result<SigningInfo> Signer::signing_info(const ids::MemberId& member) {
-  HANSA_ASSIGN_OR_RETURN(auto cert, impl_->sign_cert_for(member));
-  HANSA_RETURN_IF_ERROR(impl_->usable_token(cert.key_id));
-  SigningInfo info{cert.key_id, cert.certificate, impl_->chain_of(cert.certificate), std::nullopt};
+void Signer::Impl::attach_ocsp(const std::string& cert_id, SigningInfo& info) {
+  Impl& impl = *this;
   std::string hash;
   {
-    std::lock_guard lock(impl_->mu);
-    if (auto it = impl_->tracked.find(cert.id); it != impl_->tracked.end()) {
+    std::lock_guard lock(impl.mu);
+    if (auto it = impl.tracked.find(cert_id); it != impl.tracked.end()) {
       hash = it->second;
     }
   }
   if (!hash.empty()) {
-    auto resp = impl_->cache->get_or_fetch(hash);
-    std::lock_guard lock(impl_->mu);
+    auto resp = impl.cache->get_or_fetch(hash);
+    std::lock_guard lock(impl.mu);
     if (resp.ok()) {
       info.ocsp_der = resp->der();
-      impl_->ocsp_errors.erase(cert.id);
+      impl.ocsp_errors.erase(cert_id);
     } else {
-      impl_->ocsp_errors.insert_or_assign(cert.id, resp.error());
+      impl.ocsp_errors.insert_or_assign(cert_id, resp.error());
     }
   }
+}
+
+Result<SigningInfo> Signer::signing_info(const ids::MemberId& member) {
+  HANSA_ASSIGN_OR_RETURN(auto cert, impl_->sign_cert_for(member));
+  HANSA_RETURN_IF_ERROR(impl_->usable_token(cert.key_id));
+  SigningInfo info{cert.key_id, cert.certificate, impl_->chain_of(cert.certificate), std::nullopt};
+  impl_->attach_ocsp(cert.id, info);
   return info;
 }
 
-Result<SigningInfo> Signer::auth_info() { return impl_->auth(); }
+Result<SigningInfo> Signer::auth_info() {
+  HANSA_ASSIGN_OR_RETURN(auto info, impl_->auth());
+  // Peers require the auth certificate's OCSP response (PR-MESSTRANSP 3.2).
+  impl_->attach_ocsp(info.certificate.fingerprint_hex(crypto::DigestAlgorithm::kSha1), info);
+  return info;
+}
 
 Status use_auth_key(const Signer& signer, SSL_CTX* ctx) {
   HANSA_CHECK(ctx != nullptr);

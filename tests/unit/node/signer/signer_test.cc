@@ -602,6 +602,23 @@ TEST_P(SignerTest, OcspStatusFromResponder) {
   EXPECT_EQ(signer_->ocsp_status("00").error().code, FaultCode::kCertNotFound);
 }
 
+// Peers check the auth certificate's OCSP response (PR-MESSTRANSP 3.2): auth_info() carries it.
+TEST_P(SignerTest, AuthInfoCarriesTheOcspResponse) {
+  auto cert = enroll(KeyUsage::kAuthentication, member("GOV", "1234"));
+  ASSERT_TRUE(signer_->set_cert_active(cert.id, true).ok());
+  add_to_index(cert.certificate, 'V');
+  EXPECT_EQ(signer_->refresh_ocsp(), 1u);
+  auto good = signer_->ocsp_status(cert.id);
+  ASSERT_TRUE(good.ok());
+  ASSERT_TRUE(good->response_der.has_value());
+  const int fetches = ocsp_fetches_;
+  auto with = signer_->auth_info();
+  ASSERT_TRUE(with.ok()) << with.error().to_string();
+  ASSERT_TRUE(with->ocsp_der.has_value());
+  EXPECT_EQ(*with->ocsp_der, *good->response_der);
+  EXPECT_EQ(ocsp_fetches_, fetches);
+}
+
 TEST_P(SignerTest, OcspRevokedAndUnknownIssuer) {
   const auto gov = member("GOV", "1234");
   auto cert = enroll(KeyUsage::kSigning, gov);
