@@ -279,6 +279,17 @@ struct NodeServer::Impl {
     }
   }
 
+  // Whether an active certificate of the node has no OCSP response yet.
+  bool ocsp_missing() const {
+    for (const auto& c : signer->certificates()) {
+      auto st = signer->ocsp_status(c.id);
+      if (c.active && st.ok() && !st->response_der.has_value()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   // Picks up changes other instances committed to a shared database and refreshes the OCSP
   // responses of the node's certificates.
   void run_worker() {
@@ -289,13 +300,16 @@ struct NodeServer::Impl {
       lock.unlock();
       // An anchor imported through the admin API starts the periodic download (start() is
       // idempotent); a new configuration brings its CA certificates to the signer at once, and
-      // the OCSP responses still missing are fetched now rather than an interval later.
+      // OCSP responses still missing (a certificate just imported) are fetched now rather than
+      // an OCSP refresh interval later.
       if (confclient->anchor()) {
         confclient->start();
       }
       if (auto gc = confclient->current(); gc != nullptr && gc != last_gc) {
         signer->set_ca_certificates(gc->ca_certificates());
         last_gc = std::move(gc);
+      }
+      if (last_gc != nullptr && ocsp_missing()) {
         next_ocsp = std::chrono::steady_clock::now();
       }
       auto changed = serverconf->reload_if_changed();
