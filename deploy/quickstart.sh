@@ -157,12 +157,16 @@ current="bringing up node SS1"
 fed_add_node a "$MEMBER_1_ID" SS1
 remember_pids
 fed_add_client a "$a_client"
+# The information systems call the client proxy over plain HTTP on loopback (the default
+# connection type requires HTTPS with an IS certificate).
+fed_ctl_ok a-conn fed_nodectl a client connection-type "$a_client" http >/dev/null
 
 say "Node SS2 of the Business Registry: keys, certificates, registration"
 current="bringing up node SS2"
 fed_add_node b "$MEMBER_2_ID" SS2
 remember_pids
 fed_add_client b "$b_client"
+fed_ctl_ok b-conn fed_nodectl b client connection-type "$b_client" http >/dev/null
 note ok "central, hansa-trust and two nodes registered through the admin APIs"
 
 # --- 4. providers, services, access rights ---

@@ -262,13 +262,85 @@ proxies=0
 if [[ $fed_node_has_proxies == 1 ]] && curl -s -o /dev/null --max-time 2 "http://127.0.0.1:${inst_client[1]}/"; then
   proxies=1
 fi
+load_pid=""
 if [[ $proxies == 0 ]]; then
   check_na "messages through HAProxy under load with SIGKILL: the node's proxies are not in this build yet (node/proxy)"
+elif [[ -z "${FED_PROVIDER_BIN:-}" ]]; then
+  check_na "messages through HAProxy under load with SIGKILL: hansa-test-provider is not built"
+else
+  # A provider behind the clustered node, and a second node (another member) whose client calls
+  # it through HAProxy's server-proxy frontend (the clustered node's registered address).
+  fed_step="provider, service and a calling node"
+  "$FED_PROVIDER_BIN" --port 0 --port-file "$state/provider.port" >"$state/provider.out" 2>"$state/provider.log" &
+  fed_track $!
+  deadline=$((SECONDS + 20))
+  until [[ -s "$state/provider.port" ]]; do
+    [[ $SECONDS -lt $deadline ]] || fed_fail "the provider did not start" "$state/provider.log"
+    sleep 0.1
+  done
+  provider=$(cat "$state/provider.port")
+  fed_add_rest_service cl "$cls:$code:SERVICES" records "http://127.0.0.1:$provider/rest" >/dev/null
+  IFS=/ read -r _ c2 m2 <<<"$MEMBER_2_ID"
+  fed_add_member "$c2" "$m2" "Calling agency"
+  fed_add_node caller "$MEMBER_2_ID" SS2
+  fed_add_client caller "$c2:$m2:CLIENT"
+  remember_pids
+  fed_grant cl "$cls:$code:SERVICES" records "SUBSYSTEM:$inst/$c2/$m2/CLIENT"
+  fed_sync_nodes
+  for ((i = 2; i <= instances; i++)); do   # every instance has reloaded the grant
+    deadline=$((SECONDS + 20))
+    until ctl "http://127.0.0.1:${inst_admin[i]}" --json access list "$cls:$code:SERVICES" records 2>/dev/null | grep -q CLIENT; do
+      [[ $SECONDS -lt $deadline ]] || fed_fail "instance $i does not see the access right"
+      sleep 0.5
+    done
+  done
+  caller_proxy="http://127.0.0.1:${fed_node_client_port[caller]}"
+  url="$caller_proxy/r1/$inst/$cls/$code/SERVICES/records/item"
+  fed_step="calls through HAProxy before the kill"
+  curl -sS -o "$state/first.out" -w '%{http_code}' --max-time 30 -H "X-Road-Client: $inst/$c2/$m2/CLIENT" \
+    -H "X-Road-Id: cluster-first" "$url" >"$state/first.code" 2>&1 || true
+  [[ $(cat "$state/first.code") == 200 ]] ||
+    fed_fail "a call through HAProxy failed before any kill: HTTP $(cat "$state/first.code"): $(head -c 300 "$state/first.out")" "${fed_node_log[caller]}"
+  # Load: 4 workers x 30 calls, each with its own X-Road-Id; instance 1 is killed mid-load.
+  mkdir -p "$state/load"
+  workers=()
+  for w in 1 2 3 4; do
+    (
+      for n in $(seq 1 30); do
+        id="cluster-$w-$n"
+        c=$(curl -s -o /dev/null -w '%{http_code}' --max-time 60 -H "X-Road-Client: $inst/$c2/$m2/CLIENT" \
+          -H "X-Road-Id: $id" "$url" || true)
+        echo "$id $c"
+      done >"$state/load/worker-$w"
+    ) &
+    workers+=($!)
+  done
+  load_pid=1
 fi
 
 fed_step="check: SIGKILL of instance 1, failover through HAProxy"
+[[ -n "$load_pid" ]] && sleep 2
 kill -KILL "${inst_pid[1]}"
 wait "${inst_pid[1]}" 2>/dev/null || true
+if [[ -n "$load_pid" ]]; then
+  fed_step="check: load through HAProxy while instance 1 was killed"
+  wait "${workers[@]}" 2>/dev/null || true
+  total=$(cat "$state"/load/worker-* | wc -l)
+  ok_ids=$(awk '$2 == 200 {print $1}' "$state"/load/worker-*)
+  answered_n=$(wc -w <<<"$ok_ids")
+  late_fail=$(for w in 1 2 3 4; do tail -n 5 "$state/load/worker-$w"; done | awk '$2 != 200' | wc -l)
+  [[ $answered_n -ge $((total * 9 / 10)) ]] || fed_fail "only $answered_n of $total calls answered under load with the kill"
+  [[ $late_fail == 0 ]] || fed_fail "calls still failed after the failover (last 5 of each worker: $late_fail failures)"
+  missing=0
+  for id in $ok_ids; do
+    n=$(curl -s -H "Authorization: Bearer $token" \
+      "http://127.0.0.1:${inst_admin[2]}/api/v1/messagelog/records?queryId=$id" |
+      fed_jq 'len(d.get("items", []))' 2>/dev/null || echo 0)
+    [[ -n "$n" && "$n" != 0 ]] || { missing=$((missing + 1)); echo "not in the message log: $id" >>"$state/load/missing"; }
+  done
+  [[ $missing == 0 ]] || fed_fail "$missing answered calls are not in the shared message log ($state/load/missing)"
+  check_ok "load through HAProxy (4 x 30 REST calls) with instance 1 killed: $answered_n of $total answered, the last calls all answered, every answered call is in the shared message log"
+fi
 answered=0
 for _ in $(seq 1 20); do
   if ctl "$lb_admin_url" --json status >/dev/null 2>&1; then

@@ -118,14 +118,21 @@ fed_setup() {
   mkdir -p "$fed_dir"
   fed_dir=$(cd "$fed_dir" && pwd)
   fed_pki=$(cd "$fed_pki" && pwd)
-  fed_find() {  # VAR NAME SUBDIR
-    local var=$1 name=$2 sub=$3
+  fed_find() {  # VAR NAME SUBDIR...
+    local var=$1 name=$2 sub
+    shift 2
     [[ -n "${!var:-}" ]] && return 0
     if [[ -n "$bin_dir" && -x "$bin_dir/$name" ]]; then
       printf -v "$var" '%s' "$bin_dir/$name"
-    elif [[ -n "$build_dir" && -x "$build_dir/$sub/$name" ]]; then
-      printf -v "$var" '%s' "$(cd "$build_dir/$sub" && pwd)/$name"
-    elif command -v "$name" >/dev/null; then
+      return 0
+    fi
+    for sub in "$@"; do
+      if [[ -n "$build_dir" && -x "$build_dir/$sub/$name" ]]; then
+        printf -v "$var" '%s' "$(cd "$build_dir/$sub" && pwd)/$name"
+        return 0
+      fi
+    done
+    if command -v "$name" >/dev/null; then
       printf -v "$var" '%s' "$(command -v "$name")"
     else
       printf -v "$var" '%s' ""
@@ -136,7 +143,7 @@ fed_setup() {
   fed_find FED_TRUST_BIN hansa-trust certs/hansa-trust
   fed_find FED_CTL_BIN hansactl tools/hansactl
   fed_find FED_VERIFY_BIN hansa-verify tools/hansa-verify
-  fed_find FED_PROVIDER_BIN hansa-test-provider bench/provider
+  fed_find FED_PROVIDER_BIN hansa-test-provider bench bench/provider
   local v
   for v in FED_CENTRAL_BIN FED_NODE_BIN FED_TRUST_BIN FED_CTL_BIN; do
     [[ -n "${!v}" ]] || fed_fail "binary for $v not found (build it, or set $v)"
@@ -577,7 +584,12 @@ fed_node_key_and_cert() {
   fed_ctl_ok "$name-csr-$tag" fed_nodectl "$name" key csr "$key" --usage "$usage" \
     "${csr_args[@]}" --out "$dir/$tag.csr" >/dev/null || exit 1
   fed_issue_cert "$dir/$tag.csr" "$prefix" "$dir/$tag.pem" || exit 1
-  fed_ctl_ok "$name-import-$tag" fed_nodectl "$name" --json cert import "$dir/$tag.pem" | fed_jq 'd["id"]'
+  local cert
+  cert=$(fed_ctl_ok "$name-import-$tag" fed_nodectl "$name" --json cert import "$dir/$tag.pem" |
+    fed_jq 'd["id"]') || exit 1
+  # Imported certificates start inactive; the node signs and authenticates with active ones.
+  fed_ctl_ok "$name-activate-$tag" fed_nodectl "$name" cert activate "$cert" >/dev/null || exit 1
+  echo "$cert"
 }
 
 # Asks the node to download the global configuration now (the periodic refresh continues).
