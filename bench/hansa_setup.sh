@@ -63,7 +63,8 @@ hansa_pg_stop() {
   fi
 }
 
-# hansa_bring_up BACKEND (sqlite | pg): hansa-trust, hansa-central and nodes a (client side,
+# hansa_bring_up BACKEND (sqlite | pg | nolog = SQLite with the message log off, to measure the
+# proxies alone): hansa-trust, hansa-central and nodes a (client side,
 # member DEV/GOV/1234, subsystem BENCHCLIENT) and b (provider side, DEV/COM/4321/BENCHPROVIDER
 # with the provider's WSDL service `echo` and OpenAPI service `rest`), access granted, one SOAP
 # and one REST smoke call. Returns 1 with the reason in hansa_why[BACKEND] when anything fails.
@@ -110,8 +111,11 @@ server_port = $peer_port
 peer_port = $peer_port
 client_worker_threads = 300
 server_worker_threads = 300
-provider_timeout = "30s"
+provider_timeout = 30
 EOF
+      if [[ $backend == nolog ]]; then
+        echo "require_message_log = false"
+      fi
     }
     fed_setup --pki "$work/pki" --dir "$dir" --build-dir "$bin"
     fed_start_trust
@@ -170,7 +174,7 @@ EOF
   fi
   if [[ $rc -ne 0 || ! -f "$dir/state.env" ]]; then
     local why
-    why=$(grep -h 'FAILED at' "$dir.log" | tail -1 | sed 's/^\[[^]]*\] //')
+    why="$(grep -h 'FAILED at' "$dir.log" | tail -1 | sed 's/^\[[^]]*\] //') $(grep -A4 'last lines of' "$dir.log" | tail -n +2 | tr -s ' \n' ' ' | cut -c1-300)"
     hansa_why[$backend]="federation bring-up failed: ${why:-see $dir.log}"
     return 1
   fi

@@ -16,6 +16,9 @@ SETUP_TEXT = OrderedDict([
                      "both nodes on SQLite"),
     ("hansa-pg", "IS -> node A client proxy -> node B server proxy (mTLS) -> provider; "
                  "both nodes on PostgreSQL"),
+    ("hansa-nolog", "as hansa-sqlite but with the message log switched off "
+                    "([proxy] require_message_log = false): the proxies alone, NOT a "
+                    "configuration with every guarantee on"),
 ])
 
 
@@ -43,6 +46,7 @@ def read_results(path):
              errors) = parts[:12]
             groups = parts[12] if len(parts) > 12 else ""
             logfig = parts[13] if len(parts) > 13 else ""
+            breakdown = parts[14] if len(parts) > 14 else ""
             requests = int(requests)
             secs = int(duration_us) / 1e6
             rss = OrderedDict()
@@ -61,6 +65,7 @@ def read_results(path):
                 "errors": int(errors),
                 "rss": rss,
                 "log": logfig,
+                "breakdown": breakdown,
             }
     return cells
 
@@ -225,6 +230,13 @@ def main():
     else:
         md.append("Not measured: no hansa cell ran in this run.")
     md.append("")
+    failed = [(k, v) for k, v in sorted(cells.items()) if v["errors"]]
+    if failed:
+        md.append("## Cells with errors\n")
+        for (s, proto, size, conc), c in failed:
+            md.append(f"- {s} {proto} {size_label(size)} c={conc}: {c['errors']} "
+                      f"({c['breakdown']})")
+        md.append("")
     if a.hansa_notes:
         md.append(a.hansa_notes + "\n")
 
