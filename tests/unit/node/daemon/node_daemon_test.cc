@@ -76,6 +76,40 @@ x = 1
   }
 }
 
+TEST(NodeConf, ProxySectionIsParsedAndChecked) {
+  auto c = parse_node_conf(R"(
+[proxy]
+enabled = true
+client_http_port = 0
+server_port = 6500
+client_worker_threads = 32
+peer_total_timeout = 10
+)",
+                           "/tmp");
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_TRUE(c->proxy_enabled);
+  EXPECT_TRUE(c->proxy_require_message_log);
+  EXPECT_EQ(c->proxy.client_http_port, 0);
+  EXPECT_EQ(c->proxy.client_https_port, 8443);
+  EXPECT_EQ(c->proxy.server_port, 6500);
+  EXPECT_EQ(c->proxy.client_worker_threads, 32u);
+  EXPECT_EQ(c->proxy.peer_total_timeout, std::chrono::seconds(10));
+  EXPECT_FALSE(parse_node_conf("", "/tmp")->proxy_enabled);  // off unless enabled
+  auto bad = parse_node_conf(R"(
+[proxy]
+client_http_host = ""
+client_https_host = ""
+peer_port = 0
+max_batch = 0
+)",
+                             "/tmp");
+  ASSERT_FALSE(bad.ok());
+  for (const char* key : {"proxy.client_http_host", "proxy.peer_port", "proxy.max_batch"}) {
+    EXPECT_NE(bad.error().message.find(key), std::string::npos)
+        << key << ": " << bad.error().message;
+  }
+}
+
 TEST(NodeConf, ParseServer) {
   auto s = parse_server("EE/GOV/1234", "SS1");
   ASSERT_TRUE(s.ok());
@@ -171,6 +205,31 @@ TEST_P(NodeDaemonTest, ServeRefusesBeforeInit) {
   auto server = NodeServer::create(conf_);
   ASSERT_FALSE(server.ok());
   EXPECT_EQ(server.error().code, FaultCode::kInvalidConfiguration);
+}
+
+TEST_P(NodeDaemonTest, ProxiesNeedAMessageLogAndWaitForTheAuthKey) {
+  auto init = init_node(conf_, request());
+  ASSERT_TRUE(init.ok()) << init.error().to_string();
+  conf_.proxy_enabled = true;
+  conf_.proxy.client_http_port = 0;
+  conf_.proxy.client_https_port = 0;
+  conf_.proxy.server_port = 0;
+  {
+    auto server = NodeServer::create(conf_);
+    ASSERT_TRUE(server.ok()) << server.error().to_string();
+    auto started = (*server)->start();
+    ASSERT_FALSE(started.ok());  // no message log: no message exchange
+    EXPECT_EQ(started.error().code, FaultCode::kInvalidConfiguration);
+  }
+  // Without the log requirement the node serves; the proxies wait for an auth certificate.
+  conf_.proxy_require_message_log = false;
+  auto server = NodeServer::create(conf_);
+  ASSERT_TRUE(server.ok()) << server.error().to_string();
+  ASSERT_TRUE((*server)->start().ok());
+  EXPECT_NE((*server)->admin_port(), 0);
+  EXPECT_EQ((*server)->client_proxy_port(), 0);
+  EXPECT_EQ((*server)->server_proxy_port(), 0);
+  (*server)->stop();
 }
 
 TEST_P(NodeDaemonTest, ServeAnswersWithTheInitTokenAndHansactlWorks) {
