@@ -69,6 +69,14 @@ hansa_pg_stop() {
 # with the provider's WSDL service `echo` and OpenAPI service `rest`), access granted, one SOAP
 # and one REST smoke call. Returns 1 with the reason in hansa_why[BACKEND] when anything fails.
 hansa_bring_up() {
+  hansa_bring_up_start "$1" && hansa_bring_up_finish "$1"
+}
+
+declare -gA hansa_bring_up_pid=()
+
+# The bring-up in the background (several federations come up in parallel); then
+# hansa_bring_up_finish BACKEND waits for it.
+hansa_bring_up_start() {
   local backend=$1
   local dir="$work/fed-$backend"
   local b
@@ -87,8 +95,6 @@ hansa_bring_up() {
     adb="postgresql:///bench_a?host=$hansa_pg_dir/socket&port=5432&user=hansa"
     bdb="postgresql:///bench_b?host=$hansa_pg_dir/socket&port=5432&user=hansa"
   fi
-  local peer_port
-  peer_port=$(free_port)
   log "bringing up the $backend federation (log: $dir.log)"
   (
     set -euo pipefail
@@ -96,19 +102,17 @@ hansa_bring_up() {
     source "$ROOT/tests/integration/federation.sh"
     fed_tag="bench-$backend"
     trap 'rc=$?; if [[ $rc -ne 0 ]]; then fed_stop_all >/dev/null 2>&1; fi; exit $rc' EXIT
-    # Node b's server proxy listens on 127.0.0.2 so both nodes use one peer port.
+    # federation.sh registers each node at 127.0.0.1:<its server-proxy port>.
     fed_node_extra_toml() {
-      local host=127.0.0.1
-      [[ $1 == b ]] && host=127.0.0.2
       cat <<EOF
 [proxy]
 enabled = true
 client_http_host = "127.0.0.1"
 client_http_port = ${fed_node_client_port[$1]}
 client_https_host = ""
-server_host = "$host"
-server_port = $peer_port
-peer_port = $peer_port
+server_host = "127.0.0.1"
+server_port = ${fed_node_server_port[$1]}
+peer_port = ${fed_node_server_port[$1]}
 client_worker_threads = 300
 server_worker_threads = 300
 provider_timeout = 30
@@ -124,7 +128,7 @@ EOF
     fed_add_member GOV 1234 "Bench agency"
     fed_add_member COM 4321 "Bench provider"
     fed_add_node a DEV/GOV/1234 SS1 ${adb:+--db "$adb"}
-    fed_add_node b DEV/COM/4321 SS2 --address 127.0.0.2 ${bdb:+--db "$bdb"}
+    fed_add_node b DEV/COM/4321 SS2 ${bdb:+--db "$bdb"}
     fed_add_client a GOV:1234:BENCHCLIENT
     fed_add_client b COM:4321:BENCHPROVIDER
     fed_nodectl a client connection-type GOV:1234:BENCHCLIENT http >/dev/null
@@ -163,8 +167,16 @@ EOF
       echo "b_token=${fed_node_token[b]}"
     } >"$dir/state.env"
     trap - EXIT
-  ) >"$dir.log" 2>&1
-  local rc=$?
+  ) >"$dir.log" 2>&1 &
+  hansa_bring_up_pid[$backend]=$!
+}
+
+hansa_bring_up_finish() {
+  local backend=$1
+  local dir="$work/fed-$backend"
+  [[ -n ${hansa_bring_up_pid[$backend]:-} ]] || return 1
+  local rc=0
+  wait "${hansa_bring_up_pid[$backend]}" || rc=$?
   if [[ -f "$dir/state.env" ]]; then
     local pids client_port a_pid b_pid a_admin b_admin a_token b_token
     # shellcheck disable=SC1091
