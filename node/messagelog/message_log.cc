@@ -851,8 +851,9 @@ struct MessageLog::Impl {
     return path;
   }
 
-  // Completes or forgets the archiving steps a crash interrupted.
-  Status recover() {
+  // Completes or forgets the archiving steps a crash interrupted, those announced at least
+  // `min_age` ago (another instance sharing the database may be in the middle of a younger one).
+  Status recover(milliseconds min_age = milliseconds(0)) {
     if (options.archive_dir.empty()) {
       return ok_status();
     }
@@ -861,7 +862,9 @@ struct MessageLog::Impl {
       HANSA_ASSIGN_OR_RETURN(auto tx, db->begin(db::Access::kReadOnly));
       HANSA_ASSIGN_OR_RETURN(
           auto rows,
-          tx.execute("SELECT group_key, file_name, previous_digest FROM mlog_archive_pending"));
+          tx.execute("SELECT group_key, file_name, previous_digest FROM mlog_archive_pending "
+                     "WHERE time_ms <= $1",
+                     {to_ms(now() - min_age)}));
       for (const auto& row : rows) {
         HANSA_ASSIGN_OR_RETURN(auto g, row.text(0));
         HANSA_ASSIGN_OR_RETURN(auto f, row.text(1));
@@ -923,7 +926,7 @@ struct MessageLog::Impl {
     std::lock_guard pass_lock(archive_mu);
     std::error_code ec;
     std::filesystem::create_directories(options.archive_dir, ec);
-    HANSA_RETURN_IF_ERROR(recover());
+    HANSA_RETURN_IF_ERROR(recover(std::chrono::minutes(10)));
     ArchiveOutcome outcome;
     std::map<std::string, OpenArchive> open;
     std::int64_t after = 0;

@@ -25,9 +25,10 @@
 // the group's previous archive (last digest kept in table mlog_last_archive). Crash safety: an
 // archive is announced in mlog_archive_pending, written to a temporary file, fsynced and renamed;
 // one transaction then marks its records archived, stores the new last digest and drops the
-// announcement. After a crash in between, recover() (run by create()) finds the announced file
-// and completes the step from it (or forgets the announcement when no complete file exists), so no
-// link is lost or duplicated.
+// announcement. After a crash in between, create() finds the announced file and completes the
+// step from it (or forgets the announcement when no complete file exists), so no link is lost or
+// duplicated; an archiving pass does the same for announcements older than ten minutes (several
+// instances sharing one database: the one announced first archives the group, the other skips).
 //
 // Threading: thread-safe; every public function may be called from any thread.
 

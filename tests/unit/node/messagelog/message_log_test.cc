@@ -1013,9 +1013,12 @@ TEST_P(TrustedLogTest, AuditorRoutesOfTheAdminApi) {
   ASSERT_TRUE((*server)->start().ok());
   auto client = http::Client::create("http://127.0.0.1:" + std::to_string((*server)->port()));
   ASSERT_TRUE(client.ok());
+  // A fresh connection per request (the server may close one after an error answer).
   auto get = [&](const std::string& target, const std::string& token) {
-    auto r = (*client)->get(target, {{"Authorization", "Bearer " + token}});
-    EXPECT_TRUE(r.ok());
+    auto fresh = http::Client::create("http://127.0.0.1:" + std::to_string((*server)->port()));
+    EXPECT_TRUE(fresh.ok());
+    auto r = (*fresh)->get(target, {{"Authorization", "Bearer " + token}});
+    EXPECT_TRUE(r.ok()) << r.error().to_string();
     return r.ok() ? *r : http::ClientResponse{};
   };
 
