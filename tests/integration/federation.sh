@@ -460,6 +460,14 @@ peer_port = ${fed_node_server_port[$name]}
 client_worker_threads = 32
 server_worker_threads = 32
 EOF
+    if [[ $fed_node_has_messagelog == 1 ]]; then
+      # Time-stamp quickly so archives (and hansa-verify) are possible within seconds.
+      cat >>"$file" <<EOF
+[messagelog]
+enabled = true
+timestamp_interval = 2
+EOF
+    fi
   fi
 }
 
