@@ -299,7 +299,13 @@ verify_archives() {  # NODE -- hansa-verify over all of the node's archives as o
   mkdir -p "$state/archives/$node"
   cp "${files[@]}" "$state/archives/$node/"
   local shared report="$state/archives/$node/verify.txt"
-  shared=$(find "${fed_node_dir[$node]}/var/globalconf" -name 'shared-params.xml' 2>/dev/null | sort | tail -n 1)
+  # The verification configuration: the shared parameters the node downloaded (the stored
+  # entry that lists the approved CAs), copied next to the archives for the auditor.
+  shared=$(grep -l -s '<approvedCA>' "${fed_node_dir[$node]}"/var/globalconf/conf/*/entry-* | sort -V | tail -n 1)
+  if [[ -n "$shared" ]]; then
+    cp "$shared" "$state/archives/$node/shared-params.xml"
+    shared="$state/archives/$node/shared-params.xml"
+  fi
   if "$FED_VERIFY_BIN" "${files[@]}" ${shared:+--shared-params "$shared"} >"$report" 2>&1; then
     note ok "node $node: ${#files[@]} message-log archive(s) exported to $state/archives/$node and verified by hansa-verify ($report)"
   else
