@@ -171,8 +171,8 @@ lb_client=$(fed_free_port) lb_admin=$(fed_free_port) lb_stats=$(fed_free_port)
 health_check=tcp
 health_path=/health
 # The node's health endpoint (ops work): answered on the admin port without a token.
-code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:${inst_admin[1]}$health_path" || true)
-[[ $code == 200 ]] && health_check=http
+hc=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:${inst_admin[1]}$health_path" || true)
+[[ $hc == 200 ]] && health_check=http
 inst_spec=""
 for ((i = 1; i <= instances; i++)); do
   inst_spec+="$i,127.0.0.1,${inst_server[i]},${inst_client[i]},${inst_admin[i]};"
@@ -284,6 +284,7 @@ else
   fed_add_member "$c2" "$m2" "Calling agency"
   fed_add_node caller "$MEMBER_2_ID" SS2
   fed_add_client caller "$c2:$m2:CLIENT"
+  fed_ctl_ok caller-conn fed_nodectl caller client connection-type "$c2:$m2:CLIENT" http >/dev/null
   remember_pids
   fed_grant cl "$cls:$code:SERVICES" records "SUBSYSTEM:$inst/$c2/$m2/CLIENT"
   fed_sync_nodes
