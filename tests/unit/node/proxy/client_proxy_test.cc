@@ -511,6 +511,42 @@ TEST_F(ClientProxyTest, RestCallReturnsStatusHeadersAndBody) {
   expect_call("");
 }
 
+TEST_F(ClientProxyTest, RestPostBodyAndSoapAttachmentsAreSignedAndLogged) {
+  start_proxy();
+  auto is = is_client(false);
+  auto rest = is->post(rest_target(), "{\"seed\":42}", "application/json", rest_headers());
+  ASSERT_TRUE(rest.ok()) << rest.error().to_string();
+  ASSERT_EQ(rest->status, 200) << rest->body;
+  auto records = log_.snapshot();
+  ASSERT_EQ(records.size(), 2u);
+  ASSERT_EQ(records[0].attachments.size(), 1u);  // the REST body is /attachment1
+  EXPECT_EQ(records[0].attachments[0], "{\"seed\":42}");
+  log_.records.clear();
+  // SOAP with attachments (multipart/related, PR-MESS 2.4).
+  std::string boundary = "hansa-test-boundary";
+  std::string body = "--" + boundary + "\r\nContent-Type: text/xml; charset=UTF-8\r\n\r\n" +
+                     soap_request("swa") + "\r\n--" + boundary +
+                     "\r\nContent-Type: application/octet-stream\r\nContent-ID: <att1>\r\n\r\n"
+                     "attachment bytes\r\n--" +
+                     boundary + "--\r\n";
+  auto swa =
+      is->post("/", body, "multipart/related; type=\"text/xml\"; boundary=\"" + boundary + "\"");
+  ASSERT_TRUE(swa.ok()) << swa.error().to_string();
+  ASSERT_EQ(swa->status, 200) << swa->body;
+  records = log_.snapshot();
+  ASSERT_EQ(records.size(), 2u);
+  ASSERT_EQ(records[0].attachments.size(), 1u);
+  EXPECT_EQ(records[0].attachments[0], "attachment bytes");
+  std::vector<std::string_view> attachments(records[0].attachments.begin(),
+                                            records[0].attachments.end());
+  auto data = message::signed_data(message::SignedParts{records[0].message, attachments},
+                                   records[0].hash_chain_result, records[0].hash_chain);
+  signature::VerifyOptions vo;
+  vo.expected_signer = client_;
+  auto verified = signature::verify(records[0].signature, data, *conf(), vo);
+  EXPECT_TRUE(verified.ok()) << verified.error().to_string();
+}
+
 TEST_F(ClientProxyTest, ConnectionsToThePeerArePooled) {
   start_proxy();
   auto is = is_client(false);
