@@ -410,6 +410,15 @@ Result<std::unique_ptr<NodeServer>> NodeServer::create(const NodeConf& conf) {
     mo.timestamp_backlog_warning = conf.monitoring_timestamp_backlog_warning;
     opmonitor::NodeMonitoringServices ms{
         .db = impl->db.get(), .confclient = impl->confclient.get(), .signer = impl->signer.get()};
+    ms.tsa_urls = [cc = impl->confclient.get()] {
+      std::vector<std::string> urls;
+      if (auto gc = cc->current()) {
+        for (const auto& tsa : gc->approved_tsas()) {
+          urls.push_back(tsa.url);
+        }
+      }
+      return urls;
+    };
     // The message log's time-stamper, once set_message_log() has given one.
     ms.messagelog = [raw]() -> Result<opmonitor::MessageLogHealth> {
       messagelog::MessageLogWriter* writer = nullptr;

@@ -4,6 +4,7 @@
 
 #include "core/crypto/certificate.h"
 #include "core/db/database.h"
+#include "core/http/client.h"
 #include "core/metrics/endpoints.h"
 #include "core/ocsp/response.h"
 #include "node/globalconf/configuration_client.h"
@@ -194,6 +195,48 @@ struct NodeMonitoring::Impl {
     return r;
   }
 
+  CheckResult check_tsa() const {
+    const auto urls = services.tsa_urls();
+    if (urls.empty()) {
+      return CheckResult::degraded(
+          "no approved time-stamping authority in the global configuration");
+    }
+    CheckResult r = CheckResult::ok("reachable");
+    std::size_t reachable = 0;
+    for (const auto& url : urls) {
+      // Probe the base URL (scheme://host[:port]); any HTTP answer means the TSA is up.
+      const auto scheme = url.find("://");
+      const auto path = scheme == std::string::npos ? std::string::npos : url.find('/', scheme + 3);
+      const std::string base = path == std::string::npos ? url : url.substr(0, path);
+      http::ClientOptions co;
+      co.connect_timeout = options.tsa_probe_timeout;
+      co.read_timeout = options.tsa_probe_timeout;
+      co.write_timeout = options.tsa_probe_timeout;
+      co.total_timeout = options.tsa_probe_timeout;
+      co.max_response_body_bytes = 64 * 1024;
+      co.keep_alive = false;
+      auto client = http::Client::create(base, co);
+      if (!client.ok()) {
+        r.with(url, "unusable URL: " + client.error().message);
+        continue;
+      }
+      auto answer = (*client)->get(path == std::string::npos ? "/" : url.substr(path));
+      if (answer.ok()) {
+        ++reachable;
+        r.with(url, "answers (HTTP " + std::to_string(answer->status) + ")");
+      } else {
+        r.with(url, "not reachable: " + answer.error().message);
+      }
+    }
+    if (reachable == 0) {
+      r.state = metrics::HealthState::kDegraded;
+      r.message = "no time-stamping authority is reachable";
+    } else if (reachable < urls.size()) {
+      r.message = "some time-stamping authorities are not reachable";
+    }
+    return r;
+  }
+
   CheckResult check_disk() const {
     CheckResult r = CheckResult::ok("enough free space");
     for (const auto& path : options.disk_paths) {
@@ -232,6 +275,9 @@ struct NodeMonitoring::Impl {
     if (services.signer != nullptr) {
       health.add_check("token", [this] { return check_token(); });
       health.add_check("certificates", [this] { return check_certificates(); });
+    }
+    if (services.tsa_urls) {
+      health.add_check("tsa", [this] { return check_tsa(); });
     }
     if (services.messagelog) {
       health.add_check("messagelog", [this] { return check_messagelog(); });

@@ -6,9 +6,10 @@
 //
 // Health checks: database (a read transaction), globalconf (anchor, usable, age of the last
 // successful download, time to expiry), token (logged in), certificates (active signing and
-// authentication certificates: validity and OCSP status), messagelog (time-stamping failing or
-// blocking, time-stamp backlog; only when the daemon supplies the message log's status), disk
-// (free space of the configured directories, the message archive first).
+// authentication certificates: validity and OCSP status), tsa (the approved time-stamping
+// authorities answer: degraded when none does), messagelog (time-stamping failing or blocking,
+// time-stamp backlog; only when the daemon supplies the message log's status), disk (free space
+// of the configured directories, the message archive first).
 // Metrics (prefix hansa_node_): global configuration age and expiry, certificate expiry and OCSP
 // state, token login, database pool use, disk space, process resources, draining, time-stamp
 // backlog; plus whatever the other components register in the same registry.
@@ -65,6 +66,8 @@ struct NodeMonitoringOptions {
   std::chrono::seconds certificate_expiry_warning{std::chrono::hours(24 * 14)};
   // messagelog: degraded when more records than this wait for a time-stamp.
   std::int64_t timestamp_backlog_warning = 10000;
+  // tsa: how long one reachability probe may take.
+  std::chrono::milliseconds tsa_probe_timeout{2000};
   // disk: degraded below this many free bytes (or below the ratio); failed when nothing is free.
   std::uint64_t min_free_disk_bytes = 1ull << 30;
   double min_free_disk_ratio = 0.05;
@@ -84,6 +87,9 @@ struct NodeMonitoringServices {
   signer::Signer* signer = nullptr;
   // The message log's time-stamper state; unset when the node runs without a message log.
   std::function<Result<MessageLogHealth>()> messagelog{};
+  // The URLs of the approved time-stamping authorities (global configuration); when set, the
+  // "tsa" check probes each over HTTP (any answer counts as reachable).
+  std::function<std::vector<std::string>()> tsa_urls{};
 };
 
 class NodeMonitoring final {

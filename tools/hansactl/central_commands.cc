@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "central/api/admin_client.h"
+#include "tools/hansactl/status_summary.h"
 
 namespace hansa::hansactl {
 
@@ -282,9 +283,23 @@ std::shared_ptr<CentralCommands> add_central_commands(CLI::App& app, Action& act
       ->callback([&action, &s] {
         action = [&s] { return s.send("GET", "/instance", nullptr, s.object()); };
       });
-  central->add_subcommand("status", "Status of the published global configuration")
+  central->add_subcommand("status", "Published global configuration, health, signing key")
       ->callback([&action, &s] {
-        action = [&s] { return s.send("GET", "/status", nullptr, s.object()); };
+        action = [&s] {
+          const int rc = s.send("GET", "/status", nullptr, s.object());
+          if (rc == kExitOk && !s.json) {
+            const std::string base =
+                !s.url.empty() ? s.url : s.env("HANSA_CENTRAL_URL").value_or(kDefaultUrl);
+            auto tok = s.resolve_token();
+            central::AdminClientOptions options;
+            options.ca_file = s.ca_file;
+            if (auto client = central::AdminClient::create(base, tok.value_or(""), options);
+                client.ok()) {
+              print_ops_summary(s.out, **client, false);
+            }
+          }
+          return rc;
+        };
       });
 
   // member classes

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "central/api/admin_client.h"
+#include "tools/hansactl/status_summary.h"
 
 namespace hansa::hansactl {
 
@@ -268,10 +269,25 @@ std::shared_ptr<NodeCommands> add_node_commands(CLI::App& app, Action& action, s
   };
   auto e = [](const std::string& t) { return encode_segment(t); };
 
-  node->add_subcommand("status", "Node identity, configuration client and tokens")
+  node->add_subcommand("status",
+                       "Node identity, health, configuration, certificates, log backlog, calls")
       ->fallthrough()
       ->callback([&action, &s] {
-        action = [&s] { return s.send("GET", "/status", nullptr, s.object()); };
+        action = [&s] {
+          const int rc = s.send("GET", "/status", nullptr, s.object());
+          if (rc == kExitOk && !s.json) {
+            const std::string base =
+                !s.url.empty() ? s.url : s.env("HANSA_NODE_URL").value_or(kDefaultNodeUrl);
+            auto tok = s.resolve_token();
+            central::AdminClientOptions options;
+            options.ca_file = s.ca_file;
+            if (auto client = central::AdminClient::create(base, tok.value_or(""), options);
+                client.ok()) {
+              print_ops_summary(s.out, **client, true);
+            }
+          }
+          return rc;
+        };
       });
   {
     auto v = paged(node->add_subcommand("audit", "The audit log (newest first)"));

@@ -106,7 +106,8 @@ TEST_P(NodeMonitoringWiringTest, HealthMetricsAndMaintenance) {
   for (const auto& c : j["checks"]) {
     names.insert(c["name"].get<std::string>());
   }
-  for (const char* n : {"database", "globalconf", "token", "certificates", "messagelog", "disk"}) {
+  for (const char* n :
+       {"database", "globalconf", "token", "certificates", "tsa", "messagelog", "disk"}) {
     EXPECT_TRUE(names.count(n)) << n << " missing: " << health->body;
   }
   auto metrics = mon->get("/metrics");

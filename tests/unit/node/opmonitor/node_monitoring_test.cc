@@ -94,6 +94,33 @@ TEST_F(NodeMonitoringTest, TsaDownIsDegradedAndBlockingIsFailed) {
   EXPECT_EQ(broken.health().evaluate().status, metrics::HealthState::kFailed);
 }
 
+TEST_F(NodeMonitoringTest, TsaReachability) {
+  metrics::Registry registry;
+  // A TSA that answers (any status) and one that does not listen.
+  auto tsa = http::Server::create({}).value();
+  tsa->route("POST", "/tsa", [](const http::Request&, http::Response& res) { res.status = 400; });
+  ASSERT_TRUE(tsa->start().ok());
+  const std::string up = "http://127.0.0.1:" + std::to_string(tsa->port()) + "/tsa";
+  auto closed = http::Server::create({}).value();
+  ASSERT_TRUE(closed->start().ok());
+  const std::string down = "http://127.0.0.1:" + std::to_string(closed->port()) + "/";
+  closed->stop();
+  std::vector<std::string> urls = {down, up};
+  NodeMonitoringOptions o;
+  o.tsa_probe_timeout = std::chrono::milliseconds(500);
+  NodeMonitoring m({.tsa_urls = [&] { return urls; }}, o, registry);
+  auto rep = m.health().evaluate();
+  ASSERT_EQ(rep.checks.size(), 1u);
+  EXPECT_EQ(rep.checks[0].name, "tsa");
+  EXPECT_EQ(rep.status, metrics::HealthState::kOk);  // one of two answers
+  tsa->stop();
+  EXPECT_EQ(m.health().evaluate().status, metrics::HealthState::kDegraded);
+  urls.clear();
+  EXPECT_EQ(m.health().evaluate().status, metrics::HealthState::kDegraded);
+  urls = {"not a url at all"};
+  EXPECT_EQ(m.health().evaluate().status, metrics::HealthState::kDegraded);
+}
+
 TEST_F(NodeMonitoringTest, BacklogAboveWarningIsDegraded) {
   metrics::Registry registry;
   MessageLogHealth log;
