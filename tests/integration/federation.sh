@@ -20,6 +20,8 @@
 #   fed_add_openapi_service a GOV:1234:SUB1 pets URL_OR_FILE [PROVIDER_URL]
 #   fed_add_wsdl_service a GOV:1234:SUB1 URL_OR_FILE [PROVIDER_URL]
 #   fed_grant a GOV:1234:SUB1 weather SUBSYSTEM:DEV/COM/4321/CLIENT
+#   fed_sync_nodes                          # every node downloads the latest configuration now
+#   fed_add_node_instance a                 # another `serve` of node a (shared PostgreSQL + token)
 #   fed_nodectl a client list ; fed_centralctl members list        # hansactl, already logged in
 #   fed_stop_all                            # also called by fed_cleanup / your EXIT trap
 #
