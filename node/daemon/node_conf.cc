@@ -208,6 +208,58 @@ Result<NodeConf> read_conf(conf::ConfReader& reader, const std::filesystem::path
     }
   }
 
+  // [messagelog]
+  {
+    auto t = reader.table("messagelog");
+    auto& m = c.messagelog;
+    c.messagelog_enabled = t.get_bool("enabled", true);
+    m.body_logging = t.get_choice("body_logging", "full", {"full", "metadata"}) == "full"
+                         ? messagelog::BodyLogging::kFull
+                         : messagelog::BodyLogging::kMetadataOnly;
+    for (const auto& [key, mode] :
+         {std::pair{"metadata_only_clients", messagelog::BodyLogging::kMetadataOnly},
+          std::pair{"full_body_clients", messagelog::BodyLogging::kFull}}) {
+      for (const auto& id : t.get_string_array(key, {})) {
+        auto parsed = ids::ClientId::parse(id);
+        if (!parsed.ok()) {
+          t.add_problem(key, "not a client identifier: " + id);
+        } else {
+          m.client_body_logging[parsed->to_string()] = mode;
+        }
+      }
+    }
+    m.max_body_bytes = static_cast<std::size_t>(
+        t.get_integer("max_body_bytes", 10 * 1024 * 1024, 0, std::int64_t{1} << 34));
+    m.oversize_policy = t.get_choice("oversize", "refuse", {"refuse", "metadata"}) == "refuse"
+                            ? messagelog::OversizePolicy::kRefuse
+                            : messagelog::OversizePolicy::kMetadataOnly;
+    m.max_queue = static_cast<std::size_t>(t.get_integer("max_queue", 20'000, 1, 10'000'000));
+    m.max_commit_batch =
+        static_cast<std::size_t>(t.get_integer("max_commit_batch", 2'000, 1, 100'000));
+    m.enqueue_timeout = t.get_duration("enqueue_timeout", 10s, 10ms, 600s);
+    m.timestamp_interval = t.get_duration("timestamp_interval", 60s, 100ms, 86400s);
+    m.timestamp_batch =
+        static_cast<std::size_t>(t.get_integer("timestamp_batch", 10'000, 1, 10'000));
+    m.timestamp_immediately = t.get_bool("timestamp_immediately", false);
+    m.acceptable_failure_period =
+        t.get_duration("acceptable_timestamp_failure_period", 14400s, 0s, 30 * 86400s);
+    m.tsa_connect_timeout = t.get_duration("tsa_connect_timeout", 5s, 100ms, 600s);
+    m.tsa_read_timeout = t.get_duration("tsa_read_timeout", 20s, 100ms, 600s);
+    c.messagelog_tsa_urls = t.get_string_array("tsa_urls", {});
+    m.archive_dir = t.get_path("archive_dir", c.state_dir / "archive");
+    m.archive_interval = t.get_duration("archive_interval", 6 * 3600s, 1s, 30 * 86400s);
+    m.archive_max_bytes = static_cast<std::size_t>(
+        t.get_integer("archive_max_bytes", 32 * 1024 * 1024, 1024, std::int64_t{1} << 34));
+    const std::string grouping =
+        t.get_choice("archive_grouping", "none", {"none", "member", "subsystem"});
+    m.archive_grouping = grouping == "member"      ? messagelog::ArchiveGrouping::kMember
+                         : grouping == "subsystem" ? messagelog::ArchiveGrouping::kSubsystem
+                                                   : messagelog::ArchiveGrouping::kNone;
+    m.archive_transfer_command = t.get_string("archive_transfer_command", "");
+    m.retention = std::chrono::hours(24 * t.get_integer("retention_days", 30, 1, 36'500));
+    m.cleanup_interval = t.get_duration("cleanup_interval", 12 * 3600s, 1s, 30 * 86400s);
+  }
+
   // [logging]
   {
     auto t = reader.table("logging");

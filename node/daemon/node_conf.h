@@ -17,6 +17,7 @@
 #include "core/conf/secret.h"
 #include "core/db/database.h"
 #include "core/errors/errors.h"
+#include "node/messagelog/message_log.h"
 #include "node/proxy/proxy_service.h"
 
 namespace hansa::node {
@@ -92,6 +93,13 @@ struct NodeConf {
   std::size_t opmonitor_queue_capacity = 20'000;
   std::size_t opmonitor_max_records_in_payload = 10'000;
   std::vector<std::string> opmonitor_monitoring_clients;
+
+  // [messagelog]: the message log (node/messagelog). On by default; the proxies need it.
+  bool messagelog_enabled = true;
+  messagelog::MessageLogOptions messagelog;
+  // TSA URLs tried in order instead of the global configuration's approved TSAs (their
+  // certificates still come from the approved list); empty: the approved TSAs in file order.
+  std::vector<std::string> messagelog_tsa_urls;
 
   // [logging]
   std::string log_level = "info";                 // trace, debug, info, warn, error

@@ -193,6 +193,8 @@ struct NodeServer::Impl {
   std::unique_ptr<http::Server> monitoring_server;
   std::unique_ptr<nodeapi::NodeAdminApi> api;
   std::unique_ptr<http::Server> admin;
+  // [messagelog]: the node's own message log (set as message_log when enabled).
+  std::unique_ptr<messagelog::MessageLog> own_message_log;
   // Message exchange ([proxy]): built once the message log is set and the auth key is usable.
   messagelog::MessageLogWriter* message_log = nullptr;  // set_message_log()
   UnloggedMessages unlogged;
@@ -382,6 +384,38 @@ Result<std::unique_ptr<NodeServer>> NodeServer::create(const NodeConf& conf) {
                                                  *impl->db, *impl->signer, *impl->serverconf,
                                                  [cc] { return cc->current(); }));
 
+  // The message log: time-stamps from the approved TSAs of the current global configuration
+  // (or the configured URLs), archives grouped by the node's own clients.
+  if (conf.messagelog_enabled) {
+    messagelog::MessageLogOptions mo = conf.messagelog;
+    serverconf::ServerConfStore* store = impl->serverconf.get();
+    mo.is_local_client = [store](const ids::ClientId& id) {
+      return store->snapshot()->find_client(id) != nullptr;
+    };
+    std::vector<std::string> urls = conf.messagelog_tsa_urls;
+    messagelog::TsaSource tsas = [cc, urls] {
+      std::vector<messagelog::TsaTarget> out;
+      auto gc = cc->current();
+      if (!gc) {
+        return out;
+      }
+      std::vector<std::string> approved;
+      for (const auto& tsa : gc->approved_tsas()) {
+        approved.push_back(tsa.cert.der());
+        if (urls.empty()) {
+          out.push_back({tsa.url, {tsa.cert.der()}});
+        }
+      }
+      for (const auto& url : urls) {
+        out.push_back({url, approved});
+      }
+      return out;
+    };
+    HANSA_ASSIGN_OR_RETURN(impl->own_message_log,
+                           messagelog::MessageLog::create(*impl->db, std::move(mo), tsas));
+    impl->message_log = impl->own_message_log.get();
+  }
+
   // Operations: operational records and call metrics observe every call; health checks.
   {
     opmonitor::OpMonitorOptions oo;
@@ -473,7 +507,8 @@ Result<std::unique_ptr<NodeServer>> NodeServer::create(const NodeConf& conf) {
                                .registration = impl->registration.get(),
                                .software_tokens = soft,
                                .opmonitor = impl->opmonitor.get(),
-                               .monitoring = impl->monitoring.get()},
+                               .monitoring = impl->monitoring.get(),
+                               .messagelog = impl->own_message_log.get()},
       ao);
   impl->api->register_routes(*impl->admin);
   if (conf.monitoring_dedicated_port) {
@@ -508,6 +543,9 @@ Status NodeServer::start() {
     }
   }
   impl_->opmonitor->start();
+  if (impl_->own_message_log) {
+    impl_->own_message_log->start();  // time-stamper, archiver, cleanup (stopped when destroyed)
+  }
   if (auto proxies = impl_->ensure_proxies();
       !proxies.ok() && proxies.error().code == FaultCode::kNetworkError) {
     impl_->admin->stop();
