@@ -215,6 +215,15 @@ TEST_P(NodeDaemonTest, ProxiesNeedAMessageLogAndWaitForTheAuthKey) {
   conf_.proxy.client_https_port = 0;
   conf_.proxy.server_port = 0;
   {
+    // The node's own message log ([messagelog], on by default) satisfies the requirement.
+    conf_.messagelog.archive_dir = conf_.state_dir / "archive";
+    auto server = NodeServer::create(conf_);
+    ASSERT_TRUE(server.ok()) << server.error().to_string();
+    EXPECT_TRUE((*server)->start().ok());
+    (*server)->stop();
+  }
+  conf_.messagelog_enabled = false;
+  {
     auto server = NodeServer::create(conf_);
     ASSERT_TRUE(server.ok()) << server.error().to_string();
     auto started = (*server)->start();
