@@ -111,10 +111,18 @@ expect_records() {
   logged_ids[$node]+=" $id"
 }
 
-# shared_params NODE -- path of the shared parameters the node downloaded (verification conf).
+# shared_params NODE -- a copy of the shared parameters the node downloaded (verification conf;
+# the node replaces its stored copy on every refresh, so it is copied first).
 shared_params() {
-  local node=$1
-  grep -l "approvedCA" -r "${fed_node_dir[$node]}/var" 2>/dev/null | grep -v '\.mime$' | head -1
+  local node=$1 f out="$work/shared-params-$1.xml"
+  for _ in $(seq 1 20); do
+    f=$(grep -l "approvedCA" -r "${fed_node_dir[$node]}/var" 2>/dev/null | grep -v '\.mime$' | head -1 || true)
+    if [[ -n "$f" ]] && cp "$f" "$out" 2>/dev/null; then
+      echo "$out"
+      return 0
+    fi
+    sleep 0.2
+  done
 }
 
 # verify_records NODE -- each logged record's ASiC-E container verifies with hansa-verify.
@@ -228,41 +236,67 @@ run_case() {
     grep -q "SUBB" "$work/clients.xml" || fail "listClients: HTTP $status: $(cat "$work/clients.xml")"
   fi
 
-  if python3 -c 'import zeep' 2>/dev/null; then
+  # Debian's python3-zeep belongs to the system interpreter (another python3 may come first).
+  local zeep_py=""
+  for py in python3 /usr/bin/python3; do
+    if "$py" -c 'import zeep' 2>/dev/null; then
+      zeep_py=$py
+      break
+    fi
+  done
+  if [[ -n "$zeep_py" ]]; then
     step="$name: python3-zeep client from the WSDL"
-    python3 - "http://127.0.0.1:${fed_node_client_port[a]}/" "${provider_url[b]}/wsdl" \
+    "$zeep_py" - "http://127.0.0.1:${fed_node_client_port[a]}/" "$work" \
       "$a_id" "$b_id" >"$work/zeep.log" 2>&1 <<'EOF' || fail "zeep: $(cat "$work/zeep.log")"
-import sys, uuid
+import sys, uuid, os
 import zeep
-from zeep import xsd
-endpoint, wsdl, client_id, provider_id = sys.argv[1:5]
+from lxml import etree
+endpoint, workdir, client_id, provider_id = sys.argv[1:5]
 ci, cc, cm, cs = client_id.split("/")
 pi, pc, pm, ps = provider_id.split("/")
-client = zeep.Client(wsdl)
-service = client.create_service(next(iter(client.wsdl.bindings)), endpoint)
-X = "{http://x-road.eu/xsd/xroad.xsd}"
-I = "{http://x-road.eu/xsd/identifiers}"
-def el(name, value):
-    return xsd.Element(name, xsd.String())(value)
-header_client = xsd.Element(X + "client", xsd.ComplexType([
-    xsd.Element(I + "xRoadInstance", xsd.String()), xsd.Element(I + "memberClass", xsd.String()),
-    xsd.Element(I + "memberCode", xsd.String()), xsd.Element(I + "subsystemCode", xsd.String())],
-    attributes=[xsd.Attribute(I + "objectType", xsd.String())]))
-header_service = xsd.Element(X + "service", xsd.ComplexType([
-    xsd.Element(I + "xRoadInstance", xsd.String()), xsd.Element(I + "memberClass", xsd.String()),
-    xsd.Element(I + "memberCode", xsd.String()), xsd.Element(I + "subsystemCode", xsd.String()),
-    xsd.Element(I + "serviceCode", xsd.String()), xsd.Element(I + "serviceVersion", xsd.String())],
-    attributes=[xsd.Attribute(I + "objectType", xsd.String())]))
+# A document/literal WSDL of the echo operation, as an IS developer would write or download it.
+wsdl = os.path.join(workdir, "echo.wsdl")
+with open(wsdl, "w") as f:
+    f.write("""<?xml version="1.0" encoding="UTF-8"?>
+<wsdl:definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/"
+    xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" xmlns:xs="http://www.w3.org/2001/XMLSchema"
+    xmlns:tns="http://test.x-road.global/producer" targetNamespace="http://test.x-road.global/producer">
+  <wsdl:types><xs:schema targetNamespace="http://test.x-road.global/producer" elementFormDefault="qualified">
+    <xs:element name="echo"><xs:complexType><xs:sequence><xs:element name="value" type="xs:string"/></xs:sequence></xs:complexType></xs:element>
+    <xs:element name="echoResponse"><xs:complexType><xs:sequence><xs:any processContents="skip" minOccurs="0" maxOccurs="unbounded"/></xs:sequence></xs:complexType></xs:element>
+  </xs:schema></wsdl:types>
+  <wsdl:message name="echo"><wsdl:part name="body" element="tns:echo"/></wsdl:message>
+  <wsdl:message name="echoResponse"><wsdl:part name="body" element="tns:echoResponse"/></wsdl:message>
+  <wsdl:portType name="Echo"><wsdl:operation name="echo"><wsdl:input message="tns:echo"/><wsdl:output message="tns:echoResponse"/></wsdl:operation></wsdl:portType>
+  <wsdl:binding name="EchoBinding" type="tns:Echo"><soap:binding style="document" transport="http://schemas.xmlsoap.org/soap/http"/>
+    <wsdl:operation name="echo"><soap:operation soapAction=""/><wsdl:input><soap:body use="literal"/></wsdl:input><wsdl:output><soap:body use="literal"/></wsdl:output></wsdl:operation>
+  </wsdl:binding>
+  <wsdl:service name="EchoService"><wsdl:port name="EchoPort" binding="tns:EchoBinding"><soap:address location="%s"/></wsdl:port></wsdl:service>
+</wsdl:definitions>""" % endpoint)
+X = "http://x-road.eu/xsd/xroad.xsd"
+I = "http://x-road.eu/xsd/identifiers"
+def ident(tag, objtype, parts):
+    e = etree.Element("{%s}%s" % (X, tag), nsmap={"xroad": X, "id": I})
+    e.set("{%s}objectType" % I, objtype)
+    for name, value in parts:
+        etree.SubElement(e, "{%s}%s" % (I, name)).text = value
+    return e
+def text(tag, value):
+    e = etree.Element("{%s}%s" % (X, tag), nsmap={"xroad": X})
+    e.text = value
+    return e
 headers = [
-    header_client(xRoadInstance=ci, memberClass=cc, memberCode=cm, subsystemCode=cs,
-                  objectType="SUBSYSTEM"),
-    header_service(xRoadInstance=pi, memberClass=pc, memberCode=pm, subsystemCode=ps,
-                   serviceCode="echo", serviceVersion="v1", objectType="SERVICE"),
-    el(X + "id", "zeep-" + uuid.uuid4().hex),
-    el(X + "protocolVersion", "4.0"),
+    ident("client", "SUBSYSTEM", [("xRoadInstance", ci), ("memberClass", cc), ("memberCode", cm),
+                                  ("subsystemCode", cs)]),
+    ident("service", "SERVICE", [("xRoadInstance", pi), ("memberClass", pc), ("memberCode", pm),
+                                 ("subsystemCode", ps), ("serviceCode", "echo"),
+                                 ("serviceVersion", "v1")]),
+    text("id", "zeep-" + uuid.uuid4().hex),
+    text("protocolVersion", "4.0"),
 ]
+client = zeep.Client(wsdl)
 with client.settings(raw_response=True):
-    response = service.echo(_soapheaders=headers)
+    response = client.service.echo(value="hansa", _soapheaders=headers)
 assert response.status_code == 200, response.text
 assert "echoResponse" in response.text, response.text
 print("zeep OK")
