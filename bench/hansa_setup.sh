@@ -119,6 +119,8 @@ provider_timeout = 30
 EOF
       if [[ $backend == nolog ]]; then
         echo "require_message_log = false"
+      else
+        printf '[messagelog]\nenabled = true\n'
       fi
     }
     fed_setup --pki "$work/pki" --dir "$dir" --build-dir "$bin"
