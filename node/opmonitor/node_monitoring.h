@@ -60,8 +60,9 @@ struct MessageLogHealth {
 struct NodeMonitoringOptions {
   // globalconf: degraded when the last successful download is older than this.
   std::chrono::seconds globalconf_max_age{std::chrono::minutes(10)};
-  // globalconf: degraded when the configuration in use expires within this.
-  std::chrono::seconds globalconf_expiry_warning{std::chrono::minutes(30)};
+  // globalconf: degraded when the configuration in use expires within this (X-Road's default
+  // validity is 600 s with a download every 60 s, so 120 s means several missed downloads).
+  std::chrono::seconds globalconf_expiry_warning{std::chrono::minutes(2)};
   // certificates: degraded when one expires within this.
   std::chrono::seconds certificate_expiry_warning{std::chrono::hours(24 * 14)};
   // messagelog: degraded when more records than this wait for a time-stamp.
