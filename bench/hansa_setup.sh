@@ -240,7 +240,7 @@ hansa_log_snapshot_before() {  # SETUP
 # request and a response record on each node before it completes, so 2 x completed calls), and
 # the time-stamp backlog of nodes a/b before and after the cell.
 hansa_log_snapshot_after() {  # SETUP DURATION_US  (reads requests from run_cell)
-  [[ $1 == hansa-* ]] || return 0
+  [[ $1 == hansa-* && $1 != hansa-nolog ]] || return 0
   local backend=${1#hansa-}
   local after
   after="$(hansa_backlog "${hansa_a_admin[$backend]}" "${hansa_a_token[$backend]}")/$(hansa_backlog "${hansa_b_admin[$backend]}" "${hansa_b_token[$backend]}")"
