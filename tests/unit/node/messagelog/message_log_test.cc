@@ -83,7 +83,15 @@ LogRecord plain_record(const std::string& query_id, std::size_t body = 1000) {
   LogRecord r{.query_id = query_id,
               .x_request_id = "x-" + query_id,
               .client = client_id("1234"),
-              .service = service_id()};
+              .service = service_id(),
+              .response = false,
+              .rest = false,
+              .message = {},
+              .attachments = {},
+              .signature = {},
+              .hash_chain_result = {},
+              .hash_chain = {},
+              .time = {}};
   r.message = "<m>" + query_id + "</m>" + std::string(body, 'b');
   r.attachments = {"att-" + query_id};
   r.signature = "<sig>" + query_id + "</sig>";
@@ -600,7 +608,15 @@ class TrustedLogTest : public LogTest {
                   .client = own_client(subsystem),
                   .service = *ids::ServiceId::parse("SERVICE:" + member_->instance() + "/" +
                                                     member_->member_class() + "/" +
-                                                    member_->member_code() + "/Provider/getThing")};
+                                                    member_->member_code() + "/Provider/getThing"),
+                  .response = false,
+                  .rest = false,
+                  .message = {},
+                  .attachments = {},
+                  .signature = {},
+                  .hash_chain_result = {},
+                  .hash_chain = {},
+                  .time = {}};
       r.message = soap(q);
       if (subsystem != "Client") {
         std::size_t at = r.message.find("<id:subsystemCode>Client");
