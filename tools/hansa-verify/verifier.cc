@@ -122,9 +122,15 @@ Result<MessageParties> read_rest(std::string_view message) {
       p.query_id = std::string(value);
     }
   }
+  // A request head names its service in the target line ("/r1/INST/CLASS/MEMBER/SUB/CODE..."),
+  // not in a header (PR-MESSTRANSP REST header part).
+  if (!p.service && !p.response && lines.size() > 1) {
+    HANSA_ASSIGN_OR_RETURN(ids::RestRequestTarget target, ids::parse_rest_request_target(lines[1]));
+    p.service = std::move(target.service);
+  }
   if (!p.client || !p.service) {
     return Error(FaultCode::kMissingHeaderField,
-                 "REST message lacks x-road-client or x-road-service");
+                 "REST message lacks x-road-client or its service (x-road-service or the target)");
   }
   return p;
 }

@@ -142,6 +142,16 @@ TEST(MessagePartiesTest, SoapRequestAndResponseAndRest) {
   ASSERT_TRUE(rest.ok()) << rest.error().to_string();
   EXPECT_FALSE(rest->response);
   EXPECT_EQ(rest->expected_signer()->to_string(), "MEMBER:DEV/COM/1");
+  // X-Road's request head (PR-MESSTRANSP): METHOD, target, then headers; the service is only in
+  // the target.
+  auto head = read_message_parties(
+      "POST\r\n/r1/DEV/GOV/2/S/items/7?x=1\r\nx-road-client:DEV/COM/1/C\r\n"
+      "content-type:application/json\r\nx-road-request-id:r1\r\n");
+  ASSERT_TRUE(head.ok()) << head.error().to_string();
+  EXPECT_FALSE(head->response);
+  EXPECT_EQ(head->service->to_string(), "SERVICE:DEV/GOV/2/S/items");
+  EXPECT_EQ(head->expected_signer()->to_string(), "SUBSYSTEM:DEV/COM/1/C");
+  EXPECT_FALSE(read_message_parties("GET\r\n/r1/DEV/GOV\r\nx-road-client:DEV/COM/1\r\n").ok());
   EXPECT_FALSE(read_message_parties("200\nOK\n").ok());
   EXPECT_FALSE(read_message_parties("<not-soap/>").ok());
 }
