@@ -84,7 +84,7 @@ Result<NodeConf> read_conf(conf::ConfReader& reader, const std::filesystem::path
     if (c.admin_host.empty()) {
       t.add_problem("listen_host", "must not be empty");
     }
-    c.admin_port = static_cast<std::uint16_t>(t.get_integer("listen_port", 5500, 0, 65535));
+    c.admin_port = static_cast<std::uint16_t>(t.get_integer("listen_port", 4100, 0, 65535));
     c.admin_worker_threads = static_cast<std::size_t>(t.get_integer("worker_threads", 4, 1, 256));
     c.admin_max_body_bytes =
         static_cast<std::size_t>(t.get_integer("max_body_bytes", 1 << 20, 1024, 64 << 20));

@@ -48,7 +48,7 @@ struct NodeConf {
 
   // [admin_api]
   std::string admin_host = "127.0.0.1";
-  std::uint16_t admin_port = 5500;  // 0: a free port (tests)
+  std::uint16_t admin_port = 4100;  // 0: a free port (tests)
   std::size_t admin_worker_threads = 4;
   std::size_t admin_max_body_bytes = 1 << 20;
   std::size_t admin_max_upload_bytes = 8 << 20;

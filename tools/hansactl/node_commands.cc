@@ -18,7 +18,7 @@ using Json = nlohmann::json;
 
 namespace {
 
-constexpr const char* kDefaultNodeUrl = "http://127.0.0.1:5500";
+constexpr const char* kDefaultNodeUrl = "http://127.0.0.1:4100";
 constexpr const char* kNodeApi = "/api/v1";
 // Largest file read from disk (certificates, anchors, description documents).
 constexpr std::size_t kMaxNodeFileBytes = 8 << 20;

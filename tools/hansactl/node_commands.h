@@ -2,7 +2,7 @@
 
 // `hansactl node <resource> <verb> ...`: every resource of the node admin API
 // (schemas/node-admin-api.yaml). Connection: --url / HANSA_NODE_URL (default
-// http://127.0.0.1:5500), --token / HANSA_TOKEN / --token-file, --ca-file for HTTPS. Output is
+// http://127.0.0.1:4100), --token / HANSA_TOKEN / --token-file, --ca-file for HTTPS. Output is
 // human-readable by default and the API's JSON with --json.
 // Threading: one owner (the objects live for one run_hansactl call).
 

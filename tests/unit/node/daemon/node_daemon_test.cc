@@ -41,7 +41,7 @@ TEST(NodeConf, DefaultsAreUsableAndDocumented) {
   EXPECT_EQ(c->token_type, TokenType::kSoftware);
   EXPECT_EQ(c->software_token_dir, fs::path("/srv/node/var/token"));
   EXPECT_EQ(c->admin_host, "127.0.0.1");
-  EXPECT_EQ(c->admin_port, 5500);
+  EXPECT_EQ(c->admin_port, 4100);
   EXPECT_EQ(c->log_level, "info");
   EXPECT_FALSE(c->token_pin.has_value());
 }
