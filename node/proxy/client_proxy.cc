@@ -90,6 +90,9 @@ Result<std::unique_ptr<ClientProxy>> ClientProxy::create(ClientProxyOptions opti
       server.route(method, "/r1/*", handler);
     }
     server.route("POST", "/*", handler);  // SOAP on any other path
+    if (self->deps.list_clients) {
+      server.route("GET", "/listClients", self->deps.list_clients);
+    }
   };
   if (impl->options.http) {
     http::ServerOptions so = *impl->options.http;

@@ -94,6 +94,8 @@ struct ClientProxyDeps {
   NodeSelector* selector = nullptr;
   AuthOcspSource auth_ocsp;
   std::vector<opmonitor::CallObserver*> observers;
+  // GET /listClients (PR-META), answered by this node itself; not routed when unset.
+  http::Handler list_clients;
 };
 
 class ClientProxy final {

@@ -139,6 +139,7 @@ Result<std::unique_ptr<ProxyService>> ProxyService::create(ProxyServiceOptions o
     return out;
   };
   cd.observers = deps.observers;
+  cd.list_clients = impl->metaservices->list_clients_handler();
   HANSA_ASSIGN_OR_RETURN(impl->client_proxy, ClientProxy::create(std::move(co), std::move(cd)));
 
   ServerProxyOptions so;
