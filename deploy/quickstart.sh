@@ -281,7 +281,30 @@ fi
 
 # --- 6. message-log archives and hansa-verify ---
 archive_files() {  # NODE -> the node's message-log archives, oldest first
-  find "${fed_node_dir[$1]}" -name 'mlog*.zip' 2>/dev/null | sort
+  # File names carry times in seconds, so archives written within one second do not sort by name:
+  # follow each archive's linkinginfo header ("<prev digest> <prev file> <alg>") instead, starting
+  # from the archive that names no predecessor among these files (modification time breaks ties).
+  find "${fed_node_dir[$1]}" -name 'mlog*.zip' -printf '%T@ %p\n' 2>/dev/null | sort -n |
+    cut -d' ' -f2- | python3 -c '
+import os, sys, zipfile
+files = [l.rstrip("\n") for l in sys.stdin if l.strip()]
+prev = {}
+for f in files:
+    try:
+        with zipfile.ZipFile(f) as z:
+            prev[f] = z.read("linkinginfo").decode().split("\n", 1)[0].split()[1]
+    except Exception:
+        prev[f] = "-"
+by_name = {os.path.basename(f): f for f in files}
+nxt = {prev[f]: f for f in files if prev[f] in by_name}
+ordered = [f for f in files if prev[f] not in by_name]
+for start in list(ordered):
+    f = start
+    while os.path.basename(f) in nxt and nxt[os.path.basename(f)] not in ordered:
+        f = nxt[os.path.basename(f)]
+        ordered.append(f)
+ordered += [f for f in files if f not in ordered]
+print("\n".join(ordered))'
 }
 archive_pass() {  # NODE -- asks the node for one archiving pass (admin API); prints the HTTP code
   curl -s -o "$state/archives/pass-$1.out" -w "%{http_code}" -X POST \
