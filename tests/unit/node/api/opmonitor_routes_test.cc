@@ -100,7 +100,7 @@ class OpsRoutesTest : public ::testing::Test {
   http::ClientResponse post(const std::string& target, const std::string& body,
                             const std::string& token) {
     auto r = fresh_client()->send("POST", target, body, "application/json",
-                           {{"Authorization", "Bearer " + token}});
+                                  {{"Authorization", "Bearer " + token}});
     EXPECT_TRUE(r.ok()) << r.error().to_string();
     return r.ok() ? std::move(r).value() : http::ClientResponse{};
   }
