@@ -1,5 +1,6 @@
 #include "core/db/database.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <string>
@@ -293,6 +294,52 @@ Result<std::optional<Row>> Transaction::query_one(std::string_view sql,
     return std::optional<Row>();
   }
   return std::optional<Row>(rows[0]);
+}
+
+Result<std::int64_t> Transaction::insert_rows(std::string_view table,
+                                              std::span<const std::string_view> columns,
+                                              std::span<const Value> values) {
+  HANSA_RETURN_IF_ERROR(usable());
+  auto identifier = [](std::string_view s) {
+    if (s.empty() || s.size() > 63 || (s[0] >= '0' && s[0] <= '9')) {
+      return false;
+    }
+    return std::all_of(s.begin(), s.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    });
+  };
+  if (!identifier(table)) {
+    return internal::db_error("insert_rows: invalid table name", std::string(table));
+  }
+  if (columns.empty()) {
+    return internal::db_error("insert_rows: no columns");
+  }
+  for (std::string_view c : columns) {
+    if (!identifier(c)) {
+      return internal::db_error("insert_rows: invalid column name", std::string(c));
+    }
+  }
+  if (values.size() % columns.size() != 0) {
+    return internal::db_error("insert_rows: values do not fill whole rows",
+                              std::to_string(values.size()) + " values for " +
+                                  std::to_string(columns.size()) + " columns");
+  }
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (values[i].type() == Value::Type::kText &&
+        values[i].as_text().find('\0') != std::string::npos) {
+      return internal::db_error("text value contains a NUL byte (bind binary data as a Blob)",
+                                "row " + std::to_string(i / columns.size() + 1) + ", column " +
+                                    std::string(columns[i % columns.size()]));
+    }
+  }
+  if (values.empty()) {
+    return std::int64_t{0};
+  }
+  auto n = lease_->connection().insert_rows(table, columns, values);
+  if (!n.ok()) {
+    failed_ = n.error();
+  }
+  return n;
 }
 
 Status Transaction::execute_script(std::string_view sql) {

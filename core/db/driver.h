@@ -32,6 +32,11 @@ class Connection {
   virtual Status begin(Access access) = 0;
   virtual Result<Rows> execute(std::string_view sql, std::span<const Value> params) = 0;
   virtual Status execute_script(std::string_view sql) = 0;
+  // Transaction::insert_rows with validated arguments (identifiers checked, values.size() a
+  // multiple of columns.size(), no NUL in text).
+  virtual Result<std::int64_t> insert_rows(std::string_view table,
+                                           std::span<const std::string_view> columns,
+                                           std::span<const Value> values) = 0;
   virtual Status commit() = 0;
   virtual void rollback() noexcept = 0;
   // True once the connection is known to be unusable; the pool then discards it.

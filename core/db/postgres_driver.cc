@@ -1,14 +1,24 @@
 // PostgreSQL backend through libpqxx 6.
 //
+// Bulk inserts (insert_rows) bypass libpqxx: COPY FROM STDIN in binary format straight through
+// libpq on the same connection, inside the open transaction (libpqxx 6 only streams COPY as text,
+// which would send every blob hex-encoded). The libpq handle is captured by a connection policy
+// when libpqxx opens the connection and forgotten when libpqxx drops it.
+//
 // Parameters travel in text format: numbers in their shortest exact decimal form, booleans as
 // true/false, blobs as bytea hex ("\x0a0b", so a blob parameter needs a bytea context: a bytea
 // column or `$1::bytea`). libpqxx's automatic reconnection is switched off: a broken connection
 // is reported, discarded by the pool and replaced by a fresh one, so no session state (prepared
 // statements, settings, an open transaction) is ever silently lost.
 
+#include <libpq-fe.h>
+
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
+#include <map>
 #include <memory>
 #include <optional>
 #include <pqxx/pqxx>
@@ -139,10 +149,68 @@ Result<Value> convert_field(const pqxx::field& f) {
   }
 }
 
+constexpr unsigned kOidText = 25;
+constexpr unsigned kOidBpchar = 1042;
+constexpr unsigned kOidVarchar = 1043;
+
+// Where a connection policy reports the libpq handle of its connection (null once dropped).
+struct HandleBox {
+  PGconn* handle = nullptr;
+};
+thread_local HandleBox* t_next_box = nullptr;  // set around the construction of one connection
+
+// connect_direct that tells its HandleBox about the handle libpqxx opened.
+class CapturingPolicy final : public pqxx::connect_direct {
+ public:
+  explicit CapturingPolicy(const std::string& opts) : connect_direct(opts), box_(t_next_box) {}
+  handle do_startconnect(handle orig) override {
+    handle h = connect_direct::do_startconnect(orig);
+    note(h);
+    return h;
+  }
+  handle do_completeconnect(handle orig) override {
+    handle h = connect_direct::do_completeconnect(orig);
+    note(h);
+    return h;
+  }
+  handle do_dropconnect(handle orig) noexcept override {
+    note(nullptr);
+    return connect_direct::do_dropconnect(orig);
+  }
+  handle do_disconnect(handle orig) noexcept override {
+    note(nullptr);
+    return connect_direct::do_disconnect(orig);
+  }
+
+ private:
+  void note(handle h) noexcept {
+    if (box_ != nullptr) {
+      box_->handle = h;
+    }
+  }
+  HandleBox* box_;
+};
+using CapturingConnection = pqxx::basic_connection_base<CapturingPolicy>;
+
+// Big-endian appends for the binary COPY stream.
+void put_be(std::string& out, std::uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) {
+    out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  }
+}
+
+// Owns a PGresult.
+struct PgResultDeleter {
+  void operator()(PGresult* r) const noexcept { PQclear(r); }
+};
+using PgResult = std::unique_ptr<PGresult, PgResultDeleter>;
+
 class PgConnection final : public Connection {
  public:
-  PgConnection(std::unique_ptr<pqxx::connection> conn, std::size_t max_cached)
-      : conn_(std::move(conn)),
+  PgConnection(std::unique_ptr<CapturingConnection> conn, std::unique_ptr<HandleBox> box,
+               std::size_t max_cached)
+      : box_(std::move(box)),
+        conn_(std::move(conn)),
         cache_(max_cached, [this](std::string& name) { pending_unprepare_.push_back(name); }) {}
 
   ~PgConnection() override {
@@ -298,6 +366,81 @@ class PgConnection final : public Connection {
 
   bool broken() const noexcept override { return broken_ || !conn_->is_open(); }
 
+  Result<std::int64_t> insert_rows(std::string_view table,
+                                   std::span<const std::string_view> columns,
+                                   std::span<const Value> values) override {
+    if (tx_ == nullptr) {
+      return db_error("no transaction open");
+    }
+    PGconn* pg = box_->handle;
+    if (pg == nullptr || broken_ || PQstatus(pg) != CONNECTION_OK) {
+      broken_ = true;
+      return db_error("database connection lost", "insert_rows");
+    }
+    HANSA_ASSIGN_OR_RETURN(const auto* types, column_types(pg, table));
+    std::vector<unsigned> oids;
+    oids.reserve(columns.size());
+    std::string list;
+    for (std::string_view c : columns) {
+      std::string lower = ascii_lower(c);
+      auto it = types->find(lower);
+      if (it == types->end()) {
+        return fail_copy(
+            pg, false,
+            db_error("insert_rows: no such column", std::string(table) + "." + std::string(c)));
+      }
+      oids.push_back(it->second);
+      list += (list.empty() ? "" : ", ") + lower;
+    }
+    const std::string sql =
+        "COPY " + std::string(table) + " (" + list + ") FROM STDIN (FORMAT binary)";
+    {
+      PgResult r(PQexec(pg, sql.c_str()));
+      if (PQresultStatus(r.get()) != PGRES_COPY_IN) {
+        return fail_copy(pg, false, result_error(pg, r.get(), "copy"));
+      }
+    }
+    // Header: signature, flags, header extension length.
+    std::string buf("PGCOPY\n\xff\r\n\0", 11);
+    put_be(buf, 0, 4);
+    put_be(buf, 0, 4);
+    constexpr std::size_t kChunk = 256 * 1024;
+    const std::size_t ncols = columns.size();
+    std::int64_t rows = 0;
+    for (std::size_t i = 0; i < values.size(); i += ncols) {
+      put_be(buf, ncols, 2);
+      for (std::size_t c = 0; c < ncols; ++c) {
+        Status st = encode_field(buf, values[i + c], oids[c]);
+        if (!st.ok()) {
+          Error e = st.error();
+          e.detail = std::string(table) + "." + std::string(columns[c]) + ", row " +
+                     std::to_string(rows + 1);
+          return fail_copy(pg, true, e);
+        }
+      }
+      ++rows;
+      if (buf.size() >= kChunk) {
+        if (PQputCopyData(pg, buf.data(), static_cast<int>(buf.size())) != 1) {
+          broken_ = true;
+          return db_error("database connection lost", std::string("copy: ") + PQerrorMessage(pg));
+        }
+        buf.clear();
+      }
+    }
+    put_be(buf, 0xffff, 2);  // trailer: -1
+    if (PQputCopyData(pg, buf.data(), static_cast<int>(buf.size())) != 1 ||
+        PQputCopyEnd(pg, nullptr) != 1) {
+      broken_ = true;
+      return db_error("database connection lost", std::string("copy: ") + PQerrorMessage(pg));
+    }
+    HANSA_ASSIGN_OR_RETURN(std::int64_t copied, finish_copy(pg));
+    if (copied != rows) {
+      return db_error("insert_rows: the server stored an unexpected number of rows",
+                      std::to_string(copied) + " of " + std::to_string(rows));
+    }
+    return rows;
+  }
+
  private:
   // Deallocates statements evicted from the cache; only outside a transaction.
   void drain_unprepare() {
@@ -335,7 +478,180 @@ class PgConnection final : public Connection {
     return db_error(std::string("postgresql: ") + e.what(), std::string(what));
   }
 
-  std::unique_ptr<pqxx::connection> conn_;
+  static std::string ascii_lower(std::string_view s) {
+    std::string out(s);
+    for (char& ch : out) {
+      if (ch >= 'A' && ch <= 'Z') {
+        ch = static_cast<char>(ch - 'A' + 'a');
+      }
+    }
+    return out;
+  }
+
+  // The type OID of each column of `table` (looked up once per connection; an identifier is
+  // folded to lower case as PostgreSQL folds an unquoted one).
+  Result<const std::map<std::string, unsigned>*> column_types(PGconn* pg, std::string_view table) {
+    std::string key = ascii_lower(table);
+    if (auto it = column_types_.find(key); it != column_types_.end()) {
+      return &it->second;
+    }
+    const char* params[1] = {key.c_str()};
+    PgResult r(PQexecParams(pg,
+                            "SELECT attname, atttypid::bigint FROM pg_attribute WHERE attrelid = "
+                            "to_regclass($1) AND attnum > 0 AND NOT attisdropped",
+                            1, nullptr, params, nullptr, nullptr, 0));
+    if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
+      return result_error(pg, r.get(), "insert_rows: column types");
+    }
+    if (PQntuples(r.get()) == 0) {
+      return db_error("insert_rows: no such table", key);
+    }
+    std::map<std::string, unsigned> types;
+    for (int i = 0; i < PQntuples(r.get()); ++i) {
+      types[PQgetvalue(r.get(), i, 0)] =
+          static_cast<unsigned>(std::strtoul(PQgetvalue(r.get(), i, 1), nullptr, 10));
+    }
+    return &column_types_.emplace(key, std::move(types)).first->second;
+  }
+
+  // One field of the binary COPY stream: its length, then PostgreSQL's binary form of the value.
+  static Status encode_field(std::string& out, const Value& v, unsigned oid) {
+    if (v.is_null()) {
+      put_be(out, 0xffffffffu, 4);
+      return ok_status();
+    }
+    auto integer = [&](std::int64_t n, int bytes) -> Status {
+      const std::int64_t max = bytes == 8 ? INT64_MAX : (std::int64_t{1} << (8 * bytes - 1)) - 1;
+      const std::int64_t min = bytes == 8 ? INT64_MIN : -max - 1;
+      if (n < min || n > max) {
+        return db_error("insert_rows: integer out of range for the column", std::to_string(n));
+      }
+      put_be(out, static_cast<std::uint32_t>(bytes), 4);
+      put_be(out, static_cast<std::uint64_t>(n), bytes);
+      return ok_status();
+    };
+    auto bytes = [&](const std::string& b) {
+      put_be(out, static_cast<std::uint32_t>(b.size()), 4);
+      out += b;
+    };
+    const Value::Type t = v.type();
+    switch (oid) {
+      case kOidInt2:
+      case kOidInt4:
+      case kOidInt8:
+        if (t == Value::Type::kInt64 || t == Value::Type::kBool) {
+          const int width = oid == kOidInt2 ? 2 : oid == kOidInt4 ? 4 : 8;
+          return integer(t == Value::Type::kBool ? (v.as_bool() ? 1 : 0) : v.as_int64(), width);
+        }
+        break;
+      case kOidBool:
+        if (t == Value::Type::kBool || t == Value::Type::kInt64) {
+          const bool b = t == Value::Type::kBool ? v.as_bool() : v.as_int64() != 0;
+          put_be(out, 1, 4);
+          out.push_back(b ? 1 : 0);
+          return ok_status();
+        }
+        break;
+      case kOidFloat4:
+      case kOidFloat8:
+        if (t == Value::Type::kDouble || t == Value::Type::kInt64) {
+          const double d =
+              t == Value::Type::kDouble ? v.as_double() : static_cast<double>(v.as_int64());
+          if (oid == kOidFloat4) {
+            put_be(out, 4, 4);
+            put_be(out, std::bit_cast<std::uint32_t>(static_cast<float>(d)), 4);
+          } else {
+            put_be(out, 8, 4);
+            put_be(out, std::bit_cast<std::uint64_t>(d), 8);
+          }
+          return ok_status();
+        }
+        break;
+      case kOidText:
+      case kOidVarchar:
+      case kOidBpchar:
+        if (t == Value::Type::kText) {
+          bytes(v.as_text());
+          return ok_status();
+        }
+        break;
+      case kOidBytea:
+        if (t == Value::Type::kBlob) {
+          bytes(v.as_blob());
+          return ok_status();
+        }
+        break;
+      default:
+        return db_error("insert_rows: unsupported column type (oid " + std::to_string(oid) + ")");
+    }
+    return db_error("insert_rows: value does not match the column type (oid " +
+                    std::to_string(oid) + ")");
+  }
+
+  // Reads the results of a finished COPY: the number of rows stored.
+  Result<std::int64_t> finish_copy(PGconn* pg) {
+    std::optional<Error> error;
+    std::int64_t copied = 0;
+    while (PGresult* raw = PQgetResult(pg)) {
+      PgResult r(raw);
+      if (PQresultStatus(r.get()) == PGRES_COMMAND_OK) {
+        copied = std::strtoll(PQcmdTuples(r.get()), nullptr, 10);
+      } else if (!error) {
+        error = result_error(pg, r.get(), "copy");
+      }
+    }
+    if (PQstatus(pg) != CONNECTION_OK) {
+      broken_ = true;
+      if (!error) {
+        error = db_error("database connection lost", std::string("copy: ") + PQerrorMessage(pg));
+      }
+    }
+    if (error) {
+      return *error;
+    }
+    return copied;
+  }
+
+  // Abandons a COPY (when `started`) and returns `e`; the server aborts the transaction.
+  Error fail_copy(PGconn* pg, bool started, Error e) {
+    if (started) {
+      if (PQputCopyEnd(pg, "insert_rows: bad value") != 1) {
+        broken_ = true;
+      } else {
+        (void)finish_copy(pg);
+      }
+    }
+    if (PQstatus(pg) != CONNECTION_OK) {
+      broken_ = true;
+    }
+    return e;
+  }
+
+  // The error of a failed libpq result, with its SQLSTATE (kConflict for unique violations).
+  Error result_error(PGconn* pg, const PGresult* r, std::string_view what) {
+    const char* state = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+    std::string msg = r != nullptr ? PQresultErrorMessage(r) : "";
+    if (msg.empty()) {
+      msg = PQerrorMessage(pg);
+    }
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) {
+      msg.pop_back();
+    }
+    if (PQstatus(pg) != CONNECTION_OK) {
+      broken_ = true;
+      return db_error("database connection lost", std::string(what) + ": " + msg);
+    }
+    const std::string sqlstate = state != nullptr ? state : "";
+    if (sqlstate == "23505") {
+      return Error(FaultCode::kConflict, "duplicate: " + msg,
+                   std::string(what) + " (SQLSTATE " + sqlstate + ")");
+    }
+    return db_error("postgresql: " + msg, std::string(what) + " (SQLSTATE " + sqlstate + ")");
+  }
+
+  std::unique_ptr<HandleBox> box_;  // before conn_: the policy writes to it while closing
+  std::unique_ptr<CapturingConnection> conn_;
+  std::map<std::string, std::map<std::string, unsigned>> column_types_;
   std::unique_ptr<pqxx::transaction_base> tx_;
   StatementCache<std::string> cache_;
   std::vector<std::string> pending_unprepare_;
@@ -350,7 +666,16 @@ class PgConnector final : public Connector {
 
   Result<std::unique_ptr<Connection>> connect() override {
     try {
-      auto conn = std::make_unique<pqxx::connection>(conninfo_);
+      auto box = std::make_unique<HandleBox>();
+      t_next_box = box.get();
+      std::unique_ptr<CapturingConnection> conn;
+      try {
+        conn = std::make_unique<CapturingConnection>(conninfo_);
+      } catch (...) {
+        t_next_box = nullptr;
+        throw;
+      }
+      t_next_box = nullptr;
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
       conn->inhibit_reactivation(true);
@@ -360,8 +685,8 @@ class PgConnector final : public Connector {
         setup.exec("SET statement_timeout = " + std::to_string(config_.statement_timeout.count()));
         setup.commit();
       }
-      return std::unique_ptr<Connection>(
-          std::make_unique<PgConnection>(std::move(conn), config_.max_cached_statements));
+      return std::unique_ptr<Connection>(std::make_unique<PgConnection>(
+          std::move(conn), std::move(box), config_.max_cached_statements));
     } catch (const std::exception& e) {
       // libpq's messages name host and database but never the password.
       return db_error("cannot connect to PostgreSQL", e.what());

@@ -107,6 +107,28 @@ class SqliteConnection final : public Connection {
 
   Status execute_script(std::string_view sql) override { return exec_simple(std::string(sql)); }
 
+  // One cached single-row INSERT run per row: SQLite has no round trips to save, and a statement
+  // with few parameters binds fast.
+  Result<std::int64_t> insert_rows(std::string_view table,
+                                   std::span<const std::string_view> columns,
+                                   std::span<const Value> values) override {
+    std::string sql = "INSERT INTO " + std::string(table) + " (";
+    for (std::size_t c = 0; c < columns.size(); ++c) {
+      sql += (c == 0 ? "" : ", ") + std::string(columns[c]);
+    }
+    sql += ") VALUES (";
+    for (std::size_t c = 0; c < columns.size(); ++c) {
+      sql += (c == 0 ? "$" : ", $") + std::to_string(c + 1);
+    }
+    sql += ")";
+    std::int64_t rows = 0;
+    for (std::size_t i = 0; i < values.size(); i += columns.size()) {
+      HANSA_RETURN_IF_ERROR(execute(sql, values.subspan(i, columns.size())));
+      ++rows;
+    }
+    return rows;
+  }
+
   Status commit() override {
     auto st = exec_simple("COMMIT");
     if (!st.ok()) {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -147,7 +148,7 @@ class DbTest : public ::testing::TestWithParam<Backend> {
 
   std::int64_t count(Database& db, const std::string& table) {
     auto tx = db.begin(Access::kReadOnly);
-    EXPECT_TRUE(tx.ok());
+    EXPECT_TRUE(tx.ok()) << tx.error().to_string();
     auto row = tx->query_one("SELECT COUNT(*) FROM " + table);
     EXPECT_TRUE(row.ok()) << row.error().to_string();
     return row->value().int64(0).value();
@@ -887,6 +888,204 @@ TEST_P(DbTest, CommitWithUnknownOutcomeIsNotSuccess) {
   // The pool carries on.
   auto next = db->begin(Access::kReadOnly);
   ASSERT_TRUE(next.ok()) << next.error().to_string();
+}
+
+// ---- Bulk insert ----
+
+TEST_P(DbTest, InsertRowsRoundTripsEveryTypeAcrossManyChunks) {
+  auto db = open();
+  ASSERT_NE(db, nullptr);
+  script(*db,
+         "CREATE TABLE bulk (k INTEGER PRIMARY KEY, s SMALLINT, i BIGINT, d DOUBLE PRECISION, "
+         "b BOOLEAN, t TEXT, bl " +
+             blob_type() + ")");
+  std::string all_bytes;
+  for (int i = 0; i < 256; ++i) {
+    all_bytes.push_back(static_cast<char>(i));
+  }
+  std::string big(700'000, '\0');  // larger than one COPY chunk on its own
+  for (std::size_t i = 0; i < big.size(); ++i) {
+    big[i] = static_cast<char>((i * 131) % 256);
+  }
+  constexpr std::array<std::string_view, 7> kColumns = {"k", "s", "i", "d", "b", "t", "bl"};
+  constexpr std::int64_t kRows = 3000;  // ~1.5 MB: several chunks
+  std::vector<Value> values;
+  auto blob_of = [&](std::int64_t k) {
+    return k == 0   ? all_bytes
+           : k == 1 ? std::string()
+           : k == 2 ? big
+                    : all_bytes + std::to_string(k);
+  };
+  for (std::int64_t k = 0; k < kRows; ++k) {
+    values.emplace_back(k);
+    values.emplace_back(k % 3 == 0 ? Value() : Value(static_cast<std::int64_t>(-32768 + k)));
+    values.emplace_back(k == 0   ? std::numeric_limits<std::int64_t>::min()
+                        : k == 1 ? std::numeric_limits<std::int64_t>::max()
+                                 : k * 1'000'003);
+    values.emplace_back(k == 5 ? Value() : Value(static_cast<double>(k) / 7.0));
+    values.emplace_back(k % 2 == 0);
+    values.emplace_back("text ' \" \\ \t\n řida " + std::to_string(k));
+    values.emplace_back(k == 4 ? Value() : Value::blob(blob_of(k)));
+  }
+  {
+    auto tx = db->begin();
+    ASSERT_TRUE(tx.ok());
+    auto n = tx->insert_rows("bulk", kColumns, values);
+    ASSERT_TRUE(n.ok()) << n.error().to_string();
+    EXPECT_EQ(*n, kRows);
+    // The transaction goes on after a bulk insert.
+    ASSERT_TRUE(tx->execute("UPDATE bulk SET t = $1 WHERE k = 7", {"seven"}).ok());
+    ASSERT_TRUE(tx->commit().ok());
+  }
+  auto tx = db->begin(Access::kReadOnly);
+  ASSERT_TRUE(tx.ok());
+  auto rows = tx->execute("SELECT k, s, i, d, b, t, bl FROM bulk ORDER BY k");
+  ASSERT_TRUE(rows.ok()) << rows.error().to_string();
+  ASSERT_EQ(static_cast<std::int64_t>(rows->size()), kRows);
+  for (std::int64_t k = 0; k < kRows; ++k) {
+    const Row& row = (*rows)[static_cast<std::size_t>(k)];
+    SCOPED_TRACE(k);
+    ASSERT_EQ(row.int64(0).value(), k);
+    if (k % 3 == 0) {
+      EXPECT_TRUE(row.is_null(1));
+    } else {
+      EXPECT_EQ(row.int64(1).value(), -32768 + k);
+    }
+    EXPECT_EQ(row.int64(2).value(), values[static_cast<std::size_t>(k) * 7 + 2].as_int64());
+    if (k == 5) {
+      EXPECT_TRUE(row.is_null(3));
+    } else {
+      EXPECT_EQ(row.real(3).value(), static_cast<double>(k) / 7.0);
+    }
+    EXPECT_EQ(row.boolean(4).value(), k % 2 == 0);
+    EXPECT_EQ(row.text(5).value(),
+              k == 7 ? "seven" : "text ' \" \\ \t\n řida " + std::to_string(k));
+    if (k == 4) {
+      EXPECT_TRUE(row.is_null(6));
+    } else {
+      EXPECT_FALSE(row.is_null(6));
+      EXPECT_EQ(row.blob(6).value(), blob_of(k));
+    }
+  }
+}
+
+TEST_P(DbTest, InsertRowsFailureMidStreamStoresNothing) {
+  auto db = open(pool_config(1));
+  ASSERT_NE(db, nullptr);
+  script(*db, "CREATE TABLE bulk (k INTEGER PRIMARY KEY, t TEXT NOT NULL)");
+  constexpr std::array<std::string_view, 2> kColumns = {"k", "t"};
+  auto rows_with = [](std::int64_t n, std::int64_t bad_at, Value bad) {
+    std::vector<Value> v;
+    for (std::int64_t k = 0; k < n; ++k) {
+      v.emplace_back(k == bad_at ? Value(std::int64_t{0}) : Value(k));
+      v.emplace_back(k == bad_at ? bad : Value(std::string(500, 'x')));
+    }
+    return v;
+  };
+  // A duplicate key far into the stream (after several chunks): kConflict, nothing stored.
+  {
+    auto tx = db->begin();
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE(tx->execute("INSERT INTO bulk (k, t) VALUES (-1, 'before')").ok());
+    auto values = rows_with(2000, 1500, Value("dup"));
+    auto n = tx->insert_rows("bulk", kColumns, values);
+    ASSERT_FALSE(n.ok());
+    EXPECT_EQ(n.error().code, FaultCode::kConflict) << n.error().to_string();
+    EXPECT_FALSE(tx->commit().ok()) << "a transaction with a failed bulk insert committed";
+  }
+  EXPECT_EQ(count(*db, "bulk"), 0);
+  // A NULL into a NOT NULL column, mid-stream.
+  {
+    auto tx = db->begin();
+    ASSERT_TRUE(tx.ok());
+    auto values = rows_with(2000, 1200, Value());
+    values[1200 * 2] = Value(std::int64_t{1200});
+    auto n = tx->insert_rows("bulk", kColumns, values);
+    ASSERT_FALSE(n.ok());
+    EXPECT_EQ(n.error().code, FaultCode::kDatabaseError);
+    EXPECT_FALSE(tx->commit().ok());
+  }
+  EXPECT_EQ(count(*db, "bulk"), 0);
+  if (pg()) {
+    // A value the client cannot encode for the column (abandons the COPY from the client side).
+    auto tx = db->begin();
+    ASSERT_TRUE(tx.ok());
+    auto values = rows_with(2000, 1300, Value(std::int64_t{1300}));
+    values[1300 * 2] = Value(std::int64_t{1} << 40);  // out of range for INTEGER
+    values[1300 * 2 + 1] = Value("x");
+    auto n = tx->insert_rows("bulk", kColumns, values);
+    ASSERT_FALSE(n.ok());
+    EXPECT_EQ(n.error().code, FaultCode::kDatabaseError);
+    EXPECT_FALSE(tx->commit().ok());
+  }
+  EXPECT_EQ(count(*db, "bulk"), 0);
+  // The (single) connection is still usable.
+  auto tx = db->begin();
+  ASSERT_TRUE(tx.ok()) << tx.error().to_string();
+  auto values = rows_with(10, -1, Value());
+  auto n = tx->insert_rows("bulk", kColumns, values);
+  ASSERT_TRUE(n.ok()) << n.error().to_string();
+  ASSERT_TRUE(tx->commit().ok());
+  EXPECT_EQ(count(*db, "bulk"), 10);
+}
+
+TEST_P(DbTest, InsertRowsRefusesBadArguments) {
+  auto db = open();
+  ASSERT_NE(db, nullptr);
+  script(*db, "CREATE TABLE bulk (k INTEGER, t TEXT)");
+  auto attempt = [&](std::string_view table, std::vector<std::string_view> columns,
+                     std::vector<Value> values) {
+    auto tx = db->begin();
+    EXPECT_TRUE(tx.ok());
+    auto n = tx->insert_rows(table, columns, values);
+    EXPECT_FALSE(n.ok());
+    return n.ok() ? FaultCode::kInternalError : n.error().code;
+  };
+  EXPECT_EQ(attempt("bulk; DROP TABLE bulk", {"k"}, {1}), FaultCode::kDatabaseError);
+  EXPECT_EQ(attempt("bulk", {"k) VALUES (1); --"}, {1}), FaultCode::kDatabaseError);
+  EXPECT_EQ(attempt("bulk", {}, {}), FaultCode::kDatabaseError);
+  EXPECT_EQ(attempt("bulk", {"k", "t"}, {1, "a", 2}), FaultCode::kDatabaseError);
+  EXPECT_EQ(attempt("bulk", {"k", "t"}, {1, std::string("a\0b", 3)}), FaultCode::kDatabaseError);
+  EXPECT_EQ(attempt("no_such_table", {"k"}, {1}), FaultCode::kDatabaseError);
+  EXPECT_EQ(attempt("bulk", {"nope"}, {1}), FaultCode::kDatabaseError);
+  if (pg()) {
+    // Binary data for a text column (and text for a number) is a caller bug, reported.
+    EXPECT_EQ(attempt("bulk", {"t"}, {Value::blob("x")}), FaultCode::kDatabaseError);
+    EXPECT_EQ(attempt("bulk", {"k"}, {"1"}), FaultCode::kDatabaseError);
+  }
+  EXPECT_EQ(count(*db, "bulk"), 0);
+  // No rows: nothing to do.
+  auto tx = db->begin();
+  ASSERT_TRUE(tx.ok());
+  auto n = tx->insert_rows("bulk", std::vector<std::string_view>{"k"}, std::vector<Value>{});
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 0);
+}
+
+TEST_P(DbTest, InsertRowsOnALostConnectionFails) {
+  if (!pg()) {
+    GTEST_SKIP() << "PostgreSQL only: a server can end a session";
+  }
+  auto db = open(pool_config(1));
+  ASSERT_NE(db, nullptr);
+  script(*db, "CREATE TABLE bulk (k INTEGER, t TEXT)");
+  auto tx = db->begin();
+  ASSERT_TRUE(tx.ok());
+  auto pid = tx->query_one("SELECT pg_backend_pid()");
+  ASSERT_TRUE(pid.ok());
+  exec_admin("SELECT pg_terminate_backend(" + std::to_string((*pid)->int64(0).value()) + ")");
+  std::this_thread::sleep_for(100ms);
+  std::vector<Value> values{1, "a", 2, "b"};
+  auto n = tx->insert_rows("bulk", std::vector<std::string_view>{"k", "t"}, values);
+  ASSERT_FALSE(n.ok());
+  EXPECT_EQ(n.error().code, FaultCode::kDatabaseError);
+  EXPECT_FALSE(tx->commit().ok());
+  tx->rollback();
+  auto next = db->begin();
+  ASSERT_TRUE(next.ok()) << next.error().to_string();
+  ASSERT_TRUE(next->insert_rows("bulk", std::vector<std::string_view>{"k", "t"}, values).ok());
+  ASSERT_TRUE(next->commit().ok());
+  EXPECT_EQ(count(*db, "bulk"), 2);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, DbTest, ::testing::Values(Backend::kSqlite, Backend::kPostgres),
