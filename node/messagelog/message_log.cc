@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -176,11 +177,13 @@ std::optional<std::int64_t> id_of_container_name(std::string_view name) {
   return id;
 }
 
-constexpr std::string_view kRecordColumns =
-    "time_ms, query_id, x_request_id, client_id, service_id, group_member, group_subsystem, "
-    "response, rest, body_mode, body_bytes, message, attachments, signature, signature_hash, "
-    "hash_chain_result, hash_chain, timestamp_id, ts_hash_chain";
+// The columns a new record fills, in PreparedRecord::values order.
 constexpr std::size_t kRecordColumnCount = 19;
+constexpr std::array<std::string_view, kRecordColumnCount> kRecordColumns = {
+    "time_ms",           "query_id",        "x_request_id", "client_id",    "service_id",
+    "group_member",      "group_subsystem", "response",     "rest",         "body_mode",
+    "body_bytes",        "message",         "attachments",  "signature",    "signature_hash",
+    "hash_chain_result", "hash_chain",      "timestamp_id", "ts_hash_chain"};
 
 constexpr std::string_view kInfoColumns =
     "id, query_id, x_request_id, client_id, service_id, response, rest, body_mode, body_bytes, "
@@ -323,7 +326,9 @@ struct MessageLog::Impl {
     bool local = !options.is_local_client || options.is_local_client(r.client);
     const ids::ClientId& owner = local ? r.client : r.service.provider();
     p.signature_hash = crypto::digest(kSha512, r.signature);
-    p.signature = r.signature;
+    if (options.timestamp_immediately) {
+      p.signature = r.signature;  // stamp() reads it before the batch is stored
+    }
     TimePoint t = r.time.time_since_epoch().count() == 0 ? now() : r.time;
     p.values = {to_ms(t),
                 std::move(r.query_id),
@@ -405,45 +410,20 @@ struct MessageLog::Impl {
     }
   }
 
-  static std::string insert_sql(std::size_t rows) {
-    std::string sql = "INSERT INTO mlog_record (" + std::string(kRecordColumns) + ") VALUES ";
-    std::size_t param = 1;
-    for (std::size_t r = 0; r < rows; ++r) {
-      sql += r == 0 ? "(" : ",(";
-      for (std::size_t c = 0; c < kRecordColumnCount; ++c) {
-        sql += (c == 0 ? "$" : ",$") + std::to_string(param++);
-      }
-      sql += ")";
-    }
-    return sql;
-  }
-
-  // Inserts records with multi-row statements of 64, 16, 4 and 1 rows (few distinct prepared
-  // statements, few round trips).
+  // Stores the records with one bulk insert (PostgreSQL: binary COPY; SQLite: a prepared
+  // single-row INSERT per record).
   static Status insert_records(db::Transaction& tx, std::vector<PreparedRecord*>& recs) {
-    static const std::string kSql64 = insert_sql(64);
-    static const std::string kSql16 = insert_sql(16);
-    static const std::string kSql4 = insert_sql(4);
-    static const std::string kSql1 = insert_sql(1);
-    std::size_t i = 0;
-    std::vector<db::Value> params;
-    while (i < recs.size()) {
-      std::size_t left = recs.size() - i;
-      std::size_t rows = left >= 64 ? 64 : left >= 16 ? 16 : left >= 4 ? 4 : 1;
-      const std::string& sql = rows == 64   ? kSql64
-                               : rows == 16 ? kSql16
-                               : rows == 4  ? kSql4
-                                            : kSql1;
-      params.clear();
-      params.reserve(rows * kRecordColumnCount);
-      for (std::size_t r = 0; r < rows; ++r) {
-        // Moved: a batch is stored once (a failed batch fails all its callers).
-        for (auto& v : recs[i + r]->values) {
-          params.push_back(std::move(v));
-        }
+    std::vector<db::Value> values;
+    values.reserve(recs.size() * kRecordColumnCount);
+    for (PreparedRecord* r : recs) {
+      // Moved: a batch is stored once (a failed batch fails all its callers).
+      for (auto& v : r->values) {
+        values.push_back(std::move(v));
       }
-      HANSA_RETURN_IF_ERROR(tx.execute(sql, params));
-      i += rows;
+    }
+    auto n = tx.insert_rows("mlog_record", kRecordColumns, values);
+    if (!n.ok()) {
+      return n.error();
     }
     return ok_status();
   }

@@ -6,8 +6,10 @@
 // the records' signatures), packed into ASiC-E containers inside linked zip archives, and deleted
 // after retention once archived.
 //
-// Group commit: append() queues the record; one writer thread stores everything queued in one
-// transaction (multi-row INSERTs), then releases each caller. While a commit runs the next batch
+// Group commit: append() prepares the record on the caller's thread (signature hash, column
+// values) and queues it; one writer thread stores everything queued in one transaction (one bulk
+// insert: binary COPY on PostgreSQL, a prepared INSERT per record on SQLite), then releases each
+// caller. While a commit runs the next batch
 // collects; there is no fixed delay. The queue is bounded (append() waits for room up to
 // enqueue_timeout, then fails with LoggingFailed). A record is stored whole or not at all, and a
 // caller is answered ok only after its transaction committed.
