@@ -404,7 +404,8 @@ class PgConnection final : public Connection {
     std::string buf("PGCOPY\n\xff\r\n\0", 11);
     put_be(buf, 0, 4);
     put_be(buf, 0, 4);
-    constexpr std::size_t kChunk = 256 * 1024;
+    // Below malloc's mmap threshold on both ends: larger messages cost page faults per batch.
+    constexpr std::size_t kChunk = 64 * 1024;
     const std::size_t ncols = columns.size();
     std::int64_t rows = 0;
     for (std::size_t i = 0; i < values.size(); i += ncols) {

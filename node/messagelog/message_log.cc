@@ -330,25 +330,30 @@ struct MessageLog::Impl {
       p.signature = r.signature;  // stamp() reads it before the batch is stored
     }
     TimePoint t = r.time.time_since_epoch().count() == 0 ? now() : r.time;
-    p.values = {to_ms(t),
-                std::move(r.query_id),
-                std::move(r.x_request_id),
-                std::move(client),
-                r.service.to_string(),
-                owner.member().to_string(),
-                owner.to_string(),
-                r.response ? 1 : 0,
-                r.rest ? 1 : 0,
-                static_cast<int>(mode),
-                static_cast<std::int64_t>(body),
-                message ? db::Value::blob(std::move(*message)) : db::Value(),
-                attachments ? db::Value::blob(std::move(*attachments)) : db::Value(),
-                db::Value::blob(std::move(r.signature)),
-                db::Value::blob(p.signature_hash),
-                r.hash_chain_result.empty() ? db::Value() : db::Value::blob(r.hash_chain_result),
-                r.hash_chain.empty() ? db::Value() : db::Value::blob(r.hash_chain),
-                db::Value(),
-                db::Value()};
+    // Built by moving (an initializer list would copy every body and signature once more).
+    auto blob_or_null = [](std::string&& bytes) {
+      return bytes.empty() ? db::Value() : db::Value::blob(std::move(bytes));
+    };
+    p.values.reserve(kRecordColumnCount);
+    p.values.emplace_back(to_ms(t));
+    p.values.emplace_back(std::move(r.query_id));
+    p.values.emplace_back(std::move(r.x_request_id));
+    p.values.emplace_back(std::move(client));
+    p.values.emplace_back(r.service.to_string());
+    p.values.emplace_back(owner.member().to_string());
+    p.values.emplace_back(owner.to_string());
+    p.values.emplace_back(r.response ? 1 : 0);
+    p.values.emplace_back(r.rest ? 1 : 0);
+    p.values.emplace_back(static_cast<int>(mode));
+    p.values.emplace_back(static_cast<std::int64_t>(body));
+    p.values.push_back(message ? db::Value::blob(std::move(*message)) : db::Value());
+    p.values.push_back(attachments ? db::Value::blob(std::move(*attachments)) : db::Value());
+    p.values.push_back(db::Value::blob(std::move(r.signature)));
+    p.values.push_back(db::Value::blob(p.signature_hash));
+    p.values.push_back(blob_or_null(std::move(r.hash_chain_result)));
+    p.values.push_back(blob_or_null(std::move(r.hash_chain)));
+    p.values.emplace_back();  // timestamp_id
+    p.values.emplace_back();  // ts_hash_chain
     HANSA_CHECK(p.values.size() == kRecordColumnCount);
     return p;
   }

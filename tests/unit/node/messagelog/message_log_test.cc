@@ -382,7 +382,7 @@ TEST_P(StoreTest, EveryByteValueRoundTrips) {
   EXPECT_EQ(*got.blob(6), r.hash_chain);
 }
 
-// Records larger than one bulk-insert chunk (PostgreSQL streams COPY data in 256 KB pieces), in
+// Records larger than one bulk-insert chunk (PostgreSQL streams COPY data in 64 KB pieces), in
 // concurrent batches: every record is stored whole.
 TEST_P(StoreTest, BatchesLargerThanOneCopyChunkAreStoredWhole) {
   auto db = open_db();
