@@ -325,7 +325,10 @@ struct MessageLog::Impl {
     }
     bool local = !options.is_local_client || options.is_local_client(r.client);
     const ids::ClientId& owner = local ? r.client : r.service.provider();
-    p.signature_hash = crypto::digest(kSha512, r.signature);
+    // One digester per appending thread: crypto::digest() looks the algorithm up on every call.
+    thread_local crypto::Digester sha512(kSha512);
+    sha512.update(r.signature);
+    p.signature_hash = sha512.finish();
     if (options.timestamp_immediately) {
       p.signature = r.signature;  // stamp() reads it before the batch is stored
     }
