@@ -9,12 +9,25 @@
 
 #include "core/crypto/encoding.h"
 #include "core/crypto/native.h"
+#include "core/crypto/parse_memo.h"
 
 namespace hansa::crypto {
 namespace {
 
 constexpr std::string_view kPemBegin = "-----BEGIN CERTIFICATE-----";
 constexpr std::string_view kPemEnd = "-----END CERTIFICATE-----";
+
+// Certificates already parsed, by DER (see parse_memo.h): peers' chains, signers' certificates and
+// CA certificates come back with every message.
+constexpr std::size_t kParsedCertificatesKept = 1024;
+// Issuers remembered per certificate by is_issued_by() (a certificate has one issuer; a CA
+// re-keyed under the same name may add one more).
+constexpr std::size_t kVerifiedIssuersKept = 4;
+
+ParseMemo<Certificate::Impl>& parsed_certificates() {
+  static ParseMemo<Certificate::Impl> memo(kParsedCertificatesKept);
+  return memo;
+}
 
 Error bad_cert(std::string message) {
   return Error(FaultCode::kIncorrectCertificate, std::move(message), drain_openssl_errors());
@@ -84,6 +97,9 @@ Result<Certificate> Certificate::from_der(std::string_view der, const Certificat
                  std::to_string(der.size()) + " > " + std::to_string(limits.max_der_size));
   }
   if (der.empty()) return Error(FaultCode::kIncorrectCertificate, "empty certificate");
+  if (auto known = parsed_certificates().find(der)) {
+    return Certificate(std::move(known));
+  }
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());
   X509Ptr x509(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
   if (!x509) return bad_cert("malformed DER certificate");
@@ -99,6 +115,7 @@ Result<Certificate> Certificate::from_der(std::string_view der, const Certificat
   auto impl = std::make_shared<Impl>();
   impl->x509 = std::move(x509);
   impl->der.assign(der);
+  parsed_certificates().insert(der, impl);
   return Certificate(std::move(impl));
 }
 
@@ -313,8 +330,13 @@ std::vector<std::string> Certificate::ocsp_urls() const {
 }
 
 bool Certificate::is_self_signed() const {
+  int known = impl_->self_signed.load(std::memory_order_acquire);
+  if (known >= 0) {
+    return known == 1;
+  }
   bool self = X509_self_signed(impl_->x509.get(), 1) == 1;
   ERR_clear_error();
+  impl_->self_signed.store(self ? 1 : 0, std::memory_order_release);
   return self;
 }
 
@@ -323,9 +345,23 @@ bool Certificate::is_issued_by(const Certificate& issuer) const {
                     X509_get_subject_name(issuer.impl_->x509.get())) != 0) {
     return false;
   }
+  {
+    std::lock_guard lock(impl_->issuers_mu);
+    for (const auto& der : impl_->verified_issuers) {
+      if (der == issuer.impl_->der) {
+        return true;
+      }
+    }
+  }
   EVP_PKEY* key = X509_get0_pubkey(issuer.impl_->x509.get());
   bool ok = key != nullptr && X509_verify(impl_->x509.get(), key) == 1;
   ERR_clear_error();
+  if (ok) {
+    std::lock_guard lock(impl_->issuers_mu);
+    if (impl_->verified_issuers.size() < kVerifiedIssuersKept) {
+      impl_->verified_issuers.push_back(issuer.impl_->der);
+    }
+  }
   return ok;
 }
 

@@ -8,6 +8,9 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include <atomic>
+#include <mutex>
+#include <string>
 #include <vector>
 
 #include "core/crypto/certificate.h"
@@ -27,6 +30,12 @@ struct PrivateKey::Impl {
 struct Certificate::Impl {
   X509Ptr x509;
   std::string der;
+  // Memo of the signature checks (the same certificates are checked for every message):
+  // is_self_signed() (-1 not yet known) and the issuers whose signature on this certificate
+  // verified (their DER; a few at most).
+  mutable std::atomic<int> self_signed{-1};
+  mutable std::mutex issuers_mu;
+  mutable std::vector<std::string> verified_issuers;
 };
 struct CertificateRequest::Impl {
   X509ReqPtr req;

@@ -8,7 +8,9 @@
 
 #include "core/crypto/digest.h"
 #include "core/crypto/encoding.h"
+#include "core/crypto/native.h"
 #include "core/crypto/openssl_ptr.h"
+#include "core/crypto/parse_memo.h"
 
 namespace hansa::ocsp {
 
@@ -29,11 +31,17 @@ Result<X509Ptr> read_cert(std::string_view bytes, std::string_view what) {
     BioPtr bio = crypto::memory_bio(bytes);
     cert.reset(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
   } else {
-    const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-    const unsigned char* end = p + bytes.size();
-    cert.reset(d2i_X509(nullptr, &p, static_cast<long>(bytes.size())));
-    if (cert && p != end) {
-      cert.reset();
+    // Through Certificate's memo of parsed certificates: the same CA, responder and node
+    // certificates are checked for every message.
+    auto parsed = crypto::Certificate::from_der(bytes);
+    if (!parsed.ok()) {
+      return Error(FaultCode::kIncorrectCertificate,
+                   std::string("cannot parse ") + std::string(what) + " certificate",
+                   parsed.error().to_string());
+    }
+    X509* x = crypto::native_x509(*parsed);
+    if (X509_up_ref(x) == 1) {
+      cert.reset(x);
     }
   }
   if (!cert) {
@@ -204,10 +212,26 @@ Result<std::string> cert_hash(std::string_view cert) {
   return crypto::hex_encode(crypto::digest(crypto::DigestAlgorithm::kSha1, cert_der(x.get())));
 }
 
+namespace {
+
+// Responses already parsed, by DER (see core/crypto/parse_memo.h): a node attaches the same
+// response to every message until it fetches a new one.
+constexpr std::size_t kParsedResponsesKept = 1024;
+
+crypto::ParseMemo<OcspResponse::Impl>& parsed_responses() {
+  static crypto::ParseMemo<OcspResponse::Impl> memo(kParsedResponsesKept);
+  return memo;
+}
+
+}  // namespace
+
 Result<OcspResponse> OcspResponse::parse(std::string_view der, std::size_t max_bytes) {
   if (der.size() > max_bytes) {
     return Error(FaultCode::kLimitExceeded, "OCSP response too large",
                  std::to_string(der.size()) + " bytes, limit " + std::to_string(max_bytes));
+  }
+  if (auto known = parsed_responses().find(der)) {
+    return OcspResponse(std::move(known));
   }
   auto impl = std::make_shared<Impl>();
   impl->der.assign(der);
@@ -279,6 +303,7 @@ Result<OcspResponse> OcspResponse::parse(std::string_view der, std::size_t max_b
   if (serial != nullptr) {
     impl->serial_hex = serial_to_hex(serial);
   }
+  parsed_responses().insert(impl->der, impl);
   return OcspResponse(std::move(impl));
 }
 

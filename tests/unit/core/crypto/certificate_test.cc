@@ -189,6 +189,53 @@ TEST(CertificateTest, HostileInputIsRejected) {
   EXPECT_EQ(Certificate::from_der(der, tiny).error().code, FaultCode::kLimitExceeded);
 }
 
+TEST(CertificateTest, RepeatedParsesShareOneCertificateAndKeepTheirLimits) {
+  const std::string& der = fixture().leaf.der();
+  auto first = Certificate::from_der(der);
+  auto second = Certificate::from_der(der);
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_EQ(&first->impl(), &second->impl());  // parsed once
+  EXPECT_EQ(first->subject(), fixture().leaf.subject());
+  // A remembered certificate is still refused under limits it does not fit.
+  CertificateLimits tiny;
+  tiny.max_der_size = 100;
+  EXPECT_EQ(Certificate::from_der(der, tiny).error().code, FaultCode::kLimitExceeded);
+  // Rejected input is never remembered: refused again, every time.
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(Certificate::from_der(der + "x").error().code, FaultCode::kIncorrectCertificate);
+  }
+  // More distinct certificates than are remembered: every one still parses to itself.
+  auto key = testing::ec_key();
+  std::vector<Certificate> many;
+  for (int i = 0; i < 1100; ++i) {
+    CertSpec spec;
+    spec.subject = {{"CN", "cert " + std::to_string(i)}};
+    spec.serial = 1000 + i;
+    many.push_back(mint_cert(spec, key, key));
+  }
+  for (const auto& c : many) {
+    auto again = Certificate::from_der(c.der());
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(again->subject(), c.subject());
+  }
+}
+
+TEST(CertificateTest, RememberedIssuerChecksStayExact) {
+  const auto& f = fixture();
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(f.leaf.is_issued_by(f.ca));
+    EXPECT_TRUE(f.ca.is_self_signed());
+    EXPECT_FALSE(f.leaf.is_self_signed());
+  }
+  // Same name, other key: still refused after the real issuer was remembered.
+  auto other_key = testing::ec_key();
+  CertSpec spec;
+  spec.subject = {{"C", "EE"}, {"O", "Test"}, {"CN", "Test CA"}};
+  Certificate impostor = mint_cert(spec, other_key, other_key);
+  EXPECT_FALSE(f.leaf.is_issued_by(impostor));
+  EXPECT_TRUE(f.leaf.is_issued_by(f.ca));
+}
+
 TEST(CsrTest, BuildParseAndVerify) {
   auto key = testing::ec_key();
   DistinguishedName subject{
