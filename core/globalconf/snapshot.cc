@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -11,6 +12,12 @@
 namespace hansa::globalconf {
 
 namespace {
+
+std::uint64_t next_generation() {
+  static std::atomic<std::uint64_t> counter{0};
+  return counter.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
 Error invalid(std::string message, std::string detail = {}) {
   return Error(FaultCode::kInvalidGlobalConf, std::move(message), std::move(detail));
 }
@@ -48,7 +55,8 @@ GlobalConfSnapshot::GlobalConfSnapshot(std::optional<PrivateParameters> private_
                                        std::vector<SharedParameters> shared, TimePoint expires_at)
     : private_(std::move(private_parameters)),
       shared_(std::move(shared)),
-      expires_at_(expires_at) {}
+      expires_at_(expires_at),
+      generation_(next_generation()) {}
 
 GlobalConfSnapshot::~GlobalConfSnapshot() = default;
 
@@ -184,6 +192,7 @@ std::vector<std::string> GlobalConfSnapshot::instances() const {
 }
 
 TimePoint GlobalConfSnapshot::expires_at() const noexcept { return expires_at_; }
+std::uint64_t GlobalConfSnapshot::generation() const noexcept { return generation_; }
 
 Status GlobalConfSnapshot::check_valid(TimePoint now) const {
   if (now >= expires_at_) {

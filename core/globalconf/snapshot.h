@@ -57,6 +57,9 @@ class GlobalConfSnapshot final {
   // --- Validity ---
 
   [[nodiscard]] TimePoint expires_at() const noexcept;
+  // A number unique to this snapshot within the process (snapshots created later have larger
+  // numbers): results derived from a snapshot can be remembered under it.
+  [[nodiscard]] std::uint64_t generation() const noexcept;
   // OutdatedGlobalConf when `now` is at or after expires_at().
   [[nodiscard]] Status check_valid(TimePoint now) const;
 
@@ -152,6 +155,7 @@ class GlobalConfSnapshot final {
   std::optional<PrivateParameters> private_;
   std::vector<SharedParameters> shared_;
   TimePoint expires_at_;
+  std::uint64_t generation_;
   std::unique_ptr<const Index> index_;
 };
 

@@ -6,6 +6,7 @@
 
 #include "core/crypto/cert_profile.h"
 #include "core/crypto/encoding.h"
+#include "core/crypto/parse_memo.h"
 #include "core/crypto/trust_store.h"
 #include "core/globalconf/xml_codec.h"
 
@@ -209,6 +210,67 @@ Result<crypto::DigestAlgorithm> digest_method(const xml::Element& parent) {
     return malformed("Unsupported digest method", dm.attribute("Algorithm").value_or(""));
   }
   return *alg;
+}
+
+// verify_certificate() results, by configuration snapshot, signing certificate and OCSP
+// responses, with the verification times for which every time-dependent check (certificate
+// validity, OCSP freshness, clock skew, nextUpdate, responder validity) gives the same answer.
+// The same signers and OCSP responses come with every message, and the chain and OCSP checks cost
+// several public-key operations.
+struct RememberedCheck {
+  CertificateCheck check;
+  TimePoint from;
+  TimePoint until;
+};
+
+constexpr std::size_t kCertificateChecksKept = 1024;
+
+crypto::ParseMemo<RememberedCheck>& remembered_checks() {
+  static crypto::ParseMemo<RememberedCheck> memo(kCertificateChecksKept);
+  return memo;
+}
+
+void append_sized(std::string& key, std::string_view part) {
+  const std::uint64_t n = part.size();
+  key.append(reinterpret_cast<const char*>(&n), sizeof n);
+  key.append(part);
+}
+
+std::string check_key(const ParsedSignature& signature,
+                      const globalconf::GlobalConfSnapshot& conf) {
+  std::string key;
+  const std::uint64_t generation = conf.generation();
+  key.append(reinterpret_cast<const char*>(&generation), sizeof generation);
+  for (const auto& c : signature.certificates) {
+    append_sized(key, c.der());
+  }
+  key.push_back('\0');
+  for (const auto& r : signature.ocsp_responses) {
+    append_sized(key, r);
+  }
+  return key;
+}
+
+// Signatures already parsed whose signature value verified, by their XML and the parse limits. A
+// batch signature is shared by every message of its batch: each message then costs only its own
+// reference and hash-chain checks.
+constexpr std::size_t kCheckedSignaturesKept = 256;
+
+crypto::ParseMemo<ParsedSignature>& checked_signatures() {
+  static crypto::ParseMemo<ParsedSignature> memo(kCheckedSignaturesKept);
+  return memo;
+}
+
+std::string signature_key(std::string_view signature_xml, const ParseLimits& limits) {
+  const std::size_t numbers[] = {
+      limits.xml.max_document_bytes, limits.xml.max_depth,
+      limits.xml.max_text_bytes,     limits.xml.max_attributes_per_element,
+      limits.xml.max_elements,       limits.max_references,
+      limits.max_certificates,       limits.max_ocsp_responses,
+      limits.max_base64_bytes};
+  std::string key(reinterpret_cast<const char*>(numbers), sizeof numbers);
+  key.append(signature_xml);
+  return key;
 }
 
 }  // namespace
@@ -624,6 +686,11 @@ Result<CertificateCheck> verify_certificate(const ParsedSignature& signature,
   if (signature.certificates.empty()) {
     return malformed("No signing certificate");
   }
+  const std::string key = check_key(signature, conf);
+  if (auto known = remembered_checks().find(key);
+      known != nullptr && known->from <= at && at <= known->until) {
+    return known->check;
+  }
   const crypto::Certificate& cert = signature.certificates.front();
   const globalconf::ApprovedCa* ca = conf.approved_ca_for(cert);
   if (ca == nullptr) {
@@ -655,17 +722,21 @@ Result<CertificateCheck> verify_certificate(const ParsedSignature& signature,
     }
   }
   std::optional<Error> first_error;
-  for (const auto& der : signature.ocsp_responses) {
-    auto resp = ocsp::OcspResponse::parse(der);
+  for (std::size_t i = 0; i < signature.ocsp_responses.size(); ++i) {
+    auto resp = ocsp::OcspResponse::parse(signature.ocsp_responses[i]);
     if (!resp.ok()) {
       first_error = Error(FaultCode::kCertValidation, "Embedded OCSP response does not parse",
                           resp.error().to_string());
       continue;
     }
-    auto st = ocsp::verify(*resp, cert.der(), issuer.der(), at, opts);
-    if (!st.ok()) {
+    auto responder = ocsp::verify_validity(*resp, cert.der(), issuer.der(), at, opts);
+    if (responder.ok() && resp->status() != ocsp::CertStatus::kGood) {
+      // ocsp::verify() names the status, the revocation time and reason.
+      responder = ocsp::verify(*resp, cert.der(), issuer.der(), at, opts).error();
+    }
+    if (!responder.ok()) {
       if (!first_error) {
-        first_error = st.error();
+        first_error = responder.error();
       }
       continue;
     }
@@ -673,9 +744,31 @@ Result<CertificateCheck> verify_certificate(const ParsedSignature& signature,
                            crypto::certificate_profile_from_name(ca->certificate_profile_info));
     HANSA_ASSIGN_OR_RETURN(ids::MemberId member, crypto::member_id_from_sign_cert(
                                                      profile, cert, conf.instance_identifier()));
-    return CertificateCheck{std::move(chain), std::move(member),   ca->name,
-                            resp->status(),   resp->produced_at(), resp->this_update(),
-                            resp->responder()};
+    CertificateCheck check{std::move(chain), std::move(member),   ca->name,
+                           resp->status(),   resp->produced_at(), resp->this_update(),
+                           resp->responder()};
+    // Remembered only when the first response decided: a later time could otherwise let an
+    // earlier response decide, with other OCSP details.
+    auto signer = crypto::Certificate::from_der(*responder);
+    if (i == 0 && signer.ok()) {
+      auto remembered = std::make_shared<RememberedCheck>(
+          RememberedCheck{check, signer->not_before(), signer->not_after()});
+      for (const auto& c : remembered->check.chain) {
+        remembered->from = std::max(remembered->from, c.not_before());
+        remembered->until = std::min(remembered->until, c.not_after());
+      }
+      remembered->from =
+          std::max(remembered->from,
+                   resp->this_update() - std::chrono::seconds(opts.max_clock_skew_seconds));
+      remembered->until =
+          std::min(remembered->until,
+                   resp->this_update() + std::chrono::seconds(opts.ocsp_freshness_seconds));
+      if (opts.verify_next_update && resp->next_update()) {
+        remembered->until = std::min(remembered->until, *resp->next_update());
+      }
+      remembered_checks().insert(key, std::move(remembered));
+    }
+    return check;
   }
   Error e = *first_error;
   if (e.code != FaultCode::kCertValidation) {
@@ -701,9 +794,17 @@ Result<timestamp::VerifiedTimestamp> verify_signature_timestamp(
 Result<VerifiedSignature> verify(std::string_view signature_xml, const SignedData& data,
                                  const globalconf::GlobalConfSnapshot& conf,
                                  const VerifyOptions& options) {
-  HANSA_ASSIGN_OR_RETURN(ParsedSignature parsed, parse_signature(signature_xml, options.parse));
-  HANSA_RETURN_IF_ERROR(verify_references(parsed, data, options.hash_chain));
-  HANSA_RETURN_IF_ERROR(verify_signature_value(parsed));
+  const std::string key = signature_key(signature_xml, options.parse);
+  ParsedSignature parsed;
+  if (auto known = checked_signatures().find(key)) {
+    parsed = *known;
+    HANSA_RETURN_IF_ERROR(verify_references(parsed, data, options.hash_chain));
+  } else {
+    HANSA_ASSIGN_OR_RETURN(parsed, parse_signature(signature_xml, options.parse));
+    HANSA_RETURN_IF_ERROR(verify_references(parsed, data, options.hash_chain));
+    HANSA_RETURN_IF_ERROR(verify_signature_value(parsed));
+    checked_signatures().insert(key, std::make_shared<const ParsedSignature>(parsed));
+  }
   std::optional<timestamp::VerifiedTimestamp> ts;
   if (parsed.timestamp) {
     HANSA_ASSIGN_OR_RETURN(timestamp::VerifiedTimestamp v,

@@ -398,6 +398,59 @@ TEST_F(DevSignatureTest, BatchSigningUsesOneKeyOperationAndEveryMessageVerifies)
   EXPECT_TRUE(r.error().fault_code().starts_with("MalformedSignature.")) << r.error().to_string();
 }
 
+// Verification remembers parsed signatures and certificate checks (the same signer, OCSP response
+// and batch signature come with many messages); what it remembers must never change an answer.
+TEST_F(DevSignatureTest, RememberedChecksStillHonourTimeConfigurationAndData) {
+  std::string message = "<m>remembered</m>";
+  auto xml = create_signature(refs_for(message, {}), pki_.cert(), pki_.ocsp(), pki_.signer());
+  ASSERT_TRUE(xml.ok()) << xml.error().to_string();
+  const auto now = std::chrono::system_clock::now();
+  for (int i = 0; i < 3; ++i) {
+    auto ok = verify(*xml, data_for(message, {}), *conf_, {.at = now});
+    ASSERT_TRUE(ok.ok()) << i << ": " << ok.error().to_string();
+    EXPECT_EQ(ok->certificate.member.to_string(), "MEMBER:" + pki_.member_id());
+  }
+  // Later than the OCSP response's freshness, or before the certificate existed.
+  auto late =
+      verify(*xml, data_for(message, {}), *conf_, {.at = now + std::chrono::hours(24 * 30)});
+  ASSERT_FALSE(late.ok());
+  EXPECT_EQ(late.error().code, FaultCode::kCertValidation);
+  auto early =
+      verify(*xml, data_for(message, {}), *conf_, {.at = now - std::chrono::hours(24 * 365 * 10)});
+  ASSERT_FALSE(early.ok());
+  EXPECT_EQ(early.error().code, FaultCode::kCertValidation);
+  // A new configuration that no longer approves the CA.
+  globalconf::SharedParameters shared;
+  shared.instance_identifier = conf_->instance_identifier();
+  auto other =
+      globalconf::GlobalConfSnapshot::create(std::nullopt, {shared}, now + std::chrono::hours(1));
+  ASSERT_TRUE(other.ok());
+  auto unapproved = verify(*xml, data_for(message, {}), **other, {.at = now});
+  ASSERT_FALSE(unapproved.ok());
+  EXPECT_EQ(unapproved.error().code, FaultCode::kCertValidation);
+  // The remembered signature over other data.
+  auto tampered = verify(*xml, data_for("<m>changed</m>", {}), *conf_, {.at = now});
+  ASSERT_FALSE(tampered.ok());
+  EXPECT_EQ(tampered.error().code, FaultCode::kInvalidSignatureValue);
+  // Another expected signer.
+  VerifyOptions wrong_signer{.at = now};
+  wrong_signer.expected_signer = *ids::ClientId::parse("MEMBER:DEV/COM/99999999");
+  EXPECT_EQ(verify(*xml, data_for(message, {}), *conf_, wrong_signer).error().code,
+            FaultCode::kIncorrectCertificate);
+  // A signature whose value does not verify is refused every time (never remembered).
+  std::string bad = *xml;
+  auto pos = bad.find("<ds:SignatureValue");
+  ASSERT_NE(pos, std::string::npos);
+  pos = bad.find('>', pos) + 5;
+  bad[pos] = bad[pos] == 'A' ? 'B' : 'A';
+  for (int i = 0; i < 2; ++i) {
+    auto r = verify(bad, data_for(message, {}), *conf_, {.at = now});
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, FaultCode::kInvalidSignatureValue);
+  }
+  EXPECT_TRUE(verify(*xml, data_for(message, {}), *conf_, {.at = now}).ok());
+}
+
 TEST_F(DevSignatureTest, SingleItemBatchIsSignedDirectly) {
   std::string message = "<m>only</m>";
   auto batch = sign_batch({{crypto::digest(crypto::DigestAlgorithm::kSha512, message), {}}},
