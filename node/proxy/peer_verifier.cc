@@ -2,6 +2,9 @@
 
 #include <utility>
 
+#include <algorithm>
+
+#include "core/crypto/parse_memo.h"
 #include "core/crypto/trust_store.h"
 #include "core/ocsp/response.h"
 
@@ -17,10 +20,101 @@ Error ssl_failed(std::string message, std::string detail = {}) {
   return Error(FaultCode::kSslAuthenticationFailed, std::move(message), std::move(detail));
 }
 
+constexpr std::size_t kPeersKept = 256;
+
+// OCSP verification options for `issuer`'s certificates under `conf`.
+ocsp::VerifyOptions ocsp_options(const crypto::Certificate& issuer,
+                                 const globalconf::GlobalConfSnapshot& conf) {
+  ocsp::VerifyOptions opts;
+  opts.ocsp_freshness_seconds = conf.ocsp_freshness_seconds();
+  for (const auto& responder : conf.ocsp_responders(issuer)) {
+    if (responder.cert) {
+      opts.trusted_responders.push_back(responder.cert->der());
+    }
+  }
+  return opts;
+}
+
+void append_sized(std::string& key, std::string_view part) {
+  const std::uint64_t n = part.size();
+  key.append(reinterpret_cast<const char*>(&n), sizeof n);
+  key.append(part);
+}
+
+std::string peer_key(const http::CertChain& chain, const std::vector<std::string>& ocsp_der,
+                     const globalconf::GlobalConfSnapshot& conf) {
+  std::string key;
+  const std::uint64_t generation = conf.generation();
+  key.append(reinterpret_cast<const char*>(&generation), sizeof generation);
+  for (const auto& der : chain) {
+    append_sized(key, der);
+  }
+  key.push_back('\0');
+  for (const auto& der : ocsp_der) {
+    append_sized(key, der);
+  }
+  return key;
+}
+
 }  // namespace
 
+struct PeerVerifier::Memo {
+  struct Entry {
+    PeerIdentity identity;
+    TimePoint from;
+    TimePoint until;
+  };
+  crypto::ParseMemo<Entry> entries{kPeersKept};
+};
+
+std::shared_ptr<const PeerIdentity> PeerVerifier::remembered(const std::string& key,
+                                                             TimePoint at) const {
+  auto entry = memo_->entries.find(key);
+  if (entry == nullptr || at < entry->from || at > entry->until) {
+    return nullptr;
+  }
+  return std::shared_ptr<const PeerIdentity>(entry, &entry->identity);
+}
+
+void PeerVerifier::remember(const std::string& key, const PeerIdentity& identity,
+                            const std::vector<std::string>& ocsp_der,
+                            const globalconf::GlobalConfSnapshot& conf, TimePoint at) const {
+  if (ocsp_der.empty() || identity.chain.size() < 2) {
+    return;
+  }
+  const crypto::Certificate& issuer = identity.chain[1];
+  const ocsp::VerifyOptions opts = ocsp_options(issuer, conf);
+  auto response = ocsp::OcspResponse::parse(ocsp_der.front());
+  if (!response.ok() || response->status() != ocsp::CertStatus::kGood) {
+    return;
+  }
+  auto responder =
+      ocsp::verify_validity(*response, identity.auth_cert.der(), issuer.der(), at, opts);
+  if (!responder.ok()) {
+    return;  // another response decided: not remembered
+  }
+  auto signer = crypto::Certificate::from_der(*responder);
+  if (!signer.ok()) {
+    return;
+  }
+  auto entry = std::make_shared<Memo::Entry>(
+      Memo::Entry{identity, signer->not_before(), signer->not_after()});
+  for (const auto& c : identity.chain) {
+    entry->from = std::max(entry->from, c.not_before());
+    entry->until = std::min(entry->until, c.not_after());
+  }
+  entry->from = std::max(
+      entry->from, response->this_update() - std::chrono::seconds(opts.max_clock_skew_seconds));
+  entry->until = std::min(
+      entry->until, response->this_update() + std::chrono::seconds(opts.ocsp_freshness_seconds));
+  if (opts.verify_next_update && response->next_update()) {
+    entry->until = std::min(entry->until, *response->next_update());
+  }
+  memo_->entries.insert(key, std::move(entry));
+}
+
 PeerVerifier::PeerVerifier(GlobalConfSource conf, PeerVerifierOptions options)
-    : conf_(std::move(conf)), options_(std::move(options)) {
+    : conf_(std::move(conf)), options_(std::move(options)), memo_(std::make_shared<Memo>()) {
   HANSA_CHECK(conf_ != nullptr);
   if (!options_.clock) {
     options_.clock = [] { return std::chrono::system_clock::now(); };
@@ -104,13 +198,7 @@ Status PeerVerifier::check_ocsp(const crypto::Certificate& cert, const crypto::C
     return Error(FaultCode::kCertValidation, "No OCSP response for the certificate",
                  cert.subject());
   }
-  ocsp::VerifyOptions opts;
-  opts.ocsp_freshness_seconds = conf.ocsp_freshness_seconds();
-  for (const auto& responder : conf.ocsp_responders(issuer)) {
-    if (responder.cert) {
-      opts.trusted_responders.push_back(responder.cert->der());
-    }
-  }
+  const ocsp::VerifyOptions opts = ocsp_options(issuer, conf);
   std::optional<Error> first_error;
   std::size_t looked_at = 0;
   for (const auto& der : ocsp_der) {
@@ -154,27 +242,28 @@ Result<PeerIdentity> PeerVerifier::verify_client_node(
     const std::vector<std::string>& ocsp_der) const {
   TimePoint at = options_.clock();
   HANSA_ASSIGN_OR_RETURN(auto conf, usable_conf(at));
-  HANSA_ASSIGN_OR_RETURN(PeerIdentity identity, check_chain(chain, *conf, at));
-  if (!conf->is_auth_cert_of_client_server(identity.auth_cert, client)) {
+  const std::string key = peer_key(chain, ocsp_der, *conf);
+  std::shared_ptr<const PeerIdentity> known = remembered(key, at);
+  std::optional<PeerIdentity> identity;
+  if (known) {
+    identity = *known;
+  } else {
+    HANSA_ASSIGN_OR_RETURN(identity, check_chain(chain, *conf, at));
+  }
+  if (!conf->is_auth_cert_of_client_server(identity->auth_cert, client)) {
     return ssl_failed(
         "The peer's authentication certificate is not registered for a security "
         "server hosting the client",
-        client.to_string() + " (peer " + identity.server.to_string() + ")");
+        client.to_string() + " (peer " + identity->server.to_string() + ")");
   }
-  if (ocsp_der.empty()) {
-    return ssl_failed("Cannot verify TLS certificate, corresponding OCSP response is missing");
+  if (!known) {
+    if (ocsp_der.empty()) {
+      return ssl_failed("Cannot verify TLS certificate, corresponding OCSP response is missing");
+    }
+    HANSA_RETURN_IF_ERROR(check_peer_ocsp(*identity, ocsp_der, *conf, at));
+    remember(key, *identity, ocsp_der, *conf, at);
   }
-  if (identity.chain.size() < 2) {
-    return ssl_failed("No issuer for the peer's authentication certificate");
-  }
-  const crypto::Certificate& issuer = identity.chain[1];
-  auto ocsp_ok =
-      check_ocsp(identity.auth_cert, issuer, ocsp_der, *conf, at, options_.max_ocsp_responses);
-  if (!ocsp_ok.ok()) {
-    return ssl_failed("The peer's authentication certificate failed the OCSP check",
-                      ocsp_ok.error());
-  }
-  return identity;
+  return std::move(*identity);
 }
 
 Result<PeerIdentity> PeerVerifier::verify_service_node(
@@ -182,23 +271,40 @@ Result<PeerIdentity> PeerVerifier::verify_service_node(
     const std::vector<std::string>& ocsp_der) const {
   TimePoint at = options_.clock();
   HANSA_ASSIGN_OR_RETURN(auto conf, usable_conf(at));
-  HANSA_ASSIGN_OR_RETURN(PeerIdentity identity, check_chain(chain, *conf, at));
-  if (!conf->is_auth_cert_of_server(identity.auth_cert, target)) {
+  const std::string key = peer_key(chain, ocsp_der, *conf);
+  std::shared_ptr<const PeerIdentity> known = remembered(key, at);
+  std::optional<PeerIdentity> identity;
+  if (known) {
+    identity = *known;
+  } else {
+    HANSA_ASSIGN_OR_RETURN(identity, check_chain(chain, *conf, at));
+  }
+  if (!conf->is_auth_cert_of_server(identity->auth_cert, target)) {
     return ssl_failed(
         "The peer's authentication certificate is not registered for the target security server",
-        target.to_string() + " (certificate of " + identity.server.to_string() + ")");
+        target.to_string() + " (certificate of " + identity->server.to_string() + ")");
   }
+  if (!known) {
+    HANSA_RETURN_IF_ERROR(check_peer_ocsp(*identity, ocsp_der, *conf, at));
+    remember(key, *identity, ocsp_der, *conf, at);
+  }
+  return std::move(*identity);
+}
+
+Status PeerVerifier::check_peer_ocsp(const PeerIdentity& identity,
+                                     const std::vector<std::string>& ocsp_der,
+                                     const globalconf::GlobalConfSnapshot& conf,
+                                     TimePoint at) const {
   if (identity.chain.size() < 2) {
     return ssl_failed("No issuer for the peer's authentication certificate");
   }
-  const crypto::Certificate& issuer = identity.chain[1];
-  auto ocsp_ok =
-      check_ocsp(identity.auth_cert, issuer, ocsp_der, *conf, at, options_.max_ocsp_responses);
+  auto ocsp_ok = check_ocsp(identity.auth_cert, identity.chain[1], ocsp_der, conf, at,
+                            options_.max_ocsp_responses);
   if (!ocsp_ok.ok()) {
     return ssl_failed("The peer's authentication certificate failed the OCSP check",
                       ocsp_ok.error());
   }
-  return identity;
+  return ok_status();
 }
 
 }  // namespace hansa::proxy

@@ -15,7 +15,11 @@
 // Failures are SslAuthenticationFailed (X-Road's ServerMessageProcessor.verifySslClientCert wraps
 // every cause in it); the message says which check failed (chain, revoked, not registered, ...).
 //
-// Threading: immutable after construction; every method is const and thread-safe.
+// The chain and OCSP checks are remembered per (configuration, chain, OCSP responses) for the times
+// at which they give the same answer (certificate validity, OCSP freshness and nextUpdate), since a
+// peer sends the same chain and responses with every message; registration is checked every time.
+//
+// Threading: every method is const and thread-safe.
 
 #include <chrono>
 #include <cstddef>
@@ -97,9 +101,23 @@ class PeerVerifier final {
   Result<PeerIdentity> check_chain(const http::CertChain& chain,
                                    const globalconf::GlobalConfSnapshot& conf, TimePoint at) const;
   Result<std::shared_ptr<const globalconf::GlobalConfSnapshot>> usable_conf(TimePoint at) const;
+  // The OCSP part of verify_client_node() / verify_service_node() (SslAuthenticationFailed).
+  Status check_peer_ocsp(const PeerIdentity& identity, const std::vector<std::string>& ocsp_der,
+                         const globalconf::GlobalConfSnapshot& conf, TimePoint at) const;
+  // A result remembered by (configuration, chain, OCSP responses) whose chain and OCSP checks
+  // hold at `at`; null when none.
+  std::shared_ptr<const PeerIdentity> remembered(const std::string& key, TimePoint at) const;
+  // Remembers `identity` (chain and OCSP checks passed at `at`) when its OCSP decision came from
+  // the first response, for the times at which every time-dependent check gives the same answer.
+  void remember(const std::string& key, const PeerIdentity& identity,
+                const std::vector<std::string>& ocsp_der,
+                const globalconf::GlobalConfSnapshot& conf, TimePoint at) const;
+
+  struct Memo;
 
   GlobalConfSource conf_;
   PeerVerifierOptions options_;
+  std::shared_ptr<Memo> memo_;
 };
 
 }  // namespace hansa::proxy

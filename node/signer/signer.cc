@@ -18,6 +18,7 @@ namespace {
 
 constexpr std::string_view kComponent = "node_signer";
 constexpr std::size_t kMaxChainDepth = 8;
+constexpr std::size_t kChainsKept = 256;
 
 constexpr std::string_view kSchemaV1 = R"(
 CREATE TABLE signer_keys (
@@ -158,6 +159,10 @@ struct Signer::Impl {
   std::map<std::string, std::unique_ptr<Token>, std::less<>> tokens;
   std::shared_ptr<const State> state = std::make_shared<State>();
   std::vector<crypto::Certificate> cas;
+  std::uint64_t cas_generation = 0;  // bumped whenever `cas` changes
+  // chain_of() results by certificate DER, for the current `cas`: every signed message needs the
+  // signing certificate's chain, and finding it costs a signature check per CA.
+  mutable std::map<std::string, std::vector<crypto::Certificate>, std::less<>> chains;
   std::map<std::string, std::string, std::less<>> tracked;  // cert id -> OCSP hash
   std::map<std::string, Error, std::less<>> ocsp_errors;    // cert id -> last error
 
@@ -183,6 +188,26 @@ struct Signer::Impl {
   }
 
   std::vector<crypto::Certificate> chain_of(const crypto::Certificate& cert) const {
+    std::uint64_t generation = 0;
+    {
+      std::lock_guard lock(mu);
+      if (auto it = chains.find(cert.der()); it != chains.end()) {
+        return it->second;
+      }
+      generation = cas_generation;
+    }
+    std::vector<crypto::Certificate> chain = find_chain(cert);
+    std::lock_guard lock(mu);
+    if (generation == cas_generation) {
+      if (chains.size() >= kChainsKept) {
+        chains.clear();
+      }
+      chains.emplace(cert.der(), chain);
+    }
+    return chain;
+  }
+
+  std::vector<crypto::Certificate> find_chain(const crypto::Certificate& cert) const {
     std::vector<crypto::Certificate> chain;
     crypto::Certificate cur = cert;
     while (chain.size() < kMaxChainDepth && !cur.is_self_signed()) {
@@ -907,6 +932,8 @@ void Signer::set_ca_certificates(std::vector<crypto::Certificate> cas) {
   {
     std::lock_guard lock(impl_->mu);
     impl_->cas = std::move(cas);
+    ++impl_->cas_generation;
+    impl_->chains.clear();
   }
   impl_->sync_ocsp(*impl_->snapshot());
 }

@@ -1030,5 +1030,47 @@ TEST_F(ServerProxyTest, PeerVerifierChecksTheTargetNodeForTheClientSide) {
   EXPECT_EQ(garbage.error().code, FaultCode::kSslAuthenticationFailed);
 }
 
+// The peer checks are remembered per (configuration, chain, OCSP responses); registration and
+// the time-dependent checks must still decide every call.
+TEST_F(ServerProxyTest, PeerVerifierRemembersChecksButNotRegistrationOrTime) {
+  const auto start = std::chrono::system_clock::now();
+  make_conf(start + 240h);
+  auto now = start;
+  PeerVerifierOptions options;
+  options.clock = [&now] { return now; };
+  PeerVerifier verifier([this] { return conf(); }, options);
+  const auto chain = der_chain(node1_chain_);
+  for (int i = 0; i < 3; ++i) {
+    auto ok = verifier.verify_client_node(chain, client_, {node1_ocsp_});
+    ASSERT_TRUE(ok.ok()) << i << ": " << ok.error().to_string();
+    EXPECT_EQ(ok->server, node1_);
+  }
+  // Node 1 does not host the provider's subsystem.
+  auto not_hosting = verifier.verify_client_node(chain, provider_, {node1_ocsp_});
+  ASSERT_FALSE(not_hosting.ok());
+  EXPECT_EQ(not_hosting.error().code, FaultCode::kSslAuthenticationFailed);
+  // Node 1 is not the target node 2.
+  EXPECT_EQ(verifier.verify_service_node(chain, node2_, {node1_ocsp_}).error().code,
+            FaultCode::kSslAuthenticationFailed);
+  // Two days later the same OCSP response is no longer fresh.
+  now = start + 48h;
+  auto stale = verifier.verify_client_node(chain, client_, {node1_ocsp_});
+  ASSERT_FALSE(stale.ok());
+  EXPECT_EQ(stale.error().code, FaultCode::kSslAuthenticationFailed);
+  now = start;
+  EXPECT_TRUE(verifier.verify_client_node(chain, client_, {node1_ocsp_}).ok());
+  // Node 1's certificate is no longer registered in a new configuration.
+  {
+    globalconf::SharedParameters shared = pki_.conf()->shared_parameters();
+    auto snap = globalconf::GlobalConfSnapshot::create(std::nullopt, {shared}, start + 240h);
+    ASSERT_TRUE(snap.ok());
+    std::lock_guard lock(conf_mu_);
+    conf_ = std::move(snap).value();
+  }
+  EXPECT_EQ(verifier.verify_client_node(chain, client_, {node1_ocsp_}).error().code,
+            FaultCode::kSslAuthenticationFailed);
+  make_conf();
+}
+
 }  // namespace
 }  // namespace hansa::proxy
