@@ -8,22 +8,6 @@
 namespace hansa::crypto {
 namespace {
 
-const EVP_MD* evp_md(DigestAlgorithm alg) {
-  switch (alg) {
-    case DigestAlgorithm::kSha1:
-      return EVP_sha1();
-    case DigestAlgorithm::kSha224:
-      return EVP_sha224();
-    case DigestAlgorithm::kSha256:
-      return EVP_sha256();
-    case DigestAlgorithm::kSha384:
-      return EVP_sha384();
-    case DigestAlgorithm::kSha512:
-      return EVP_sha512();
-  }
-  return EVP_sha256();
-}
-
 Result<CertificateRequest> wrap(X509ReqPtr req) {
   unsigned char* der = nullptr;
   int len = i2d_X509_REQ(req.get(), &der);
@@ -59,7 +43,7 @@ Result<CertificateRequest> CertificateRequest::create(const DistinguishedName& s
   if (X509_REQ_set_version(req.get(), X509_REQ_VERSION_1) != 1 ||
       X509_REQ_set_subject_name(req.get(), name.get()) != 1 ||
       X509_REQ_set_pubkey(req.get(), native_pkey(key)) != 1 ||
-      X509_REQ_sign(req.get(), native_pkey(key), evp_md(digest)) <= 0) {
+      X509_REQ_sign(req.get(), native_pkey(key), fetched_md(digest)) <= 0) {
     return openssl_error(FaultCode::kCryptoError, "cannot build CSR");
   }
   return wrap(std::move(req));

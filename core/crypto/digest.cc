@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "core/crypto/native.h"
 #include "core/crypto/openssl_ptr.h"
 
 namespace hansa::crypto {
@@ -26,23 +27,34 @@ constexpr std::array kDigests{
 
 const DigestInfo& info(DigestAlgorithm alg) { return kDigests[static_cast<std::size_t>(alg)]; }
 
-const EVP_MD* evp_md(DigestAlgorithm alg) {
+}  // namespace
+
+const EVP_MD* fetched_md(DigestAlgorithm alg) {
+  // Fetched once: with a legacy EVP_sha*() handle OpenSSL 3 fetches the implementation again
+  // (name map lookups under a global lock) on every EVP_DigestInit_ex and signature setup.
+  static const std::array<EVP_MD*, 5> kFetched = [] {
+    std::array<EVP_MD*, 5> mds{};
+    const char* names[] = {"SHA1", "SHA224", "SHA256", "SHA384", "SHA512"};
+    for (std::size_t i = 0; i < mds.size(); ++i) {
+      mds[i] = EVP_MD_fetch(nullptr, names[i], nullptr);
+      HANSA_CHECK(mds[i] != nullptr);
+    }
+    return mds;
+  }();
   switch (alg) {
     case DigestAlgorithm::kSha1:
-      return EVP_sha1();
+      return kFetched[0];
     case DigestAlgorithm::kSha224:
-      return EVP_sha224();
+      return kFetched[1];
     case DigestAlgorithm::kSha256:
-      return EVP_sha256();
+      return kFetched[2];
     case DigestAlgorithm::kSha384:
-      return EVP_sha384();
+      return kFetched[3];
     case DigestAlgorithm::kSha512:
-      return EVP_sha512();
+      return kFetched[4];
   }
-  return EVP_sha512();
+  return kFetched[4];
 }
-
-}  // namespace
 
 std::string_view digest_uri(DigestAlgorithm alg) noexcept { return info(alg).uri; }
 
@@ -84,7 +96,7 @@ struct Digester::Impl {
 
 Digester::Digester(DigestAlgorithm alg) : alg_(alg), impl_(std::make_unique<Impl>()) {
   HANSA_CHECK(impl_->ctx != nullptr);
-  HANSA_CHECK(EVP_DigestInit_ex(impl_->ctx.get(), evp_md(alg_), nullptr) == 1);
+  HANSA_CHECK(EVP_DigestInit_ex(impl_->ctx.get(), fetched_md(alg_), nullptr) == 1);
 }
 
 Digester::~Digester() = default;
@@ -101,7 +113,7 @@ std::string Digester::finish() {
   HANSA_CHECK(EVP_DigestFinal_ex(impl_->ctx.get(), reinterpret_cast<unsigned char*>(out.data()),
                                  &len) == 1);
   out.resize(len);
-  HANSA_CHECK(EVP_DigestInit_ex(impl_->ctx.get(), evp_md(alg_), nullptr) == 1);
+  HANSA_CHECK(EVP_DigestInit_ex(impl_->ctx.get(), fetched_md(alg_), nullptr) == 1);
   return out;
 }
 

@@ -58,22 +58,6 @@ const SignatureInfo& info(SignatureAlgorithm alg) {
   return kSignatures[static_cast<std::size_t>(alg)];
 }
 
-const EVP_MD* evp_md(DigestAlgorithm alg) {
-  switch (alg) {
-    case DigestAlgorithm::kSha1:
-      return EVP_sha1();
-    case DigestAlgorithm::kSha224:
-      return EVP_sha224();
-    case DigestAlgorithm::kSha256:
-      return EVP_sha256();
-    case DigestAlgorithm::kSha384:
-      return EVP_sha384();
-    case DigestAlgorithm::kSha512:
-      return EVP_sha512();
-  }
-  return EVP_sha512();
-}
-
 KeyType type_of(const EVP_PKEY* pkey) {
   return EVP_PKEY_is_a(pkey, "EC") ? KeyType::kEc : KeyType::kRsa;
 }
@@ -96,7 +80,7 @@ bool configure_padding(EVP_PKEY_CTX* ctx, SignatureAlgorithm alg) {
   if (!i.pss) return EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) > 0;
   return EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) > 0 &&
          EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, RSA_PSS_SALTLEN_DIGEST) > 0 &&
-         EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, evp_md(i.digest)) > 0;
+         EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, fetched_md(i.digest)) > 0;
 }
 
 // A password callback source for the PEM/DER decoders: OpenSSL asks only when the input is
@@ -281,7 +265,7 @@ Status PublicKey::verify_digest(SignatureAlgorithm alg, std::string_view dgst,
   }
   EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, impl_->pkey.get(), nullptr));
   if (!ctx || EVP_PKEY_verify_init(ctx.get()) <= 0 || !configure_padding(ctx.get(), alg) ||
-      EVP_PKEY_CTX_set_signature_md(ctx.get(), evp_md(signature_digest(alg))) <= 0) {
+      EVP_PKEY_CTX_set_signature_md(ctx.get(), fetched_md(signature_digest(alg))) <= 0) {
     return openssl_error(FaultCode::kCryptoError, "cannot set up signature verification");
   }
   int rc = EVP_PKEY_verify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
@@ -405,7 +389,7 @@ Result<std::string> PrivateKey::sign_digest(SignatureAlgorithm alg, std::string_
   }
   EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, impl_->pkey.get(), nullptr));
   if (!ctx || EVP_PKEY_sign_init(ctx.get()) <= 0 || !configure_padding(ctx.get(), alg) ||
-      EVP_PKEY_CTX_set_signature_md(ctx.get(), evp_md(signature_digest(alg))) <= 0) {
+      EVP_PKEY_CTX_set_signature_md(ctx.get(), fetched_md(signature_digest(alg))) <= 0) {
     return openssl_error(FaultCode::kCryptoError, "cannot set up signing");
   }
   std::size_t len = 0;

@@ -56,6 +56,9 @@ struct CertificateRequest::Impl {
   return req.impl().req.get();
 }
 
+// The digest implementation for `alg`, fetched once per process (shared, never freed).
+[[nodiscard]] const EVP_MD* fetched_md(DigestAlgorithm alg);
+
 // Wrap OpenSSL objects (takes ownership). A certificate is re-encoded to fill der().
 [[nodiscard]] Result<Certificate> certificate_from_native(X509Ptr x509);
 [[nodiscard]] PrivateKey private_key_from_native(EvpPkeyPtr pkey);
