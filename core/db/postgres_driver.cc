@@ -13,6 +13,7 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <bit>
 #include <charconv>
 #include <cmath>
@@ -369,6 +370,17 @@ class PgConnection final : public Connection {
   Result<std::int64_t> insert_rows(std::string_view table,
                                    std::span<const std::string_view> columns,
                                    std::span<const Value> values) override {
+    auto n = copy_rows(table, columns, values);
+    if (!n.ok()) {
+      // The cached column types may be stale (the table changed): look them up again next time.
+      column_types_.erase(ascii_lower(table));
+    }
+    return n;
+  }
+
+ private:
+  Result<std::int64_t> copy_rows(std::string_view table, std::span<const std::string_view> columns,
+                                 std::span<const Value> values) {
     if (tx_ == nullptr) {
       return db_error("no transaction open");
     }
@@ -378,6 +390,11 @@ class PgConnection final : public Connection {
       return db_error("database connection lost", "insert_rows");
     }
     HANSA_ASSIGN_OR_RETURN(const auto* types, column_types(pg, table));
+    if (std::any_of(columns.begin(), columns.end(),
+                    [&](std::string_view c) { return !types->contains(ascii_lower(c)); })) {
+      column_types_.erase(ascii_lower(table));  // cached before the column was added?
+      HANSA_ASSIGN_OR_RETURN(types, column_types(pg, table));
+    }
     std::vector<unsigned> oids;
     oids.reserve(columns.size());
     std::string list;
@@ -442,7 +459,6 @@ class PgConnection final : public Connection {
     return rows;
   }
 
- private:
   // Deallocates statements evicted from the cache; only outside a transaction.
   void drain_unprepare() {
     while (!pending_unprepare_.empty()) {

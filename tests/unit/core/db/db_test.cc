@@ -1062,6 +1062,27 @@ TEST_P(DbTest, InsertRowsRefusesBadArguments) {
   EXPECT_EQ(*n, 0);
 }
 
+TEST_P(DbTest, InsertRowsSeesColumnsAddedLater) {
+  auto db = open(pool_config(1));
+  ASSERT_NE(db, nullptr);
+  script(*db, "CREATE TABLE bulk (k INTEGER, t TEXT)");
+  auto insert = [&](std::vector<std::string_view> columns, std::vector<Value> values) {
+    auto tx = db->begin();
+    EXPECT_TRUE(tx.ok());
+    auto n = tx->insert_rows("bulk", columns, values);
+    EXPECT_TRUE(n.ok()) << n.error().to_string();
+    EXPECT_TRUE(tx->commit().ok());
+  };
+  insert({"k", "t"}, {1, "a"});
+  script(*db, "ALTER TABLE bulk ADD COLUMN extra BIGINT");
+  insert({"k", "t", "extra"}, {2, "b", std::int64_t{1} << 40});
+  auto tx = db->begin(Access::kReadOnly);
+  ASSERT_TRUE(tx.ok());
+  auto row = tx->query_one("SELECT extra FROM bulk WHERE k = 2");
+  ASSERT_TRUE(row.ok() && row->has_value());
+  EXPECT_EQ((*row)->int64(0).value(), std::int64_t{1} << 40);
+}
+
 TEST_P(DbTest, InsertRowsOnALostConnectionFails) {
   if (!pg()) {
     GTEST_SKIP() << "PostgreSQL only: a server can end a session";
