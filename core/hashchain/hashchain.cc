@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "core/crypto/encoding.h"
+#include "core/crypto/parse_memo.h"
 
 namespace hansa::hashchain {
 
@@ -576,7 +577,32 @@ Result<BuiltHashChains> build_hash_chains(const std::vector<ChainInput>& inputs,
   return out;
 }
 
+namespace {
+
+// Results already parsed, by their bytes: the messages of a batch share one result document.
+constexpr std::size_t kParsedResultsKept = 256;
+
+crypto::ParseMemo<HashChainResult>& parsed_results() {
+  static crypto::ParseMemo<HashChainResult> memo(kParsedResultsKept);
+  return memo;
+}
+
+Result<HashChainResult> parse_result_document(std::string_view xml);
+
+}  // namespace
+
 Result<HashChainResult> parse_hash_chain_result(std::string_view xml) {
+  if (auto known = parsed_results().find(xml)) {
+    return *known;
+  }
+  HANSA_ASSIGN_OR_RETURN(HashChainResult result, parse_result_document(xml));
+  parsed_results().insert(xml, std::make_shared<const HashChainResult>(result));
+  return result;
+}
+
+namespace {
+
+Result<HashChainResult> parse_result_document(std::string_view xml) {
   VerifyLimits limits;
   HANSA_ASSIGN_OR_RETURN(xml::Document doc, parse_and_validate(xml, limits.xml, "HashChainResult"));
   const xml::Element root = doc.root();
@@ -600,6 +626,8 @@ Result<HashChainResult> parse_hash_chain_result(std::string_view xml) {
   }
   return result;
 }
+
+}  // namespace
 
 Result<Recomputed> recompute(std::string_view step_uri, DigestAlgorithm algorithm,
                              const ReferenceResolver& resolver, const RequiredInputs& inputs,
