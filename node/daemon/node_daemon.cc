@@ -477,6 +477,32 @@ Result<std::unique_ptr<NodeServer>> NodeServer::create(const NodeConf& conf) {
     impl->monitoring = std::make_unique<opmonitor::NodeMonitoring>(std::move(ms), std::move(mo),
                                                                    impl->metrics_registry);
   }
+  // The proxies' own counters (since the proxies last started; absent while they are down).
+  auto proxy_gauge = [raw](std::string_view name, std::string_view help,
+                           std::uint64_t proxy::ProxyServiceStats::*field) {
+    raw->metrics_registry.callback_gauge(name, help, {}, [raw, field] {
+      std::lock_guard lock(raw->proxy_mu);
+      if (!raw->proxies) {
+        return std::vector<metrics::Sample>{};
+      }
+      return std::vector<metrics::Sample>{{{}, static_cast<double>(raw->proxies->stats().*field)}};
+    });
+  };
+  proxy_gauge("hansa_node_signed_messages", "Messages signed since the proxies started",
+              &proxy::ProxyServiceStats::signed_messages);
+  proxy_gauge("hansa_node_signing_batches",
+              "Signing key operations (one per batch) since the proxies started",
+              &proxy::ProxyServiceStats::signing_batches);
+  proxy_gauge("hansa_node_signing_largest_batch", "Largest signing batch since the proxies started",
+              &proxy::ProxyServiceStats::largest_batch);
+  proxy_gauge("hansa_node_peer_connections", "Connections opened to other nodes",
+              &proxy::ProxyServiceStats::peer_connections);
+  proxy_gauge("hansa_node_peer_calls", "Calls sent to other nodes",
+              &proxy::ProxyServiceStats::peer_calls);
+  proxy_gauge("hansa_node_peer_tls_handshakes", "Full TLS handshakes with other nodes",
+              &proxy::ProxyServiceStats::peer_tls_handshakes);
+  proxy_gauge("hansa_node_peer_tls_resumed", "Resumed TLS sessions with other nodes",
+              &proxy::ProxyServiceStats::peer_tls_resumed);
 
   http::ServerOptions so;
   so.host = conf.admin_host;

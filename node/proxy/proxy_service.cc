@@ -188,4 +188,16 @@ std::uint16_t ProxyService::client_https_port() const noexcept {
 }
 std::uint16_t ProxyService::server_port() const noexcept { return impl_->server_proxy->port(); }
 
+ProxyServiceStats ProxyService::stats() const {
+  const BatchSignerStats signing = impl_->batch_signer->stats();
+  const PeerPoolStats peers = impl_->peers->stats();
+  return ProxyServiceStats{.signed_messages = signing.messages,
+                           .signing_batches = signing.key_operations,
+                           .largest_batch = signing.largest_batch,
+                           .peer_connections = peers.connections_created,
+                           .peer_calls = peers.calls,
+                           .peer_tls_handshakes = peers.tls_handshakes,
+                           .peer_tls_resumed = peers.tls_resumed};
+}
+
 }  // namespace hansa::proxy

@@ -79,6 +79,17 @@ struct ProxyServiceDeps {
   std::vector<opmonitor::CallObserver*> observers;
 };
 
+// Counters since the proxies were built.
+struct ProxyServiceStats {
+  std::uint64_t signed_messages = 0;  // messages signed (requests and responses)
+  std::uint64_t signing_batches = 0;  // private-key operations: one per batch
+  std::uint64_t largest_batch = 0;
+  std::uint64_t peer_connections = 0;  // connections opened to other nodes
+  std::uint64_t peer_calls = 0;
+  std::uint64_t peer_tls_handshakes = 0;
+  std::uint64_t peer_tls_resumed = 0;
+};
+
 class ProxyService final {
  public:
   // Builds both proxies (nothing listens yet). InvalidConfiguration when a dependency is missing
@@ -98,6 +109,7 @@ class ProxyService final {
   [[nodiscard]] std::uint16_t client_http_port() const noexcept;
   [[nodiscard]] std::uint16_t client_https_port() const noexcept;
   [[nodiscard]] std::uint16_t server_port() const noexcept;
+  [[nodiscard]] ProxyServiceStats stats() const;
 
  private:
   struct Impl;
