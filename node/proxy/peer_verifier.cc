@@ -243,27 +243,22 @@ Result<PeerIdentity> PeerVerifier::verify_client_node(
   TimePoint at = options_.clock();
   HANSA_ASSIGN_OR_RETURN(auto conf, usable_conf(at));
   const std::string key = peer_key(chain, ocsp_der, *conf);
-  std::shared_ptr<const PeerIdentity> known = remembered(key, at);
-  std::optional<PeerIdentity> identity;
-  if (known) {
-    identity = *known;
-  } else {
-    HANSA_ASSIGN_OR_RETURN(identity, check_chain(chain, *conf, at));
-  }
-  if (!conf->is_auth_cert_of_client_server(identity->auth_cert, client)) {
+  bool known = false;
+  HANSA_ASSIGN_OR_RETURN(PeerIdentity identity, peer_identity(chain, *conf, at, key, known));
+  if (!conf->is_auth_cert_of_client_server(identity.auth_cert, client)) {
     return ssl_failed(
         "The peer's authentication certificate is not registered for a security "
         "server hosting the client",
-        client.to_string() + " (peer " + identity->server.to_string() + ")");
+        client.to_string() + " (peer " + identity.server.to_string() + ")");
   }
   if (!known) {
     if (ocsp_der.empty()) {
       return ssl_failed("Cannot verify TLS certificate, corresponding OCSP response is missing");
     }
-    HANSA_RETURN_IF_ERROR(check_peer_ocsp(*identity, ocsp_der, *conf, at));
-    remember(key, *identity, ocsp_der, *conf, at);
+    HANSA_RETURN_IF_ERROR(check_peer_ocsp(identity, ocsp_der, *conf, at));
+    remember(key, identity, ocsp_der, *conf, at);
   }
-  return std::move(*identity);
+  return identity;
 }
 
 Result<PeerIdentity> PeerVerifier::verify_service_node(
@@ -272,23 +267,30 @@ Result<PeerIdentity> PeerVerifier::verify_service_node(
   TimePoint at = options_.clock();
   HANSA_ASSIGN_OR_RETURN(auto conf, usable_conf(at));
   const std::string key = peer_key(chain, ocsp_der, *conf);
-  std::shared_ptr<const PeerIdentity> known = remembered(key, at);
-  std::optional<PeerIdentity> identity;
-  if (known) {
-    identity = *known;
-  } else {
-    HANSA_ASSIGN_OR_RETURN(identity, check_chain(chain, *conf, at));
-  }
-  if (!conf->is_auth_cert_of_server(identity->auth_cert, target)) {
+  bool known = false;
+  HANSA_ASSIGN_OR_RETURN(PeerIdentity identity, peer_identity(chain, *conf, at, key, known));
+  if (!conf->is_auth_cert_of_server(identity.auth_cert, target)) {
     return ssl_failed(
         "The peer's authentication certificate is not registered for the target security server",
-        target.to_string() + " (certificate of " + identity->server.to_string() + ")");
+        target.to_string() + " (certificate of " + identity.server.to_string() + ")");
   }
   if (!known) {
-    HANSA_RETURN_IF_ERROR(check_peer_ocsp(*identity, ocsp_der, *conf, at));
-    remember(key, *identity, ocsp_der, *conf, at);
+    HANSA_RETURN_IF_ERROR(check_peer_ocsp(identity, ocsp_der, *conf, at));
+    remember(key, identity, ocsp_der, *conf, at);
   }
-  return std::move(*identity);
+  return identity;
+}
+
+Result<PeerIdentity> PeerVerifier::peer_identity(const http::CertChain& chain,
+                                                 const globalconf::GlobalConfSnapshot& conf,
+                                                 TimePoint at, const std::string& key,
+                                                 bool& known) const {
+  if (auto identity = remembered(key, at)) {
+    known = true;
+    return *identity;
+  }
+  known = false;
+  return check_chain(chain, conf, at);
 }
 
 Status PeerVerifier::check_peer_ocsp(const PeerIdentity& identity,

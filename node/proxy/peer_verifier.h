@@ -101,6 +101,10 @@ class PeerVerifier final {
   Result<PeerIdentity> check_chain(const http::CertChain& chain,
                                    const globalconf::GlobalConfSnapshot& conf, TimePoint at) const;
   Result<std::shared_ptr<const globalconf::GlobalConfSnapshot>> usable_conf(TimePoint at) const;
+  // The remembered identity for `key` (known = true), else check_chain() (known = false).
+  Result<PeerIdentity> peer_identity(const http::CertChain& chain,
+                                     const globalconf::GlobalConfSnapshot& conf, TimePoint at,
+                                     const std::string& key, bool& known) const;
   // The OCSP part of verify_client_node() / verify_service_node() (SslAuthenticationFailed).
   Status check_peer_ocsp(const PeerIdentity& identity, const std::vector<std::string>& ocsp_der,
                          const globalconf::GlobalConfSnapshot& conf, TimePoint at) const;
