@@ -12,6 +12,7 @@
 // Threading: thread-safe; lookups share a reader lock.
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -63,5 +64,15 @@ class ParseMemo final {
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<const T>, Hash, std::equal_to<>> entries_;
 };
+
+// Memo keys made of several parts: each part is length-prefixed, so no two different lists of
+// parts give the same key.
+inline void append_key_number(std::string& key, std::uint64_t n) {
+  key.append(reinterpret_cast<const char*>(&n), sizeof n);
+}
+inline void append_key_part(std::string& key, std::string_view part) {
+  append_key_number(key, part.size());
+  key.append(part);
+}
 
 }  // namespace hansa::crypto

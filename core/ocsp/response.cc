@@ -3,6 +3,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include <algorithm>
 #include <ctime>
 #include <utility>
 
@@ -428,6 +429,27 @@ Result<std::string> verify_validity(const OcspResponse& response, std::string_vi
                  "nextUpdate " + format_time(*r.next_update) + ", verified at " + format_time(at));
   }
   return cert_der(signer);
+}
+
+StableWindow stable_window(const OcspResponse& response, const VerifyOptions& options,
+                           std::string_view signer_der,
+                           const std::vector<crypto::Certificate>& chain) {
+  auto signer = crypto::Certificate::from_der(signer_der);
+  if (!signer.ok()) {
+    return StableWindow{TimePoint::max(), TimePoint::min()};
+  }
+  StableWindow w{signer->not_before(), signer->not_after()};
+  for (const auto& c : chain) {
+    w.from = std::max(w.from, c.not_before());
+    w.until = std::min(w.until, c.not_after());
+  }
+  const TimePoint this_update = response.this_update();
+  w.from = std::max(w.from, this_update - std::chrono::seconds(options.max_clock_skew_seconds));
+  w.until = std::min(w.until, this_update + std::chrono::seconds(options.ocsp_freshness_seconds));
+  if (options.verify_next_update && response.next_update()) {
+    w.until = std::min(w.until, *response.next_update());
+  }
+  return w;
 }
 
 Status verify(const OcspResponse& response, std::string_view cert, std::string_view issuer,

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/crypto/certificate.h"
 #include "core/errors/errors.h"
 
 namespace hansa::ocsp {
@@ -111,6 +112,20 @@ struct VerifyOptions {
 [[nodiscard]] Result<std::string> verify_validity(const OcspResponse& response,
                                                   std::string_view cert, std::string_view issuer,
                                                   TimePoint at, const VerifyOptions& options = {});
+
+// The verification times for which a check that passed at some time inside keeps its answer:
+// verify_validity() of `response` under `options` (thisUpdate within clock skew and freshness,
+// nextUpdate; `signer_der`, what verify_validity() returned, valid) and every certificate of
+// `chain` valid. Lets callers remember a passed check without judging time-dependent parts wrong.
+struct StableWindow {
+  TimePoint from = TimePoint::min();
+  TimePoint until = TimePoint::max();
+  [[nodiscard]] bool contains(TimePoint at) const noexcept { return from <= at && at <= until; }
+};
+// Empty (contains() nothing) when `signer_der` does not parse.
+[[nodiscard]] StableWindow stable_window(const OcspResponse& response, const VerifyOptions& options,
+                                         std::string_view signer_der,
+                                         const std::vector<crypto::Certificate>& chain);
 
 // verify_validity() and then the status: revoked and unknown fail with CertValidation (the
 // message names the status, revocation time and reason).

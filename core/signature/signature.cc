@@ -219,8 +219,7 @@ Result<crypto::DigestAlgorithm> digest_method(const xml::Element& parent) {
 // several public-key operations.
 struct RememberedCheck {
   CertificateCheck check;
-  TimePoint from;
-  TimePoint until;
+  ocsp::StableWindow window;
 };
 
 constexpr std::size_t kCertificateChecksKept = 1024;
@@ -230,23 +229,16 @@ crypto::ParseMemo<RememberedCheck>& remembered_checks() {
   return memo;
 }
 
-void append_sized(std::string& key, std::string_view part) {
-  const std::uint64_t n = part.size();
-  key.append(reinterpret_cast<const char*>(&n), sizeof n);
-  key.append(part);
-}
-
 std::string check_key(const ParsedSignature& signature,
                       const globalconf::GlobalConfSnapshot& conf) {
   std::string key;
-  const std::uint64_t generation = conf.generation();
-  key.append(reinterpret_cast<const char*>(&generation), sizeof generation);
+  crypto::append_key_number(key, conf.generation());
+  crypto::append_key_number(key, signature.certificates.size());
   for (const auto& c : signature.certificates) {
-    append_sized(key, c.der());
+    crypto::append_key_part(key, c.der());
   }
-  key.push_back('\0');
   for (const auto& r : signature.ocsp_responses) {
-    append_sized(key, r);
+    crypto::append_key_part(key, r);
   }
   return key;
 }
@@ -687,8 +679,7 @@ Result<CertificateCheck> verify_certificate(const ParsedSignature& signature,
     return malformed("No signing certificate");
   }
   const std::string key = check_key(signature, conf);
-  if (auto known = remembered_checks().find(key);
-      known != nullptr && known->from <= at && at <= known->until) {
+  if (auto known = remembered_checks().find(key); known != nullptr && known->window.contains(at)) {
     return known->check;
   }
   const crypto::Certificate& cert = signature.certificates.front();
@@ -749,23 +740,9 @@ Result<CertificateCheck> verify_certificate(const ParsedSignature& signature,
                            resp->responder()};
     // Remembered only when the first response decided: a later time could otherwise let an
     // earlier response decide, with other OCSP details.
-    auto signer = crypto::Certificate::from_der(*responder);
-    if (i == 0 && signer.ok()) {
+    if (i == 0) {
       auto remembered = std::make_shared<RememberedCheck>(
-          RememberedCheck{check, signer->not_before(), signer->not_after()});
-      for (const auto& c : remembered->check.chain) {
-        remembered->from = std::max(remembered->from, c.not_before());
-        remembered->until = std::min(remembered->until, c.not_after());
-      }
-      remembered->from =
-          std::max(remembered->from,
-                   resp->this_update() - std::chrono::seconds(opts.max_clock_skew_seconds));
-      remembered->until =
-          std::min(remembered->until,
-                   resp->this_update() + std::chrono::seconds(opts.ocsp_freshness_seconds));
-      if (opts.verify_next_update && resp->next_update()) {
-        remembered->until = std::min(remembered->until, *resp->next_update());
-      }
+          RememberedCheck{check, ocsp::stable_window(*resp, opts, *responder, check.chain)});
       remembered_checks().insert(key, std::move(remembered));
     }
     return check;

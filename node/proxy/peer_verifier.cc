@@ -35,23 +35,16 @@ ocsp::VerifyOptions ocsp_options(const crypto::Certificate& issuer,
   return opts;
 }
 
-void append_sized(std::string& key, std::string_view part) {
-  const std::uint64_t n = part.size();
-  key.append(reinterpret_cast<const char*>(&n), sizeof n);
-  key.append(part);
-}
-
 std::string peer_key(const http::CertChain& chain, const std::vector<std::string>& ocsp_der,
                      const globalconf::GlobalConfSnapshot& conf) {
   std::string key;
-  const std::uint64_t generation = conf.generation();
-  key.append(reinterpret_cast<const char*>(&generation), sizeof generation);
+  crypto::append_key_number(key, conf.generation());
+  crypto::append_key_number(key, chain.size());
   for (const auto& der : chain) {
-    append_sized(key, der);
+    crypto::append_key_part(key, der);
   }
-  key.push_back('\0');
   for (const auto& der : ocsp_der) {
-    append_sized(key, der);
+    crypto::append_key_part(key, der);
   }
   return key;
 }
@@ -61,8 +54,7 @@ std::string peer_key(const http::CertChain& chain, const std::vector<std::string
 struct PeerVerifier::Memo {
   struct Entry {
     PeerIdentity identity;
-    TimePoint from;
-    TimePoint until;
+    ocsp::StableWindow window;
   };
   crypto::ParseMemo<Entry> entries{kPeersKept};
 };
@@ -70,7 +62,7 @@ struct PeerVerifier::Memo {
 std::shared_ptr<const PeerIdentity> PeerVerifier::remembered(const std::string& key,
                                                              TimePoint at) const {
   auto entry = memo_->entries.find(key);
-  if (entry == nullptr || at < entry->from || at > entry->until) {
+  if (entry == nullptr || !entry->window.contains(at)) {
     return nullptr;
   }
   return std::shared_ptr<const PeerIdentity>(entry, &entry->identity);
@@ -93,23 +85,8 @@ void PeerVerifier::remember(const std::string& key, const PeerIdentity& identity
   if (!responder.ok()) {
     return;  // another response decided: not remembered
   }
-  auto signer = crypto::Certificate::from_der(*responder);
-  if (!signer.ok()) {
-    return;
-  }
   auto entry = std::make_shared<Memo::Entry>(
-      Memo::Entry{identity, signer->not_before(), signer->not_after()});
-  for (const auto& c : identity.chain) {
-    entry->from = std::max(entry->from, c.not_before());
-    entry->until = std::min(entry->until, c.not_after());
-  }
-  entry->from = std::max(
-      entry->from, response->this_update() - std::chrono::seconds(opts.max_clock_skew_seconds));
-  entry->until = std::min(
-      entry->until, response->this_update() + std::chrono::seconds(opts.ocsp_freshness_seconds));
-  if (opts.verify_next_update && response->next_update()) {
-    entry->until = std::min(entry->until, *response->next_update());
-  }
+      Memo::Entry{identity, ocsp::stable_window(*response, opts, *responder, identity.chain)});
   memo_->entries.insert(key, std::move(entry));
 }
 
