@@ -288,6 +288,15 @@ else
   remember_pids
   fed_grant cl "$cls:$code:SERVICES" records "SUBSYSTEM:$inst/$c2/$m2/CLIENT"
   fed_sync_nodes
+  # Every instance downloads the global configuration on its own schedule: make each one load
+  # the configuration that registers the caller's client, as an operator would after a change.
+  for ((i = 2; i <= instances; i++)); do
+    deadline=$((SECONDS + 30))
+    until ctl "http://127.0.0.1:${inst_admin[i]}" globalconf refresh >"$state/refresh-$i.log" 2>&1; do
+      [[ $SECONDS -lt $deadline ]] || fed_fail "instance $i: globalconf refresh" "$state/refresh-$i.log"
+      sleep 0.5
+    done
+  done
   for ((i = 2; i <= instances; i++)); do   # every instance has reloaded the grant
     deadline=$((SECONDS + 20))
     until ctl "http://127.0.0.1:${inst_admin[i]}" --json access list "$cls:$code:SERVICES" records 2>/dev/null | grep -q CLIENT; do
