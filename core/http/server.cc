@@ -90,6 +90,9 @@ class BoundedPool final : public httplib::TaskQueue {
 
 using Clock = std::chrono::steady_clock;
 
+// Connections the kernel completes and queues before the accept loop takes them.
+constexpr int kListenBacklog = 1024;
+
 int millis_until(Clock::time_point deadline) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
   return left.count() <= 0 ? 0 : static_cast<int>(std::min<std::int64_t>(left.count(), 1 << 30));
@@ -364,6 +367,13 @@ void answer_error(httplib::Response& res, int status, const Error& error) {
 class LibServer final : public httplib::Server {
  public:
   LibServer(const ServerOptions& options, SSL_CTX* ctx) : options_(options), ctx_(ctx) {}
+
+  // httplib listens with a backlog of 5. Under a burst of new connections the kernel's accept
+  // queue overflows and drops handshakes, which clients see as stalls and reset connections.
+  // Calling listen() again on the bound socket sets the backlog (capped by net.core.somaxconn).
+  bool widen_backlog(int backlog) {
+    return svr_sock_ != INVALID_SOCKET && ::listen(svr_sock_, backlog) == 0;
+  }
 
  private:
   bool accepting() const { return svr_sock_ != INVALID_SOCKET; }
@@ -783,6 +793,9 @@ Status Server::start() {
     }
   } else if (!impl_->svr->bind_to_port(host, port)) {
     return Error(FaultCode::kNetworkError, "cannot bind", host + ":" + std::to_string(port));
+  }
+  if (!impl_->svr->widen_backlog(kListenBacklog)) {
+    return Error(FaultCode::kNetworkError, "cannot listen", host + ":" + std::to_string(port));
   }
   impl_->port = static_cast<std::uint16_t>(port);
   // The socket listens already: connections wait in the backlog until the loop accepts them.

@@ -1,9 +1,12 @@
 #include <gtest/gtest.h>
+#include <netinet/tcp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <set>
 #include <thread>
 
@@ -266,6 +269,73 @@ TEST(HttpServer, ManyConcurrentClientsWithASmallPool) {
     t.join();
   }
   EXPECT_EQ(ok.load(), 120);
+}
+
+// The listening socket of `port` in this process; -1 when none.
+int listening_fd(std::uint16_t port) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    int fd = std::atoi(entry.path().filename().c_str());
+    int listening = 0;
+    socklen_t len = sizeof listening;
+    sockaddr_in addr{};
+    socklen_t addr_len = sizeof addr;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 && listening == 1 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &addr_len) == 0 &&
+        addr.sin_family == AF_INET && ntohs(addr.sin_port) == port) {
+      return fd;
+    }
+  }
+  return -1;
+}
+
+// A burst of new connections while every worker is busy and the pool's queue is full waits in the
+// kernel's accept queue and is served in turn. With a small backlog (httplib listens with 5) the
+// kernel drops handshakes from such a burst: clients stall for seconds and, under load, their
+// connections are reset.
+TEST(HttpServer, BurstOfConnectionsWaitsInTheBacklog) {
+  ServerOptions options;
+  options.worker_threads = 1;
+  options.max_queued_connections = 1;
+  std::atomic<bool> release{false};
+  auto server = start_server(options, [&](Server& s) {
+    echo_routes(s);
+    s.route("GET", "/hold", [&](const Request&, Response& res) {
+      auto limit = std::chrono::steady_clock::now() + 20s;  // a failed test still stops
+      while (!release.load() && std::chrono::steady_clock::now() < limit) {
+        std::this_thread::sleep_for(5ms);
+      }
+      res.set_body("released", "text/plain");
+    });
+  });
+  ASSERT_TRUE(server);
+  // For a listening socket, TCP_INFO's tcpi_sacked is the accept queue's capacity.
+  int lfd = listening_fd(server->port());
+  ASSERT_GE(lfd, 0);
+  tcp_info info{};
+  socklen_t info_len = sizeof info;
+  ASSERT_EQ(::getsockopt(lfd, IPPROTO_TCP, TCP_INFO, &info, &info_len), 0);
+  // The kernel caps every backlog at net.core.somaxconn.
+  unsigned somaxconn = 1024;
+  std::ifstream("/proc/sys/net/core/somaxconn") >> somaxconn;
+  ASSERT_GE(info.tcpi_sacked, std::min(1024u, somaxconn));
+
+  const std::string hello = "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  RawSocket holder(server->port());
+  ASSERT_TRUE(holder.send("GET /hold HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  std::this_thread::sleep_for(100ms);  // the only worker is in the handler
+  std::vector<std::unique_ptr<RawSocket>> burst;
+  for (int i = 0; i < 100; ++i) {
+    burst.push_back(std::make_unique<RawSocket>(server->port()));
+    ASSERT_TRUE(burst.back()->connected()) << i;
+    ASSERT_TRUE(burst.back()->send(hello)) << i;
+  }
+  release = true;
+  EXPECT_NE(holder.read_all(5s).find("released"), std::string::npos);
+  int answered = 0;
+  for (auto& socket : burst) {
+    answered += socket->read_all(10s).find("GET /hello") != std::string::npos ? 1 : 0;
+  }
+  EXPECT_EQ(answered, 100);
 }
 
 TEST(HttpServer, IdleKeptAliveConnectionsAreClosedAndClientsReconnect) {
