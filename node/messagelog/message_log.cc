@@ -178,16 +178,23 @@ std::optional<std::int64_t> id_of_container_name(std::string_view name) {
 }
 
 // The columns a new record fills, in PreparedRecord::values order.
-constexpr std::size_t kRecordColumnCount = 19;
+constexpr std::size_t kRecordColumnCount = 17;
 constexpr std::array<std::string_view, kRecordColumnCount> kRecordColumns = {
-    "time_ms",           "query_id",        "x_request_id", "client_id",    "service_id",
-    "group_member",      "group_subsystem", "response",     "rest",         "body_mode",
-    "body_bytes",        "message",         "attachments",  "signature",    "signature_hash",
-    "hash_chain_result", "hash_chain",      "timestamp_id", "ts_hash_chain"};
+    "time_ms",           "query_id",        "x_request_id", "client_id", "service_id",
+    "group_member",      "group_subsystem", "response",     "rest",      "body_mode",
+    "body_bytes",        "message",         "attachments",  "signature", "signature_hash",
+    "hash_chain_result", "hash_chain"};
 
+// A record's time-stamp link (mlog_record_ts, see schema.cc).
+constexpr std::array<std::string_view, 3> kTsColumns = {"record_id", "timestamp_id",
+                                                        "ts_hash_chain"};
+
+// RecordInfo's columns and where they come from.
 constexpr std::string_view kInfoColumns =
-    "id, query_id, x_request_id, client_id, service_id, response, rest, body_mode, body_bytes, "
-    "time_ms, timestamp_id, archived";
+    "r.id, r.query_id, r.x_request_id, r.client_id, r.service_id, r.response, r.rest, "
+    "r.body_mode, r.body_bytes, r.time_ms, s.timestamp_id, r.archived";
+constexpr std::string_view kInfoFrom =
+    " FROM mlog_record r LEFT JOIN mlog_record_ts s ON s.record_id = r.id";
 
 Result<RecordInfo> info_from_row(const db::Row& row) {
   RecordInfo r;
@@ -355,8 +362,6 @@ struct MessageLog::Impl {
     p.values.push_back(db::Value::blob(p.signature_hash));
     p.values.push_back(blob_or_null(std::move(r.hash_chain_result)));
     p.values.push_back(blob_or_null(std::move(r.hash_chain)));
-    p.values.emplace_back();  // timestamp_id
-    p.values.emplace_back();  // ts_hash_chain
     HANSA_CHECK(p.values.size() == kRecordColumnCount);
     return p;
   }
@@ -436,6 +441,38 @@ struct MessageLog::Impl {
     return ok_status();
   }
 
+  // Time-stamp-immediately mode: the records (each INSERT returns its id), their time-stamp and
+  // their links, in the caller's transaction.
+  Status insert_stamped_records(db::Transaction& tx, std::vector<PreparedRecord*>& recs,
+                                const StampedBatch& stamped) {
+    HANSA_ASSIGN_OR_RETURN(auto ts_id, store_timestamp(tx, stamped, recs.size()));
+    std::string sql = "INSERT INTO mlog_record (";
+    std::string placeholders;
+    for (std::size_t i = 0; i < kRecordColumnCount; ++i) {
+      sql += std::string(kRecordColumns[i]) + ", ";
+      placeholders += "$" + std::to_string(i + 1) + ", ";
+    }
+    sql += "stamped) VALUES (" + placeholders + "1) RETURNING id";
+    std::vector<db::Value> links;
+    links.reserve(recs.size() * kTsColumns.size());
+    for (std::size_t i = 0; i < recs.size(); ++i) {
+      HANSA_ASSIGN_OR_RETURN(auto row, tx.query_one(sql, recs[i]->values));
+      if (!row) {
+        return Error(FaultCode::kDatabaseError, "INSERT RETURNING gave no row");
+      }
+      HANSA_ASSIGN_OR_RETURN(auto id, row->int64(0));
+      links.emplace_back(id);
+      links.emplace_back(ts_id);
+      links.push_back(stamped.chain_xmls.empty() ? db::Value()
+                                                 : db::Value::blob(stamped.chain_xmls[i]));
+    }
+    auto n = tx.insert_rows("mlog_record_ts", kTsColumns, links);
+    if (!n.ok()) {
+      return n.error();
+    }
+    return ok_status();
+  }
+
   Status commit_batch(std::vector<Pending*>& batch) {
     std::vector<PreparedRecord*> recs;
     recs.reserve(batch.size());
@@ -456,18 +493,7 @@ struct MessageLog::Impl {
     if (!tx.ok()) {
       return logging_failed(tx.error());
     }
-    if (stamped) {
-      auto ts_id = store_timestamp(*tx, *stamped, recs.size());
-      if (!ts_id.ok()) {
-        return logging_failed(ts_id.error());
-      }
-      for (std::size_t i = 0; i < recs.size(); ++i) {
-        recs[i]->values[17] = *ts_id;
-        recs[i]->values[18] =
-            stamped->chain_xmls.empty() ? db::Value() : db::Value::blob(stamped->chain_xmls[i]);
-      }
-    }
-    Status ins = insert_records(*tx, recs);
+    Status ins = stamped ? insert_stamped_records(*tx, recs, *stamped) : insert_records(*tx, recs);
     if (!ins.ok()) {
       return logging_failed(ins.error());
     }
@@ -591,7 +617,7 @@ struct MessageLog::Impl {
         return tx.error();
       }
       auto rows = tx->execute(
-          "SELECT id, signature, signature_hash FROM mlog_record WHERE timestamp_id IS NULL "
+          "SELECT id, signature, signature_hash FROM mlog_record WHERE stamped = 0 "
           "ORDER BY id LIMIT $1",
           {static_cast<std::int64_t>(options.timestamp_batch)});
       if (!rows.ok()) {
@@ -622,13 +648,25 @@ struct MessageLog::Impl {
     Status stored = [&]() -> Status {
       HANSA_ASSIGN_OR_RETURN(auto tx, db->begin());
       HANSA_ASSIGN_OR_RETURN(auto ts_id, store_timestamp(tx, *stamped, ids.size()));
+      // A record another instance stamped meanwhile keeps its first time-stamp.
+      std::vector<db::Value> links;
+      links.reserve(ids.size() * kTsColumns.size());
       for (std::size_t i = 0; i < ids.size(); ++i) {
-        HANSA_RETURN_IF_ERROR(tx.execute(
-            "UPDATE mlog_record SET timestamp_id = $1, ts_hash_chain = $2 "
-            "WHERE id = $3 AND timestamp_id IS NULL",
-            {ts_id,
-             stamped->chain_xmls.empty() ? db::Value() : db::Value::blob(stamped->chain_xmls[i]),
-             ids[i]}));
+        HANSA_ASSIGN_OR_RETURN(
+            auto marked,
+            tx.execute("UPDATE mlog_record SET stamped = 1 WHERE id = $1 AND stamped = 0",
+                       {ids[i]}));
+        if (marked.affected_rows() != 1) {
+          continue;
+        }
+        links.emplace_back(ids[i]);
+        links.emplace_back(ts_id);
+        links.push_back(stamped->chain_xmls.empty() ? db::Value()
+                                                    : db::Value::blob(stamped->chain_xmls[i]));
+      }
+      if (!links.empty()) {
+        HANSA_ASSIGN_OR_RETURN(auto n, tx.insert_rows("mlog_record_ts", kTsColumns, links));
+        (void)n;
       }
       return tx.commit();
     }();
@@ -683,7 +721,7 @@ struct MessageLog::Impl {
 
   static constexpr std::string_view kContainerSelect =
       "SELECT r.id, r.time_ms, r.query_id, r.response, r.rest, r.body_mode, r.message, "
-      "r.attachments, r.signature, r.hash_chain_result, r.hash_chain, r.ts_hash_chain, t.token, "
+      "r.attachments, r.signature, r.hash_chain_result, r.hash_chain, s.ts_hash_chain, t.token, "
       "t.hash_chain_result";
 
   static Result<ContainerRow> container_row(const db::Row& row) {
@@ -919,8 +957,9 @@ struct MessageLog::Impl {
     std::map<std::string, OpenArchive> open;
     std::int64_t after = 0;
     const std::string sql = std::string(kContainerSelect) + ", " + group_key_column() +
-                            " FROM mlog_record r JOIN mlog_timestamp t ON t.id = r.timestamp_id "
-                            "WHERE r.archived = 0 AND r.timestamp_id IS NOT NULL AND r.id > $1 "
+                            " FROM mlog_record r JOIN mlog_record_ts s ON s.record_id = r.id "
+                            "JOIN mlog_timestamp t ON t.id = s.timestamp_id "
+                            "WHERE r.archived = 0 AND r.stamped = 1 AND r.id > $1 "
                             "ORDER BY r.id LIMIT $2";
     for (;;) {
       std::vector<ContainerRow> rows;
@@ -993,12 +1032,16 @@ struct MessageLog::Impl {
     std::int64_t cutoff =
         to_ms(now() - std::chrono::duration_cast<milliseconds>(options.retention));
     HANSA_ASSIGN_OR_RETURN(auto tx, db->begin());
+    HANSA_RETURN_IF_ERROR(
+        tx.execute("DELETE FROM mlog_record_ts WHERE record_id IN "
+                   "(SELECT id FROM mlog_record WHERE archived = 1 AND time_ms < $1)",
+                   {cutoff}));
     HANSA_ASSIGN_OR_RETURN(
         auto deleted,
         tx.execute("DELETE FROM mlog_record WHERE archived = 1 AND time_ms < $1", {cutoff}));
     HANSA_RETURN_IF_ERROR(
         tx.execute("DELETE FROM mlog_timestamp WHERE time_ms < $1 AND NOT EXISTS "
-                   "(SELECT 1 FROM mlog_record r WHERE r.timestamp_id = mlog_timestamp.id)",
+                   "(SELECT 1 FROM mlog_record_ts s WHERE s.timestamp_id = mlog_timestamp.id)",
                    {cutoff}));
     HANSA_RETURN_IF_ERROR(tx.commit());
     return deleted.affected_rows();
@@ -1183,32 +1226,33 @@ Result<std::vector<RecordInfo>> MessageLog::find(const RecordQuery& q) const {
       to = *from + o.max_query_range;
     }
   }
-  std::string sql = "SELECT " + std::string(kInfoColumns) + " FROM mlog_record WHERE id > $1";
+  std::string sql =
+      "SELECT " + std::string(kInfoColumns) + std::string(kInfoFrom) + " WHERE r.id > $1";
   std::vector<db::Value> params{q.after_id};
   auto add = [&](std::string_view cond, db::Value v) {
     params.push_back(std::move(v));
     sql += " AND " + std::string(cond) + " $" + std::to_string(params.size());
   };
   if (q.query_id) {
-    add("query_id =", *q.query_id);
+    add("r.query_id =", *q.query_id);
   }
   if (q.client) {
-    add("client_id =", *q.client);
+    add("r.client_id =", *q.client);
   }
   if (q.service) {
-    add("service_id =", *q.service);
+    add("r.service_id =", *q.service);
   }
   if (q.response) {
-    add("response =", *q.response ? 1 : 0);
+    add("r.response =", *q.response ? 1 : 0);
   }
   if (from) {
-    add("time_ms >=", to_ms(*from));
+    add("r.time_ms >=", to_ms(*from));
   }
   if (to) {
-    add("time_ms <", to_ms(*to));
+    add("r.time_ms <", to_ms(*to));
   }
   params.emplace_back(static_cast<std::int64_t>(q.limit));
-  sql += " ORDER BY id LIMIT $" + std::to_string(params.size());
+  sql += " ORDER BY r.id LIMIT $" + std::to_string(params.size());
   HANSA_ASSIGN_OR_RETURN(auto tx, impl_->db->begin(db::Access::kReadOnly));
   HANSA_ASSIGN_OR_RETURN(auto rows, tx.execute(sql, params));
   std::vector<RecordInfo> out;
@@ -1222,7 +1266,7 @@ Result<std::vector<RecordInfo>> MessageLog::find(const RecordQuery& q) const {
 Result<RecordInfo> MessageLog::record(std::int64_t id) const {
   HANSA_ASSIGN_OR_RETURN(auto tx, impl_->db->begin(db::Access::kReadOnly));
   HANSA_ASSIGN_OR_RETURN(auto row, tx.query_one("SELECT " + std::string(kInfoColumns) +
-                                                    " FROM mlog_record WHERE id = $1",
+                                                    std::string(kInfoFrom) + " WHERE r.id = $1",
                                                 {id}));
   if (!row) {
     return Error(FaultCode::kNotFound, "no such message log record", std::to_string(id));
@@ -1234,8 +1278,9 @@ Result<std::string> MessageLog::container(std::int64_t id) const {
   HANSA_ASSIGN_OR_RETURN(auto tx, impl_->db->begin(db::Access::kReadOnly));
   HANSA_ASSIGN_OR_RETURN(auto row,
                          tx.query_one(std::string(Impl::kContainerSelect) +
-                                          " FROM mlog_record r LEFT JOIN mlog_timestamp t ON "
-                                          "t.id = r.timestamp_id WHERE r.id = $1",
+                                          " FROM mlog_record r LEFT JOIN mlog_record_ts s ON "
+                                          "s.record_id = r.id LEFT JOIN mlog_timestamp t ON "
+                                          "t.id = s.timestamp_id WHERE r.id = $1",
                                       {id}));
   if (!row) {
     return Error(FaultCode::kNotFound, "no such message log record", std::to_string(id));
@@ -1291,13 +1336,13 @@ Result<TimestamperStatus> MessageLog::timestamper_status() const {
     s.blocking = impl_->blocking_locked();
   }
   HANSA_ASSIGN_OR_RETURN(auto tx, impl_->db->begin(db::Access::kReadOnly));
-  HANSA_ASSIGN_OR_RETURN(
-      auto row, tx.query_one("SELECT COUNT(*) FROM mlog_record WHERE timestamp_id IS NULL"));
+  HANSA_ASSIGN_OR_RETURN(auto row,
+                         tx.query_one("SELECT COUNT(*) FROM mlog_record WHERE stamped = 0"));
   if (row) {
     HANSA_ASSIGN_OR_RETURN(s.backlog, row->int64(0));
   }
   HANSA_ASSIGN_OR_RETURN(auto row2, tx.query_one("SELECT COUNT(*) FROM mlog_record WHERE "
-                                                 "archived = 0 AND timestamp_id IS NOT NULL"));
+                                                 "archived = 0 AND stamped = 1"));
   if (row2) {
     HANSA_ASSIGN_OR_RETURN(s.unarchived, row2->int64(0));
   }

@@ -93,6 +93,40 @@ END
 $$
 )sql";
 
+// A record's time-stamp link lives in its own narrow table. Setting it on the record row made
+// every time-stamp pass rewrite whole rows: SQLite rewrites a row whose size changes (messages,
+// attachments and signatures included), so a pass over a large backlog of big messages wrote
+// gigabytes and held the database's single writer for seconds. The record keeps a fixed-size
+// flag, which SQLite overwrites in place.
+constexpr std::string_view kV3 = R"sql(
+CREATE TABLE mlog_record_ts (
+  record_id BIGINT PRIMARY KEY,
+  timestamp_id BIGINT NOT NULL,
+  ts_hash_chain {BLOB}
+);
+CREATE INDEX mlog_record_ts_timestamp ON mlog_record_ts (timestamp_id);
+INSERT INTO mlog_record_ts (record_id, timestamp_id, ts_hash_chain)
+  SELECT id, timestamp_id, ts_hash_chain FROM mlog_record WHERE timestamp_id IS NOT NULL;
+ALTER TABLE mlog_record ADD COLUMN stamped INTEGER NOT NULL DEFAULT 0;
+UPDATE mlog_record SET stamped = 1 WHERE timestamp_id IS NOT NULL;
+DROP INDEX mlog_record_unstamped;
+DROP INDEX mlog_record_unarchived;
+ALTER TABLE mlog_record DROP COLUMN timestamp_id;
+ALTER TABLE mlog_record DROP COLUMN ts_hash_chain;
+CREATE INDEX mlog_record_unstamped ON mlog_record (id) WHERE stamped = 0;
+CREATE INDEX mlog_record_unarchived ON mlog_record (id) WHERE archived = 0 AND stamped = 1
+)sql";
+
+constexpr std::string_view kV3PostgresLz4 = R"sql(
+DO $$
+BEGIN
+  EXECUTE 'ALTER TABLE mlog_record_ts ALTER COLUMN ts_hash_chain SET COMPRESSION lz4';
+EXCEPTION WHEN OTHERS THEN
+  RAISE NOTICE 'message log: lz4 compression unavailable, keeping the default';
+END
+$$
+)sql";
+
 std::vector<db::Migration> make() {
   std::vector<db::Migration> out;
   db::Migration v1;
@@ -107,6 +141,12 @@ std::vector<db::Migration> make() {
   v2.sql = "SELECT 1";
   v2.postgres_sql = std::string(kV2Postgres);
   out.push_back(std::move(v2));
+  db::Migration v3;
+  v3.version = 3;
+  v3.name = "message log: time-stamp links in their own table (mlog_record_ts)";
+  v3.sql = ddl(std::string(kV3), false);
+  v3.postgres_sql = ddl(std::string(kV3), true) + ";\n" + std::string(kV3PostgresLz4);
+  out.push_back(std::move(v3));
   return out;
 }
 

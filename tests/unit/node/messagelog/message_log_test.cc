@@ -1008,6 +1008,84 @@ TEST_P(TrustedLogTest, ArchivesLinkVerifyAndRecoverFromACrashBetweenFileAndDatab
   EXPECT_EQ(*(**last).text(0), previous);
 }
 
+// A node upgraded from schema version 2 (time-stamp links stored on the record rows) keeps every
+// record's time-stamp: its containers verify, its unstamped records get stamped, and it archives.
+TEST_P(TrustedLogTest, UpgradeFromVersion2KeepsTimeStampLinks) {
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  MessageLogOptions options;
+  options.archive_dir = tmp_.path() / "archive";
+  auto log = make_log(*db, options, tsas());
+  ASSERT_TRUE(log);
+  for (auto& r : signed_records({"u1", "u2", "u3"}, true)) {
+    ASSERT_TRUE(log->append(std::move(r)).ok());
+  }
+  ASSERT_TRUE(log->timestamp_now().ok());
+  for (auto& r : signed_records({"u4"}, false)) {
+    ASSERT_TRUE(log->append(std::move(r)).ok());
+  }
+  log.reset();
+  // Back to version 2: the links on the record rows, no link table, no flag.
+  {
+    auto tx = db->begin();
+    ASSERT_TRUE(tx.ok());
+    for (const char* sql : {
+             "ALTER TABLE mlog_record ADD COLUMN timestamp_id BIGINT",
+             "ALTER TABLE mlog_record ADD COLUMN ts_hash_chain BYTEA",
+             "UPDATE mlog_record SET timestamp_id = (SELECT timestamp_id FROM mlog_record_ts s "
+             "WHERE s.record_id = mlog_record.id), ts_hash_chain = (SELECT ts_hash_chain FROM "
+             "mlog_record_ts s WHERE s.record_id = mlog_record.id)",
+             "DROP INDEX mlog_record_unstamped",
+             "DROP INDEX mlog_record_unarchived",
+             "ALTER TABLE mlog_record DROP COLUMN stamped",
+             "DROP TABLE mlog_record_ts",
+             "CREATE INDEX mlog_record_unstamped ON mlog_record (id) WHERE timestamp_id IS NULL",
+             "CREATE INDEX mlog_record_unarchived ON mlog_record (id) "
+             "WHERE archived = 0 AND timestamp_id IS NOT NULL",
+             "DELETE FROM schema_migrations WHERE component = 'node_messagelog' AND version = 3",
+         }) {
+      std::string text = sql;
+      if (!pg() && text.find("BYTEA") != std::string::npos) {
+        text.replace(text.find("BYTEA"), 5, "BLOB");
+      }
+      auto r = tx->execute(text);
+      ASSERT_TRUE(r.ok()) << text << ": " << r.error().to_string();
+    }
+    ASSERT_TRUE(tx->commit().ok());
+  }
+  EXPECT_EQ(count(*db, "timestamp_id IS NOT NULL AND ts_hash_chain IS NOT NULL"), 3);
+
+  auto upgraded = make_log(*db, options, tsas());  // applies version 3
+  ASSERT_TRUE(upgraded);
+  auto status = upgraded->timestamper_status();
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->backlog, 1);
+  EXPECT_EQ(status->unarchived, 3);
+  RecordQuery all;
+  all.from = Clock::now() - 1h;
+  auto found = upgraded->find(all);
+  ASSERT_TRUE(found.ok());
+  ASSERT_EQ(found->size(), 4u);
+  for (const auto& info : *found) {
+    EXPECT_EQ(info.timestamp_id.has_value(), info.query_id != "u4") << info.query_id;
+    if (info.query_id != "u4") {
+      auto c = upgraded->container(info.id);
+      ASSERT_TRUE(c.ok()) << c.error().to_string();
+      EXPECT_TRUE(verify_container(*c).ok()) << info.query_id;
+    }
+  }
+  auto stamped = upgraded->timestamp_now();
+  ASSERT_TRUE(stamped.ok()) << stamped.error().to_string();
+  EXPECT_EQ(*stamped, 1u);
+  auto archived = upgraded->archive_now();
+  ASSERT_TRUE(archived.ok()) << archived.error().to_string();
+  EXPECT_EQ(archived->records, 4u);
+  ASSERT_EQ(archived->files.size(), 1u);
+  auto report = verify::Verifier(conf_).verify_archive(read_file(archived->files[0]), "");
+  EXPECT_TRUE(report.ok()) << verify::to_text(report);
+  EXPECT_EQ(report.containers.size(), 4u);
+}
+
 TEST_P(TrustedLogTest, GroupingBySubsystemKeepsSeparateChains) {
   auto db = open_db();
   ASSERT_TRUE(db);
