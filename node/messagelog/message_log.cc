@@ -186,6 +186,9 @@ constexpr std::array<std::string_view, kRecordColumnCount> kRecordColumns = {
     "hash_chain_result", "hash_chain"};
 
 // A record's time-stamp link (mlog_record_ts, see schema.cc).
+// Records linked to their time-stamp per transaction (see timestamp_pass()).
+constexpr std::size_t kLinksPerTransaction = 500;
+
 constexpr std::array<std::string_view, 3> kTsColumns = {"record_id", "timestamp_id",
                                                         "ts_hash_chain"};
 
@@ -645,34 +648,43 @@ struct MessageLog::Impl {
       note_failure(stamped.error());
       return stamped.error();
     }
-    Status stored = [&]() -> Status {
-      HANSA_ASSIGN_OR_RETURN(auto tx, db->begin());
-      HANSA_ASSIGN_OR_RETURN(auto ts_id, store_timestamp(tx, *stamped, ids.size()));
-      // A record another instance stamped meanwhile keeps its first time-stamp.
-      std::vector<db::Value> links;
-      links.reserve(ids.size() * kTsColumns.size());
-      for (std::size_t i = 0; i < ids.size(); ++i) {
-        HANSA_ASSIGN_OR_RETURN(
-            auto marked,
-            tx.execute("UPDATE mlog_record SET stamped = 1 WHERE id = $1 AND stamped = 0",
-                       {ids[i]}));
-        if (marked.affected_rows() != 1) {
-          continue;
+    // The links are stored in short transactions: on SQLite each one holds the database's only
+    // writer, and appends wait behind it. A pass cut short (crash, database error) leaves its
+    // remaining records unstamped for the next pass; the token then covers more than it links.
+    std::int64_t ts_id = 0;
+    for (std::size_t first = 0; first < ids.size(); first += kLinksPerTransaction) {
+      const std::size_t last = std::min(ids.size(), first + kLinksPerTransaction);
+      Status stored = [&]() -> Status {
+        HANSA_ASSIGN_OR_RETURN(auto tx, db->begin());
+        if (first == 0) {
+          HANSA_ASSIGN_OR_RETURN(ts_id, store_timestamp(tx, *stamped, ids.size()));
         }
-        links.emplace_back(ids[i]);
-        links.emplace_back(ts_id);
-        links.push_back(stamped->chain_xmls.empty() ? db::Value()
-                                                    : db::Value::blob(stamped->chain_xmls[i]));
+        // A record another instance stamped meanwhile keeps its first time-stamp.
+        std::vector<db::Value> links;
+        links.reserve((last - first) * kTsColumns.size());
+        for (std::size_t i = first; i < last; ++i) {
+          HANSA_ASSIGN_OR_RETURN(
+              auto marked,
+              tx.execute("UPDATE mlog_record SET stamped = 1 WHERE id = $1 AND stamped = 0",
+                         {ids[i]}));
+          if (marked.affected_rows() != 1) {
+            continue;
+          }
+          links.emplace_back(ids[i]);
+          links.emplace_back(ts_id);
+          links.push_back(stamped->chain_xmls.empty() ? db::Value()
+                                                      : db::Value::blob(stamped->chain_xmls[i]));
+        }
+        if (!links.empty()) {
+          HANSA_ASSIGN_OR_RETURN(auto n, tx.insert_rows("mlog_record_ts", kTsColumns, links));
+          (void)n;
+        }
+        return tx.commit();
+      }();
+      if (!stored.ok()) {
+        note_failure(stored.error());
+        return stored.error();
       }
-      if (!links.empty()) {
-        HANSA_ASSIGN_OR_RETURN(auto n, tx.insert_rows("mlog_record_ts", kTsColumns, links));
-        (void)n;
-      }
-      return tx.commit();
-    }();
-    if (!stored.ok()) {
-      note_failure(stored.error());
-      return stored.error();
     }
     note_success();
     return ids.size();

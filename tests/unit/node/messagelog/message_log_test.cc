@@ -1008,6 +1008,41 @@ TEST_P(TrustedLogTest, ArchivesLinkVerifyAndRecoverFromACrashBetweenFileAndDatab
   EXPECT_EQ(*(**last).text(0), previous);
 }
 
+// A pass over more records than one link transaction takes stores them all under one token.
+TEST_P(TrustedLogTest, LargePassLinksEveryRecordToOneTimeStamp) {
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  auto log = make_log(*db, {}, tsas());
+  ASSERT_TRUE(log);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 1'100; ++i) {
+    ids.push_back("p" + std::to_string(i));
+  }
+  for (auto& r : signed_records(ids, true)) {
+    ASSERT_TRUE(log->append(std::move(r)).ok());
+  }
+  auto stamped = log->timestamp_now();
+  ASSERT_TRUE(stamped.ok()) << stamped.error().to_string();
+  EXPECT_EQ(*stamped, 1'100u);
+  EXPECT_EQ(log->timestamper_status()->backlog, 0);
+  EXPECT_EQ(count(*db, "stamped = 1"), 1'100);
+  auto tx = db->begin(db::Access::kReadOnly);
+  ASSERT_TRUE(tx.ok());
+  auto links = tx->query_one(
+      "SELECT COUNT(*), COUNT(DISTINCT timestamp_id), COUNT(ts_hash_chain) FROM mlog_record_ts");
+  ASSERT_TRUE(links.ok() && links->has_value());
+  EXPECT_EQ(*(**links).int64(0), 1'100);
+  EXPECT_EQ(*(**links).int64(1), 1);
+  EXPECT_EQ(*(**links).int64(2), 1'100);
+  RecordQuery last;
+  last.query_id = "p1099";
+  auto found = log->find(last);
+  ASSERT_TRUE(found.ok() && found->size() == 1u);
+  auto c = log->container(found->front().id);
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_TRUE(verify_container(*c).ok());
+}
+
 // A node upgraded from schema version 2 (time-stamp links stored on the record rows) keeps every
 // record's time-stamp: its containers verify, its unstamped records get stamped, and it archives.
 TEST_P(TrustedLogTest, UpgradeFromVersion2KeepsTimeStampLinks) {
