@@ -121,25 +121,9 @@ Result<http::ClientResponse> PeerPool::post(const ids::SecurityServerId& target,
     }
     ++peer->calls;
   }
+  bool reused = client != nullptr;
   if (!client) {
-    http::ClientOptions co;
-    co.connect_timeout = options_.connect_timeout;
-    co.read_timeout = options_.read_timeout;
-    co.write_timeout = options_.write_timeout;
-    co.total_timeout = options_.total_timeout;
-    co.max_response_body_bytes = options_.max_response_bytes;
-    co.keep_alive = true;
-    if (!options_.insecure_plain_http) {
-      co.tls = options_.tls;
-      co.tls.ca_pem.clear();
-      co.tls.pinned_cert_pem.clear();
-      co.tls.verify_hostname = false;
-      co.tls.session_cache = peer->sessions;
-      co.tls.verify_server = [check = check_, target = peer->target](const http::CertChain& chain) {
-        return check(chain, target);
-      };
-    }
-    auto created = http::Client::create(peer->url, std::move(co));
+    auto created = connect(*peer);
     if (!created.ok()) {
       std::lock_guard lock(peer->mu);
       --peer->open;
@@ -147,10 +131,26 @@ Result<http::ClientResponse> PeerPool::post(const ids::SecurityServerId& target,
       return created.error();
     }
     client = std::move(created).value();
-    std::lock_guard lock(peer->mu);
-    ++peer->created;
   }
   auto response = client->post(path, body, content_type, headers);
+  if (reused && !response.ok() && response.error().code == FaultCode::kNetworkError) {
+    // The peer may have closed the kept-alive connection while it was idle (its keep-alive
+    // timeout); then it never read this request. One more try on a new connection. Had the peer
+    // read the first copy after all, its replay check refuses the second.
+    {
+      std::lock_guard lock(peer->mu);
+      peer->retire(std::move(client));
+    }
+    auto created = connect(*peer);
+    if (!created.ok()) {
+      std::lock_guard lock(peer->mu);
+      --peer->open;
+      peer->free_cv.notify_one();
+      return created.error();
+    }
+    client = std::move(created).value();
+    response = client->post(path, body, content_type, headers);
+  }
   std::lock_guard lock(peer->mu);
   if (response.ok()) {
     peer->idle.push_back(std::move(client));
@@ -162,6 +162,30 @@ Result<http::ClientResponse> PeerPool::post(const ids::SecurityServerId& target,
   }
   peer->free_cv.notify_one();
   return response;
+}
+
+Result<std::unique_ptr<http::Client>> PeerPool::connect(Peer& peer) const {
+  http::ClientOptions co;
+  co.connect_timeout = options_.connect_timeout;
+  co.read_timeout = options_.read_timeout;
+  co.write_timeout = options_.write_timeout;
+  co.total_timeout = options_.total_timeout;
+  co.max_response_body_bytes = options_.max_response_bytes;
+  co.keep_alive = true;
+  if (!options_.insecure_plain_http) {
+    co.tls = options_.tls;
+    co.tls.ca_pem.clear();
+    co.tls.pinned_cert_pem.clear();
+    co.tls.verify_hostname = false;
+    co.tls.session_cache = peer.sessions;
+    co.tls.verify_server = [check = check_, target = peer.target](const http::CertChain& chain) {
+      return check(chain, target);
+    };
+  }
+  HANSA_ASSIGN_OR_RETURN(auto client, http::Client::create(peer.url, std::move(co)));
+  std::lock_guard lock(peer.mu);
+  ++peer.created;
+  return client;
 }
 
 PeerPoolStats PeerPool::stats() const {

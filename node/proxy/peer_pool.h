@@ -73,9 +73,11 @@ class PeerPool final {
   PeerPool& operator=(const PeerPool&) = delete;
 
   // POSTs `body` to `target`'s server proxy at `address` ("host" or "host:port") over a pooled
-  // connection. Any HTTP status is a success. Failures as core/http Client::post: Error::message
-  // http::kConnectFailedMessage (nothing was sent) or SslAuthenticationFailed (handshake refused)
-  // mean another node may be tried; Timeout, NetworkError, LimitExceeded otherwise.
+  // connection; when a reused connection fails with NetworkError (the peer closed it while it
+  // was idle), once more over a new one. Any HTTP status is a success. Failures as core/http
+  // Client::post: Error::message http::kConnectFailedMessage (nothing was sent) or
+  // SslAuthenticationFailed (handshake refused) mean another node may be tried; Timeout,
+  // NetworkError, LimitExceeded otherwise.
   [[nodiscard]] Result<http::ClientResponse> post(const ids::SecurityServerId& target,
                                                   std::string_view address, std::string_view path,
                                                   std::string_view body,
@@ -91,6 +93,8 @@ class PeerPool final {
   struct Peer;
   PeerPool(PeerPoolOptions options, ServerCertCheck check);
   std::shared_ptr<Peer> peer_for(const ids::SecurityServerId& target, std::string_view address);
+  // A new connection to `peer` (counted in its `created`); the caller holds a slot in `open`.
+  Result<std::unique_ptr<http::Client>> connect(Peer& peer) const;
 
   PeerPoolOptions options_;
   ServerCertCheck check_;

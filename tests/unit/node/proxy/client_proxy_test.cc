@@ -194,6 +194,7 @@ class ClientProxyTest : public ::testing::Test {
   void start_peer() {
     http::ServerOptions so;
     so.worker_threads = 4;
+    so.keep_alive_timeout = peer_keep_alive_;
     http::ServerTlsConfig tls;
     tls.cert_chain_pem = node2_chain_;
     tls.key_pem = node2_key_;
@@ -449,6 +450,7 @@ class ClientProxyTest : public ::testing::Test {
   Calls calls_;
   std::unique_ptr<http::Server> peer_;
   std::atomic<PeerMode> mode_{PeerMode::kOk};
+  std::chrono::seconds peer_keep_alive_{5};
   std::atomic<int> peer_calls_{0};
   std::mutex peer_mu_;
   std::size_t peer_ocsp_count_ = 0;
@@ -559,6 +561,25 @@ TEST_F(ClientProxyTest, ConnectionsToThePeerArePooled) {
   EXPECT_EQ(stats.calls, 5u);
   EXPECT_EQ(stats.connections_created, 1u);
   EXPECT_EQ(stats.tls_handshakes, 1u);
+}
+
+// A pooled connection the peer node closed while it was idle (its keep-alive timeout) is
+// replaced: the call goes out on a new connection instead of failing.
+TEST_F(ClientProxyTest, ConnectionTheIdlePeerClosedIsReplaced) {
+  peer_->stop();
+  peer_keep_alive_ = std::chrono::seconds(1);
+  start_peer();
+  start_proxy();
+  auto is = is_client(false);
+  auto first = call_soap(*is, soap_request("idle-1"));
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->status, 200) << first->body;
+  std::this_thread::sleep_for(1500ms);  // the peer closes the idle connection
+  auto second = call_soap(*is, soap_request("idle-2"));
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->status, 200) << second->body;
+  EXPECT_EQ(peer_calls_.load(), 2);
+  EXPECT_EQ(pool_->stats().connections_created, 2u);
 }
 
 TEST_F(ClientProxyTest, UnknownClientIsRefusedBeforeSigning) {
