@@ -790,6 +790,13 @@ class TrustedLogTest : public LogTest {
     return out;
   }
 
+  // A log that archives into `dir` under the test's temporary directory.
+  std::unique_ptr<MessageLog> archiving_log(db::Database& db, const std::string& dir) {
+    MessageLogOptions options;
+    options.archive_dir = tmp_.path() / dir;
+    return make_log(db, options, tsas());
+  }
+
   verify::ContainerReport verify_container(const std::string& c) {
     return verify::Verifier(conf_).verify_container(c, "record.asice");
   }
@@ -1048,9 +1055,7 @@ TEST_P(TrustedLogTest, LargePassLinksEveryRecordToOneTimeStamp) {
 TEST_P(TrustedLogTest, UpgradeFromVersion2KeepsTimeStampLinks) {
   auto db = open_db();
   ASSERT_TRUE(db);
-  MessageLogOptions options;
-  options.archive_dir = tmp_.path() / "archive";
-  auto log = make_log(*db, options, tsas());
+  auto log = archiving_log(*db, "archive");
   ASSERT_TRUE(log);
   for (auto& r : signed_records({"u1", "u2", "u3"}, true)) {
     ASSERT_TRUE(log->append(std::move(r)).ok());
@@ -1090,7 +1095,7 @@ TEST_P(TrustedLogTest, UpgradeFromVersion2KeepsTimeStampLinks) {
   }
   EXPECT_EQ(count(*db, "timestamp_id IS NOT NULL AND ts_hash_chain IS NOT NULL"), 3);
 
-  auto upgraded = make_log(*db, options, tsas());  // applies version 3
+  auto upgraded = archiving_log(*db, "archive");  // applies version 3
   ASSERT_TRUE(upgraded);
   auto status = upgraded->timestamper_status();
   ASSERT_TRUE(status.ok());
@@ -1255,9 +1260,7 @@ TEST_P(TrustedLogTest, AsicFormFindsRequestAndResponseAndForcesTimeStamps) {
 TEST_P(TrustedLogTest, AuditorRoutesOfTheAdminApi) {
   auto db = open_db();
   ASSERT_TRUE(db);
-  MessageLogOptions options;
-  options.archive_dir = tmp_.path() / "api-archive";
-  auto log = make_log(*db, options, tsas());
+  auto log = archiving_log(*db, "api-archive");
   ASSERT_TRUE(log);
   auto records = signed_records({"api1", "api2"}, true);
   LogRecord response = records[1];
