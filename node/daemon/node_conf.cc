@@ -53,6 +53,7 @@ Result<NodeConf> read_conf(conf::ConfReader& reader, const std::filesystem::path
     auto t = reader.table("node");
     c.state_dir = t.get_path("state_dir", "var");
     c.reload_interval = t.get_duration("reload_interval", 5s, 100ms, 3600s);
+    c.memory_trim_interval = t.get_duration("memory_trim_interval", 10s, 0ms, 3600s);
   }
 
   // [token]

@@ -36,6 +36,10 @@ struct NodeConf {
   // How often `serve` picks up configuration changes another instance committed to a shared
   // database.
   std::chrono::milliseconds reload_interval{5'000};
+  // How often memory the process freed is handed back to the system (glibc's malloc_trim): the
+  // allocator keeps freed memory in per-thread arenas, and a node with hundreds of proxy threads
+  // otherwise stays at the size of its busiest moment. Zero turns it off.
+  std::chrono::milliseconds memory_trim_interval{10'000};
 
   // [token]
   TokenType token_type = TokenType::kSoftware;

@@ -1,5 +1,6 @@
 #include "node/daemon/node_daemon.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spdlog/sinks/basic_file_sink.h>
@@ -297,6 +298,7 @@ struct NodeServer::Impl {
   void run_worker() {
     std::unique_lock lock(mu);
     auto next_ocsp = std::chrono::steady_clock::now();
+    auto next_trim = std::chrono::steady_clock::now() + conf.memory_trim_interval;
     std::shared_ptr<const globalconf::GlobalConfSnapshot> last_gc;
     while (!stopping) {
       lock.unlock();
@@ -335,6 +337,10 @@ struct NodeServer::Impl {
         next_ocsp = std::chrono::steady_clock::now() + conf.ocsp_refresh_interval;
       }
       (void)ensure_proxies();  // retried until the auth key and certificate are usable
+      if (conf.memory_trim_interval.count() > 0 && std::chrono::steady_clock::now() >= next_trim) {
+        ::malloc_trim(0);
+        next_trim = std::chrono::steady_clock::now() + conf.memory_trim_interval;
+      }
       lock.lock();
       cv.wait_for(lock, conf.reload_interval, [this] { return stopping; });
     }

@@ -44,6 +44,20 @@ TEST(NodeConf, DefaultsAreUsableAndDocumented) {
   EXPECT_EQ(c->admin_port, 4100);
   EXPECT_EQ(c->log_level, "info");
   EXPECT_FALSE(c->token_pin.has_value());
+  EXPECT_EQ(c->memory_trim_interval, std::chrono::seconds(10));
+}
+
+TEST(NodeConf, MemoryTrimIntervalCanBeSetOrTurnedOff) {
+  auto off = parse_node_conf("[node]\nmemory_trim_interval = 0\n", "/srv/node");
+  ASSERT_TRUE(off.ok()) << off.error().to_string();
+  EXPECT_EQ(off->memory_trim_interval.count(), 0);
+  auto slow = parse_node_conf("[node]\nmemory_trim_interval = 60\n", "/srv/node");
+  ASSERT_TRUE(slow.ok()) << slow.error().to_string();
+  EXPECT_EQ(slow->memory_trim_interval, std::chrono::seconds(60));
+  auto bad = parse_node_conf("[node]\nmemory_trim_interval = -1\n", "/srv/node");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("node.memory_trim_interval"), std::string::npos)
+      << bad.error().message;
 }
 
 TEST(NodeConf, ExampleFileIsValid) {
