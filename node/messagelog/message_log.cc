@@ -619,9 +619,11 @@ struct MessageLog::Impl {
         note_failure(tx.error());
         return tx.error();
       }
+      // A batch is stamped over the signatures' hashes; only a lone record needs its signature
+      // (the token covers its SignatureValue). Not loading thousands of signatures keeps a
+      // pass's memory small.
       auto rows = tx->execute(
-          "SELECT id, signature, signature_hash FROM mlog_record WHERE stamped = 0 "
-          "ORDER BY id LIMIT $1",
+          "SELECT id, signature_hash FROM mlog_record WHERE stamped = 0 ORDER BY id LIMIT $1",
           {static_cast<std::int64_t>(options.timestamp_batch)});
       if (!rows.ok()) {
         note_failure(rows.error());
@@ -630,10 +632,20 @@ struct MessageLog::Impl {
       for (const auto& row : *rows) {
         HANSA_ASSIGN_OR_RETURN(auto id, row.int64(0));
         PreparedRecord p;
-        HANSA_ASSIGN_OR_RETURN(p.signature, row.blob(1));
-        HANSA_ASSIGN_OR_RETURN(p.signature_hash, row.blob(2));
+        HANSA_ASSIGN_OR_RETURN(p.signature_hash, row.blob(1));
         ids.push_back(id);
         recs.push_back(std::move(p));
+      }
+      if (ids.size() == 1) {
+        auto row = tx->query_one("SELECT signature FROM mlog_record WHERE id = $1", {ids[0]});
+        if (!row.ok() || !row->has_value()) {
+          Error e = row.ok() ? Error(FaultCode::kDatabaseError, "record vanished during the pass",
+                                     std::to_string(ids[0]))
+                             : row.error();
+          note_failure(e);
+          return e;
+        }
+        HANSA_ASSIGN_OR_RETURN(recs[0].signature, (**row).blob(0));
       }
     }
     if (ids.empty()) {
