@@ -123,14 +123,7 @@ Result<http::ClientResponse> PeerPool::post(const ids::SecurityServerId& target,
   }
   bool reused = client != nullptr;
   if (!client) {
-    auto created = connect(*peer);
-    if (!created.ok()) {
-      std::lock_guard lock(peer->mu);
-      --peer->open;
-      peer->free_cv.notify_one();
-      return created.error();
-    }
-    client = std::move(created).value();
+    HANSA_ASSIGN_OR_RETURN(client, connect(*peer));
   }
   auto response = client->post(path, body, content_type, headers);
   if (reused && !response.ok() && response.error().code == FaultCode::kNetworkError) {
@@ -141,14 +134,7 @@ Result<http::ClientResponse> PeerPool::post(const ids::SecurityServerId& target,
       std::lock_guard lock(peer->mu);
       peer->retire(std::move(client));
     }
-    auto created = connect(*peer);
-    if (!created.ok()) {
-      std::lock_guard lock(peer->mu);
-      --peer->open;
-      peer->free_cv.notify_one();
-      return created.error();
-    }
-    client = std::move(created).value();
+    HANSA_ASSIGN_OR_RETURN(client, connect(*peer));
     response = client->post(path, body, content_type, headers);
   }
   std::lock_guard lock(peer->mu);
@@ -182,8 +168,13 @@ Result<std::unique_ptr<http::Client>> PeerPool::connect(Peer& peer) const {
       return check(chain, target);
     };
   }
-  HANSA_ASSIGN_OR_RETURN(auto client, http::Client::create(peer.url, std::move(co)));
+  auto client = http::Client::create(peer.url, std::move(co));
   std::lock_guard lock(peer.mu);
+  if (!client.ok()) {
+    --peer.open;  // the caller's slot
+    peer.free_cv.notify_one();
+    return client.error();
+  }
   ++peer.created;
   return client;
 }

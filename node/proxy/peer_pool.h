@@ -93,7 +93,8 @@ class PeerPool final {
   struct Peer;
   PeerPool(PeerPoolOptions options, ServerCertCheck check);
   std::shared_ptr<Peer> peer_for(const ids::SecurityServerId& target, std::string_view address);
-  // A new connection to `peer` (counted in its `created`); the caller holds a slot in `open`.
+  // A new connection to `peer` (counted in its `created`) in the slot the caller holds in
+  // `open`; on failure the slot is given back.
   Result<std::unique_ptr<http::Client>> connect(Peer& peer) const;
 
   PeerPoolOptions options_;
