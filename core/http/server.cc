@@ -533,9 +533,10 @@ httplib::Server::HandlerResponse Server::Impl::check_limits(const httplib::Reque
   }
   auto reject = [&](int status, Error error) {
     answer_error(res, status, error);
-    // Any body is left unread: the connection cannot be reused.
+    // Any body is left unread: the connection cannot be reused, and the answer says so.
     if (tl_connection != nullptr) {
       tl_connection->set_close();
+      res.set_header("Connection", "close");
     }
     return httplib::Server::HandlerResponse::Handled;
   };
@@ -602,6 +603,7 @@ void Server::Impl::dispatch(const httplib::Request& req, httplib::Response& res)
     answer_error(res, 413, Error(FaultCode::kLimitExceeded, "request body too large"));
     if (tl_connection != nullptr) {
       tl_connection->set_close();
+      res.set_header("Connection", "close");
     }
     return;
   }
@@ -652,31 +654,31 @@ void Server::Impl::configure() {
   svr->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     return check_limits(req, res);
   });
-  svr->set_error_handler(
-      httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
-        if (tl_connection != nullptr && tl_connection->body_exceeded()) {
-          res.status = 413;
-          res.body.clear();
-        }
-        if (!res.body.empty()) {
-          return httplib::Server::HandlerResponse::Unhandled;  // a handler's own error answer
-        }
-        std::string message = res.status == 413   ? "request body too large"
-                              : res.status == 414 ? "request target too long"
-                              : res.status == 404 ? "no such resource"
-                                                  : "request rejected";
-        res.set_content(error_json(Error(fault_for_status(res.status), message,
-                                         "HTTP " + std::to_string(res.status))),
-                        "application/json");
-        return httplib::Server::HandlerResponse::Handled;
-      }));
-  // Errors that leave the stream in an unknown state end the connection.
-  svr->set_logger([](const httplib::Request&, const httplib::Response& res) {
+  svr->set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req,
+                                                                 httplib::Response& res) {
+    if (tl_connection != nullptr && tl_connection->body_exceeded()) {
+      res.status = 413;
+      res.body.clear();
+    }
+    if (!res.body.empty()) {
+      return httplib::Server::HandlerResponse::Unhandled;  // a handler's own error answer
+    }
+    // Errors that leave the stream in an unknown state end the connection, and the answer
+    // says so: a client that reused the connection would lose its next request.
     if (tl_connection != nullptr && (res.status == 400 || res.status == 408 || res.status == 413 ||
                                      res.status == 414 || res.status == 431)) {
       tl_connection->set_close();
+      res.set_header("Connection", "close");
     }
-  });
+    std::string message = res.status == 413   ? "request body too large"
+                          : res.status == 414 ? "request target too long"
+                          : res.status == 404 ? "no such resource"
+                                              : "request rejected";
+    res.set_content(error_json(Error(fault_for_status(res.status), message,
+                                     "HTTP " + std::to_string(res.status))),
+                    "application/json");
+    return httplib::Server::HandlerResponse::Handled;
+  }));
   // SO_REUSEADDR only: httplib's default also sets SO_REUSEPORT, which would let a second
   // process bind the same port.
   svr->set_socket_options([](socket_t sock) {

@@ -359,6 +359,49 @@ TEST(HttpServer, IdleKeptAliveConnectionsAreClosedAndClientsReconnect) {
   EXPECT_NE(before->body, after->body);
 }
 
+// An error answer that ends the connection says so, so a client never sends its next request
+// into a closing connection; a handler's own error answer keeps the connection.
+TEST(HttpServer, ErrorAnswersThatEndTheConnectionSaySo) {
+  ServerOptions options;
+  options.max_header_count = 20;
+  auto server = start_server(options, [](Server& s) {
+    echo_routes(s);
+    s.route("POST", "/strict", [](const Request&, Response& res) {
+      res.set_error(Error(FaultCode::kBadRequest, "malformed body"), Origin::kServerProxy);
+    });
+  });
+  ASSERT_TRUE(server);
+  auto client = make_client(http_url(*server));
+  std::set<std::string> ports;
+  for (int i = 0; i < 3; ++i) {  // the same kept-alive connection every time
+    auto refused = client->post("/strict", "{", "application/json");
+    ASSERT_TRUE(refused.ok()) << refused.error().to_string();
+    EXPECT_EQ(refused->status, 400);
+    auto port = client->get("/port");
+    ASSERT_TRUE(port.ok()) << port.error().to_string();
+    ports.insert(port->body);
+  }
+  EXPECT_EQ(ports.size(), 1u);
+
+  Headers many;
+  for (int i = 0; i < 50; ++i) {
+    many.emplace_back("X-H" + std::to_string(i), "v");
+  }
+  for (int i = 0; i < 3; ++i) {
+    auto refused = client->get("/hello", many);
+    ASSERT_TRUE(refused.ok()) << refused.error().to_string();
+    EXPECT_EQ(refused->status, 431);
+    bool says_close = false;
+    for (const auto& [name, value] : refused->headers) {
+      says_close = says_close || (name == "Connection" && value == "close");
+    }
+    EXPECT_TRUE(says_close);
+    auto next = client->get("/hello");  // a new connection, never the closing one
+    ASSERT_TRUE(next.ok()) << next.error().to_string();
+    EXPECT_EQ(next->status, 200);
+  }
+}
+
 TEST(HttpServer, TooManyOrTooLargeHeadersAreRejected) {
   ServerOptions options;
   options.max_header_count = 20;
