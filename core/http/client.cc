@@ -330,6 +330,11 @@ Result<ClientResponse> Client::Impl::send(httplib::Request& req) {
     out.body.append(data, len);
     return true;
   };
+  // httplib's own check before reuse takes pending bytes for a live connection, but a TLS
+  // server that closed the idle connection sent close_notify first: the request would be lost.
+  if (cli->is_socket_open() && !idle_connection_usable(cli->socket())) {
+    cli->stop();  // the next send connects anew (resuming the TLS session)
+  }
   httplib::Response res;
   httplib::Error err = httplib::Error::Success;
   auto started = std::chrono::steady_clock::now();

@@ -1,5 +1,8 @@
 #include "core/http/http.h"
 
+#include <poll.h>
+#include <sys/socket.h>
+#include <cerrno>
 #include <nlohmann/json.hpp>
 
 #include "core/http/server.h"
@@ -17,6 +20,24 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
     }
   }
   return true;
+}
+
+bool idle_connection_usable(int fd) noexcept {
+  if (fd < 0) {
+    return false;
+  }
+  pollfd p{fd, POLLIN, 0};
+  if (::poll(&p, 1, 0) == 0) {
+    return true;  // nothing arrived: the peer still waits for a request
+  }
+  if ((p.revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) {
+    return false;
+  }
+  // Readable: an end of stream, an error, or bytes nobody asked for. None leaves the connection
+  // in a state to send a request on.
+  char byte = 0;
+  return ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) < 0 &&
+         (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
 std::optional<std::string_view> find_header(const Headers& headers, std::string_view name) {

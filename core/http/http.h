@@ -25,6 +25,13 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 // True when a and b are equal ignoring ASCII case.
 [[nodiscard]] bool iequals(std::string_view a, std::string_view b) noexcept;
 
+// Whether a kept-alive connection that sat idle (no request in flight) can carry the next
+// request: false when the peer closed it or sent anything unasked since the last answer (a TLS
+// close_notify, a FIN, stray bytes). Servers close idle connections after their keep-alive
+// timeout; a request written into such a connection is lost, so pools check before reuse and
+// open a new connection instead.
+[[nodiscard]] bool idle_connection_usable(int fd) noexcept;
+
 // A TLS peer's certificate chain as DER, leaf first, in the order the peer sent it.
 using CertChain = std::vector<std::string>;
 

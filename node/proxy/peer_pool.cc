@@ -121,22 +121,12 @@ Result<http::ClientResponse> PeerPool::post(const ids::SecurityServerId& target,
     }
     ++peer->calls;
   }
-  bool reused = client != nullptr;
+  // A pooled connection the peer closed while it was idle is replaced by core/http's client
+  // before the request goes out (http::idle_connection_usable).
   if (!client) {
     HANSA_ASSIGN_OR_RETURN(client, connect(*peer));
   }
   auto response = client->post(path, body, content_type, headers);
-  if (reused && !response.ok() && response.error().code == FaultCode::kNetworkError) {
-    // The peer may have closed the kept-alive connection while it was idle (its keep-alive
-    // timeout); then it never read this request. One more try on a new connection. Had the peer
-    // read the first copy after all, its replay check refuses the second.
-    {
-      std::lock_guard lock(peer->mu);
-      peer->retire(std::move(client));
-    }
-    HANSA_ASSIGN_OR_RETURN(client, connect(*peer));
-    response = client->post(path, body, content_type, headers);
-  }
   std::lock_guard lock(peer->mu);
   if (response.ok()) {
     peer->idle.push_back(std::move(client));

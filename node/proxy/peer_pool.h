@@ -73,11 +73,10 @@ class PeerPool final {
   PeerPool& operator=(const PeerPool&) = delete;
 
   // POSTs `body` to `target`'s server proxy at `address` ("host" or "host:port") over a pooled
-  // connection; when a reused connection fails with NetworkError (the peer closed it while it
-  // was idle), once more over a new one. Any HTTP status is a success. Failures as core/http
-  // Client::post: Error::message http::kConnectFailedMessage (nothing was sent) or
-  // SslAuthenticationFailed (handshake refused) mean another node may be tried; Timeout,
-  // NetworkError, LimitExceeded otherwise.
+  // connection (one the peer closed while idle is replaced first). Any HTTP status is a success.
+  // Failures as core/http Client::post: Error::message http::kConnectFailedMessage (nothing was
+  // sent) or SslAuthenticationFailed (handshake refused) mean another node may be tried;
+  // Timeout, NetworkError, LimitExceeded otherwise.
   [[nodiscard]] Result<http::ClientResponse> post(const ids::SecurityServerId& target,
                                                   std::string_view address, std::string_view path,
                                                   std::string_view body,

@@ -260,6 +260,9 @@ Result<ProviderResponse> ProviderClient::call(const ProviderRequest& request) {
   }
   const std::string key = pool_key(target, request.ssl_verify);
   std::unique_ptr<httplib::ClientImpl> cli = impl_->take(key);
+  if (cli && !http::idle_connection_usable(cli->socket())) {
+    cli.reset();  // the provider closed it while it was idle (its keep-alive timeout)
+  }
   if (!cli) {
     HANSA_ASSIGN_OR_RETURN(cli, impl_->make(target, request.ssl_verify));
   }

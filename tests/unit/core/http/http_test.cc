@@ -821,6 +821,26 @@ TEST_F(HttpTls, SessionsAreResumedThroughASharedCache) {
   EXPECT_EQ(third->stats().tls_resumed, 0u);
 }
 
+// A kept-alive TLS connection the server closed while it was idle (keep-alive timeout, with a
+// close_notify) is not reused: the next request goes out on a new, resumed connection.
+TEST_F(HttpTls, ConnectionTheServerClosedWhileIdleIsNotReused) {
+  ServerOptions so = tls_options(false);
+  so.keep_alive_timeout = 1s;
+  auto server = start_server(so, echo_routes);
+  ASSERT_TRUE(server);
+  ClientOptions options = trusting("ca");
+  options.tls.session_cache = std::make_shared<TlsSessionCache>();
+  auto client = make_client(https_url(*server), options);
+  auto before = client->get("/port");
+  ASSERT_TRUE(before.ok()) << before.error().to_string();
+  std::this_thread::sleep_for(1500ms);  // the server closes the idle connection
+  auto after = client->get("/port");
+  ASSERT_TRUE(after.ok()) << after.error().to_string();
+  EXPECT_EQ(after->status, 200);
+  EXPECT_NE(before->body, after->body);
+  EXPECT_EQ(client->stats().tls_resumed, 1u);
+}
+
 TEST_F(HttpTls, VerifierAloneCanDecideTrust) {
   auto server = start_server(tls_options(false), echo_routes);
   ASSERT_TRUE(server);

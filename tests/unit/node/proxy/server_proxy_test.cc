@@ -1003,6 +1003,35 @@ TEST_F(ServerProxyTest, ProviderConnectionsArePooled) {
   EXPECT_EQ(provider_client_->idle_connections(), 1u);
 }
 
+// A pooled HTTPS connection the provider closed while it was idle (keep-alive timeout, with a
+// close_notify) is not reused: the call goes out on a new connection instead of failing.
+TEST_F(ServerProxyTest, ProviderConnectionClosedWhileIdleIsNotReused) {
+  http::ServerOptions so;
+  so.keep_alive_timeout = std::chrono::seconds(1);
+  http::ServerTlsConfig tls;
+  tls.cert_chain_pem = node2_chain_;
+  tls.key_pem = node2_key_;
+  so.tls = tls;
+  auto provider = http::Server::create(so).value();
+  provider->route("GET", "/api/x", [](const http::Request&, http::Response& res) {
+    res.set_body("ok", "text/plain");
+  });
+  ASSERT_TRUE(provider->start().ok());
+  auto client = ProviderClient::create({}).value();
+  ProviderRequest request;
+  request.url = "https://127.0.0.1:" + std::to_string(provider->port()) + "/api/x";
+  request.method = "GET";
+  request.ssl_verify = false;
+  auto first = client->call(request);
+  ASSERT_TRUE(first.ok()) << first.error().to_string();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the provider closes it
+  auto second = client->call(request);
+  ASSERT_TRUE(second.ok()) << second.error().to_string();
+  EXPECT_EQ(second->status, 200);
+  EXPECT_EQ(client->connections_created(), 2u);
+  provider->stop();
+}
+
 TEST_F(ServerProxyTest, OversizedProviderResponseIsServiceFailed) {
   ProviderClientOptions small;
   small.max_response_bytes = 16;
