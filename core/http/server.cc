@@ -332,6 +332,16 @@ class Connection final : public httplib::Stream {
 // httplib's Request, reach it.
 thread_local Connection* tl_connection = nullptr;
 
+// Ends the current connection after this answer, and says so in it: the stream is in an unknown
+// state (an unread or oversized body), and a client that reused the connection would lose its
+// next request.
+void close_after(httplib::Response& res) {
+  if (tl_connection != nullptr) {
+    tl_connection->set_close();
+    res.set_header("Connection", "close");
+  }
+}
+
 struct Route {
   std::string method;
   std::string path;
@@ -533,11 +543,7 @@ httplib::Server::HandlerResponse Server::Impl::check_limits(const httplib::Reque
   }
   auto reject = [&](int status, Error error) {
     answer_error(res, status, error);
-    // Any body is left unread: the connection cannot be reused, and the answer says so.
-    if (tl_connection != nullptr) {
-      tl_connection->set_close();
-      res.set_header("Connection", "close");
-    }
+    close_after(res);  // any body is left unread
     return httplib::Server::HandlerResponse::Handled;
   };
   if (req.target.size() > options.max_request_target_bytes) {
@@ -601,10 +607,7 @@ void Server::Impl::dispatch(const httplib::Request& req, httplib::Response& res)
   }
   if (req.body.size() > options.max_body_bytes) {  // a chunked body: no Content-Length to check
     answer_error(res, 413, Error(FaultCode::kLimitExceeded, "request body too large"));
-    if (tl_connection != nullptr) {
-      tl_connection->set_close();
-      res.set_header("Connection", "close");
-    }
+    close_after(res);
     return;
   }
   Request view(&req, tl_connection != nullptr ? tl_connection->peer_chain() : CertChain{});
@@ -654,31 +657,29 @@ void Server::Impl::configure() {
   svr->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     return check_limits(req, res);
   });
-  svr->set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req,
-                                                                 httplib::Response& res) {
-    if (tl_connection != nullptr && tl_connection->body_exceeded()) {
-      res.status = 413;
-      res.body.clear();
-    }
-    if (!res.body.empty()) {
-      return httplib::Server::HandlerResponse::Unhandled;  // a handler's own error answer
-    }
-    // Errors that leave the stream in an unknown state end the connection, and the answer
-    // says so: a client that reused the connection would lose its next request.
-    if (tl_connection != nullptr && (res.status == 400 || res.status == 408 || res.status == 413 ||
-                                     res.status == 414 || res.status == 431)) {
-      tl_connection->set_close();
-      res.set_header("Connection", "close");
-    }
-    std::string message = res.status == 413   ? "request body too large"
-                          : res.status == 414 ? "request target too long"
-                          : res.status == 404 ? "no such resource"
-                                              : "request rejected";
-    res.set_content(error_json(Error(fault_for_status(res.status), message,
-                                     "HTTP " + std::to_string(res.status))),
-                    "application/json");
-    return httplib::Server::HandlerResponse::Handled;
-  }));
+  svr->set_error_handler(
+      httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+        if (tl_connection != nullptr && tl_connection->body_exceeded()) {
+          res.status = 413;
+          res.body.clear();
+        }
+        if (!res.body.empty()) {
+          return httplib::Server::HandlerResponse::Unhandled;  // a handler's own error answer
+        }
+        // Errors that leave the stream in an unknown state end the connection.
+        if (res.status == 400 || res.status == 408 || res.status == 413 || res.status == 414 ||
+            res.status == 431) {
+          close_after(res);
+        }
+        std::string message = res.status == 413   ? "request body too large"
+                              : res.status == 414 ? "request target too long"
+                              : res.status == 404 ? "no such resource"
+                                                  : "request rejected";
+        res.set_content(error_json(Error(fault_for_status(res.status), message,
+                                         "HTTP " + std::to_string(res.status))),
+                        "application/json");
+        return httplib::Server::HandlerResponse::Handled;
+      }));
   // SO_REUSEADDR only: httplib's default also sets SO_REUSEPORT, which would let a second
   // process bind the same port.
   svr->set_socket_options([](socket_t sock) {
