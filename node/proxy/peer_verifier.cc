@@ -51,6 +51,13 @@ std::string peer_key(const http::CertChain& chain, const std::vector<std::string
 
 }  // namespace
 
+struct PeerVerifier::OcspDecision {
+  std::size_t index = 0;
+  ocsp::OcspResponse response;
+  std::string signer_der;
+  ocsp::VerifyOptions options;
+};
+
 struct PeerVerifier::Memo {
   struct Entry {
     PeerIdentity identity;
@@ -69,24 +76,13 @@ std::shared_ptr<const PeerIdentity> PeerVerifier::remembered(const std::string& 
 }
 
 void PeerVerifier::remember(const std::string& key, const PeerIdentity& identity,
-                            const std::vector<std::string>& ocsp_der,
-                            const globalconf::GlobalConfSnapshot& conf, TimePoint at) const {
-  if (ocsp_der.empty() || identity.chain.size() < 2) {
-    return;
-  }
-  const crypto::Certificate& issuer = identity.chain[1];
-  const ocsp::VerifyOptions opts = ocsp_options(issuer, conf);
-  auto response = ocsp::OcspResponse::parse(ocsp_der.front());
-  if (!response.ok() || response->status() != ocsp::CertStatus::kGood) {
-    return;
-  }
-  auto responder =
-      ocsp::verify_validity(*response, identity.auth_cert.der(), issuer.der(), at, opts);
-  if (!responder.ok()) {
-    return;  // another response decided: not remembered
+                            const OcspDecision& decision) const {
+  if (decision.index != 0) {
+    return;  // an earlier response may decide differently at another time: not remembered
   }
   auto entry = std::make_shared<Memo::Entry>(
-      Memo::Entry{identity, ocsp::stable_window(*response, opts, *responder, identity.chain)});
+      Memo::Entry{identity, ocsp::stable_window(decision.response, decision.options,
+                                                decision.signer_der, identity.chain)});
   memo_->entries.insert(key, std::move(entry));
 }
 
@@ -167,22 +163,19 @@ http::PeerVerifier PeerVerifier::handshake_hook() const {
   };
 }
 
-Status PeerVerifier::check_ocsp(const crypto::Certificate& cert, const crypto::Certificate& issuer,
-                                const std::vector<std::string>& ocsp_der,
-                                const globalconf::GlobalConfSnapshot& conf, TimePoint at,
-                                std::size_t max_responses) {
+Result<PeerVerifier::OcspDecision> PeerVerifier::decide_ocsp(
+    const crypto::Certificate& cert, const crypto::Certificate& issuer,
+    const std::vector<std::string>& ocsp_der, const globalconf::GlobalConfSnapshot& conf,
+    TimePoint at, std::size_t max_responses) {
   if (ocsp_der.empty()) {
     return Error(FaultCode::kCertValidation, "No OCSP response for the certificate",
                  cert.subject());
   }
-  const ocsp::VerifyOptions opts = ocsp_options(issuer, conf);
+  ocsp::VerifyOptions opts = ocsp_options(issuer, conf);
   std::optional<Error> first_error;
-  std::size_t looked_at = 0;
-  for (const auto& der : ocsp_der) {
-    if (++looked_at > max_responses) {
-      break;
-    }
-    auto response = ocsp::OcspResponse::parse(der);
+  const std::size_t looked_at = std::min(ocsp_der.size(), max_responses);
+  for (std::size_t i = 0; i < looked_at; ++i) {
+    auto response = ocsp::OcspResponse::parse(ocsp_der[i]);
     if (!response.ok()) {
       if (!first_error) {
         first_error = Error(FaultCode::kCertValidation, "OCSP response does not parse",
@@ -191,16 +184,17 @@ Status PeerVerifier::check_ocsp(const crypto::Certificate& cert, const crypto::C
       continue;
     }
     // Several responses may come (one per chain certificate): find the one about `cert`.
-    auto valid = ocsp::verify_validity(*response, cert.der(), issuer.der(), at, opts);
-    if (!valid.ok()) {
+    auto signer = ocsp::verify_validity(*response, cert.der(), issuer.der(), at, opts);
+    if (!signer.ok()) {
       if (!first_error) {
-        first_error = valid.error();
+        first_error = signer.error();
       }
       continue;
     }
     switch (response->status()) {
       case ocsp::CertStatus::kGood:
-        return ok_status();
+        return OcspDecision{i, std::move(response).value(), std::move(signer).value(),
+                            std::move(opts)};
       case ocsp::CertStatus::kRevoked:
         return Error(FaultCode::kCertValidation, "The certificate is revoked", cert.subject());
       case ocsp::CertStatus::kUnknown:
@@ -212,6 +206,17 @@ Status PeerVerifier::check_ocsp(const crypto::Certificate& cert, const crypto::C
       Error(FaultCode::kCertValidation, "No usable OCSP response for the certificate"));
   e.code = FaultCode::kCertValidation;
   return e;
+}
+
+Status PeerVerifier::check_ocsp(const crypto::Certificate& cert, const crypto::Certificate& issuer,
+                                const std::vector<std::string>& ocsp_der,
+                                const globalconf::GlobalConfSnapshot& conf, TimePoint at,
+                                std::size_t max_responses) {
+  auto decision = decide_ocsp(cert, issuer, ocsp_der, conf, at, max_responses);
+  if (!decision.ok()) {
+    return std::move(decision).error();
+  }
+  return ok_status();
 }
 
 Result<PeerIdentity> PeerVerifier::verify_client_node(
@@ -232,8 +237,8 @@ Result<PeerIdentity> PeerVerifier::verify_client_node(
     if (ocsp_der.empty()) {
       return ssl_failed("Cannot verify TLS certificate, corresponding OCSP response is missing");
     }
-    HANSA_RETURN_IF_ERROR(check_peer_ocsp(identity, ocsp_der, *conf, at));
-    remember(key, identity, ocsp_der, *conf, at);
+    HANSA_ASSIGN_OR_RETURN(auto decision, check_peer_ocsp(identity, ocsp_der, *conf, at));
+    remember(key, identity, decision);
   }
   return identity;
 }
@@ -252,8 +257,8 @@ Result<PeerIdentity> PeerVerifier::verify_service_node(
         target.to_string() + " (certificate of " + identity.server.to_string() + ")");
   }
   if (!known) {
-    HANSA_RETURN_IF_ERROR(check_peer_ocsp(identity, ocsp_der, *conf, at));
-    remember(key, identity, ocsp_der, *conf, at);
+    HANSA_ASSIGN_OR_RETURN(auto decision, check_peer_ocsp(identity, ocsp_der, *conf, at));
+    remember(key, identity, decision);
   }
   return identity;
 }
@@ -270,20 +275,19 @@ Result<PeerIdentity> PeerVerifier::peer_identity(const http::CertChain& chain,
   return check_chain(chain, conf, at);
 }
 
-Status PeerVerifier::check_peer_ocsp(const PeerIdentity& identity,
-                                     const std::vector<std::string>& ocsp_der,
-                                     const globalconf::GlobalConfSnapshot& conf,
-                                     TimePoint at) const {
+Result<PeerVerifier::OcspDecision> PeerVerifier::check_peer_ocsp(
+    const PeerIdentity& identity, const std::vector<std::string>& ocsp_der,
+    const globalconf::GlobalConfSnapshot& conf, TimePoint at) const {
   if (identity.chain.size() < 2) {
     return ssl_failed("No issuer for the peer's authentication certificate");
   }
-  auto ocsp_ok = check_ocsp(identity.auth_cert, identity.chain[1], ocsp_der, conf, at,
-                            options_.max_ocsp_responses);
-  if (!ocsp_ok.ok()) {
+  auto decision = decide_ocsp(identity.auth_cert, identity.chain[1], ocsp_der, conf, at,
+                              options_.max_ocsp_responses);
+  if (!decision.ok()) {
     return ssl_failed("The peer's authentication certificate failed the OCSP check",
-                      ocsp_ok.error());
+                      decision.error());
   }
-  return ok_status();
+  return decision;
 }
 
 }  // namespace hansa::proxy

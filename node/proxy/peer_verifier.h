@@ -105,17 +105,27 @@ class PeerVerifier final {
   Result<PeerIdentity> peer_identity(const http::CertChain& chain,
                                      const globalconf::GlobalConfSnapshot& conf, TimePoint at,
                                      const std::string& key, bool& known) const;
+  // The response that decided an OCSP check that passed: its place among the responses sent,
+  // the response, its signer's certificate (DER) and the options it was verified under.
+  struct OcspDecision;
+  // check_ocsp(), with the deciding response on success.
+  static Result<OcspDecision> decide_ocsp(const crypto::Certificate& cert,
+                                          const crypto::Certificate& issuer,
+                                          const std::vector<std::string>& ocsp_der,
+                                          const globalconf::GlobalConfSnapshot& conf, TimePoint at,
+                                          std::size_t max_responses);
   // The OCSP part of verify_client_node() / verify_service_node() (SslAuthenticationFailed).
-  Status check_peer_ocsp(const PeerIdentity& identity, const std::vector<std::string>& ocsp_der,
-                         const globalconf::GlobalConfSnapshot& conf, TimePoint at) const;
+  Result<OcspDecision> check_peer_ocsp(const PeerIdentity& identity,
+                                       const std::vector<std::string>& ocsp_der,
+                                       const globalconf::GlobalConfSnapshot& conf,
+                                       TimePoint at) const;
   // A result remembered by (configuration, chain, OCSP responses) whose chain and OCSP checks
   // hold at `at`; null when none.
   std::shared_ptr<const PeerIdentity> remembered(const std::string& key, TimePoint at) const;
-  // Remembers `identity` (chain and OCSP checks passed at `at`) when its OCSP decision came from
-  // the first response, for the times at which every time-dependent check gives the same answer.
+  // Remembers `identity` (chain and OCSP checks passed) when its OCSP decision came from the
+  // first response, for the times at which every time-dependent check gives the same answer.
   void remember(const std::string& key, const PeerIdentity& identity,
-                const std::vector<std::string>& ocsp_der,
-                const globalconf::GlobalConfSnapshot& conf, TimePoint at) const;
+                const OcspDecision& decision) const;
 
   struct Memo;
 
