@@ -185,10 +185,10 @@ constexpr std::array<std::string_view, kRecordColumnCount> kRecordColumns = {
     "body_bytes",        "message",         "attachments",  "signature", "signature_hash",
     "hash_chain_result", "hash_chain"};
 
-// A record's time-stamp link (mlog_record_ts, see schema.cc).
 // Records linked to their time-stamp per transaction (see timestamp_pass()).
 constexpr std::size_t kLinksPerTransaction = 500;
 
+// A record's time-stamp link (mlog_record_ts, see schema.cc).
 constexpr std::array<std::string_view, 3> kTsColumns = {"record_id", "timestamp_id",
                                                         "ts_hash_chain"};
 
@@ -262,6 +262,35 @@ struct StampedBatch {
   std::vector<std::string> chain_xmls;  // per input; empty: single layout
   std::string tsa_url;
 };
+
+namespace {
+
+// Appends the kTsColumns row that links record `id`, input `i` of `stamped`, to its time-stamp:
+// the record's hash chain, or NULL when the time-stamp covers that record alone.
+void add_link(std::vector<db::Value>& links, std::int64_t id, std::int64_t ts_id,
+              const StampedBatch& stamped, std::size_t i) {
+  links.emplace_back(id);
+  links.emplace_back(ts_id);
+  links.push_back(stamped.chain_xmls.empty() ? db::Value()
+                                             : db::Value::blob(stamped.chain_xmls[i]));
+}
+
+// A record's INSERT in time-stamp-immediately mode: it returns the new id.
+const std::string& stamped_insert_sql() {
+  static const std::string sql = [] {
+    std::string columns;
+    std::string placeholders;
+    for (std::size_t i = 0; i < kRecordColumnCount; ++i) {
+      columns += std::string(kRecordColumns[i]) + ", ";
+      placeholders += "$" + std::to_string(i + 1) + ", ";
+    }
+    return "INSERT INTO mlog_record (" + columns + "stamped) VALUES (" + placeholders +
+           "1) RETURNING id";
+  }();
+  return sql;
+}
+
+}  // namespace
 
 struct MessageLog::Impl {
   db::Database* db = nullptr;
@@ -449,25 +478,15 @@ struct MessageLog::Impl {
   Status insert_stamped_records(db::Transaction& tx, std::vector<PreparedRecord*>& recs,
                                 const StampedBatch& stamped) {
     HANSA_ASSIGN_OR_RETURN(auto ts_id, store_timestamp(tx, stamped, recs.size()));
-    std::string sql = "INSERT INTO mlog_record (";
-    std::string placeholders;
-    for (std::size_t i = 0; i < kRecordColumnCount; ++i) {
-      sql += std::string(kRecordColumns[i]) + ", ";
-      placeholders += "$" + std::to_string(i + 1) + ", ";
-    }
-    sql += "stamped) VALUES (" + placeholders + "1) RETURNING id";
     std::vector<db::Value> links;
     links.reserve(recs.size() * kTsColumns.size());
     for (std::size_t i = 0; i < recs.size(); ++i) {
-      HANSA_ASSIGN_OR_RETURN(auto row, tx.query_one(sql, recs[i]->values));
+      HANSA_ASSIGN_OR_RETURN(auto row, tx.query_one(stamped_insert_sql(), recs[i]->values));
       if (!row) {
         return Error(FaultCode::kDatabaseError, "INSERT RETURNING gave no row");
       }
       HANSA_ASSIGN_OR_RETURN(auto id, row->int64(0));
-      links.emplace_back(id);
-      links.emplace_back(ts_id);
-      links.push_back(stamped.chain_xmls.empty() ? db::Value()
-                                                 : db::Value::blob(stamped.chain_xmls[i]));
+      add_link(links, id, ts_id, stamped, i);
     }
     auto n = tx.insert_rows("mlog_record_ts", kTsColumns, links);
     if (!n.ok()) {
@@ -682,10 +701,7 @@ struct MessageLog::Impl {
           if (marked.affected_rows() != 1) {
             continue;
           }
-          links.emplace_back(ids[i]);
-          links.emplace_back(ts_id);
-          links.push_back(stamped->chain_xmls.empty() ? db::Value()
-                                                      : db::Value::blob(stamped->chain_xmls[i]));
+          add_link(links, ids[i], ts_id, *stamped, i);
         }
         if (!links.empty()) {
           HANSA_ASSIGN_OR_RETURN(auto n, tx.insert_rows("mlog_record_ts", kTsColumns, links));
