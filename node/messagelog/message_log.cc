@@ -632,23 +632,17 @@ struct MessageLog::Impl {
     std::lock_guard pass_lock(stamp_mu);
     std::vector<std::int64_t> ids;
     std::vector<PreparedRecord> recs;
-    {
-      auto tx = db->begin(db::Access::kReadOnly);
-      if (!tx.ok()) {
-        note_failure(tx.error());
-        return tx.error();
-      }
+    Status loaded = [&]() -> Status {
+      HANSA_ASSIGN_OR_RETURN(auto tx, db->begin(db::Access::kReadOnly));
       // A batch is stamped over the signatures' hashes; only a lone record needs its signature
       // (the token covers its SignatureValue). Not loading thousands of signatures keeps a
       // pass's memory small.
-      auto rows = tx->execute(
-          "SELECT id, signature_hash FROM mlog_record WHERE stamped = 0 ORDER BY id LIMIT $1",
-          {static_cast<std::int64_t>(options.timestamp_batch)});
-      if (!rows.ok()) {
-        note_failure(rows.error());
-        return rows.error();
-      }
-      for (const auto& row : *rows) {
+      HANSA_ASSIGN_OR_RETURN(
+          auto rows,
+          tx.execute(
+              "SELECT id, signature_hash FROM mlog_record WHERE stamped = 0 ORDER BY id LIMIT $1",
+              {static_cast<std::int64_t>(options.timestamp_batch)}));
+      for (const auto& row : rows) {
         HANSA_ASSIGN_OR_RETURN(auto id, row.int64(0));
         PreparedRecord p;
         HANSA_ASSIGN_OR_RETURN(p.signature_hash, row.blob(1));
@@ -656,16 +650,19 @@ struct MessageLog::Impl {
         recs.push_back(std::move(p));
       }
       if (ids.size() == 1) {
-        auto row = tx->query_one("SELECT signature FROM mlog_record WHERE id = $1", {ids[0]});
-        if (!row.ok() || !row->has_value()) {
-          Error e = row.ok() ? Error(FaultCode::kDatabaseError, "record vanished during the pass",
-                                     std::to_string(ids[0]))
-                             : row.error();
-          note_failure(e);
-          return e;
+        HANSA_ASSIGN_OR_RETURN(
+            auto row, tx.query_one("SELECT signature FROM mlog_record WHERE id = $1", {ids[0]}));
+        if (!row) {
+          return Error(FaultCode::kDatabaseError, "record vanished during the pass",
+                       std::to_string(ids[0]));
         }
-        HANSA_ASSIGN_OR_RETURN(recs[0].signature, (**row).blob(0));
+        HANSA_ASSIGN_OR_RETURN(recs[0].signature, row->blob(0));
       }
+      return ok_status();
+    }();
+    if (!loaded.ok()) {
+      note_failure(loaded.error());
+      return loaded.error();
     }
     if (ids.empty()) {
       return std::size_t{0};
