@@ -1,6 +1,8 @@
 #include "node/messagelog/schema.h"
 
+#include <initializer_list>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace hansa::messagelog {
@@ -77,21 +79,19 @@ CREATE TABLE mlog_archive_pending (
 // compresses its large columns; pglz spent more CPU there than everything else in the append path.
 // lz4 (PostgreSQL 14+, when the server is built with it) compresses several times faster; without
 // it the columns keep the default method. SQLite does not compress.
-constexpr std::string_view kV2Postgres = R"sql(
-DO $$
-BEGIN
-  EXECUTE 'ALTER TABLE mlog_record
-    ALTER COLUMN message SET COMPRESSION lz4,
-    ALTER COLUMN attachments SET COMPRESSION lz4,
-    ALTER COLUMN signature SET COMPRESSION lz4,
-    ALTER COLUMN hash_chain_result SET COMPRESSION lz4,
-    ALTER COLUMN hash_chain SET COMPRESSION lz4,
-    ALTER COLUMN ts_hash_chain SET COMPRESSION lz4';
-EXCEPTION WHEN OTHERS THEN
-  RAISE NOTICE 'message log: lz4 compression unavailable, keeping the default';
-END
-$$
-)sql";
+std::string lz4_columns(std::string_view table, std::initializer_list<std::string_view> columns) {
+  std::string alter = "ALTER TABLE " + std::string(table);
+  const char* sep = " ";
+  for (std::string_view column : columns) {
+    alter += sep;
+    alter += "ALTER COLUMN " + std::string(column) + " SET COMPRESSION lz4";
+    sep = ", ";
+  }
+  return "DO $$\nBEGIN\n  EXECUTE '" + alter +
+         "';\nEXCEPTION WHEN OTHERS THEN\n"
+         "  RAISE NOTICE 'message log: lz4 compression unavailable, keeping the default';\n"
+         "END\n$$\n";
+}
 
 // A record's time-stamp link lives in its own narrow table. Setting it on the record row made
 // every time-stamp pass rewrite whole rows: SQLite rewrites a row whose size changes (messages,
@@ -117,16 +117,6 @@ CREATE INDEX mlog_record_unstamped ON mlog_record (id) WHERE stamped = 0;
 CREATE INDEX mlog_record_unarchived ON mlog_record (id) WHERE archived = 0 AND stamped = 1
 )sql";
 
-constexpr std::string_view kV3PostgresLz4 = R"sql(
-DO $$
-BEGIN
-  EXECUTE 'ALTER TABLE mlog_record_ts ALTER COLUMN ts_hash_chain SET COMPRESSION lz4';
-EXCEPTION WHEN OTHERS THEN
-  RAISE NOTICE 'message log: lz4 compression unavailable, keeping the default';
-END
-$$
-)sql";
-
 std::vector<db::Migration> make() {
   std::vector<db::Migration> out;
   db::Migration v1;
@@ -139,13 +129,16 @@ std::vector<db::Migration> make() {
   v2.version = 2;
   v2.name = "message log: lz4 compression of the large columns (PostgreSQL)";
   v2.sql = "SELECT 1";
-  v2.postgres_sql = std::string(kV2Postgres);
+  v2.postgres_sql = lz4_columns(
+      "mlog_record",
+      {"message", "attachments", "signature", "hash_chain_result", "hash_chain", "ts_hash_chain"});
   out.push_back(std::move(v2));
   db::Migration v3;
   v3.version = 3;
   v3.name = "message log: time-stamp links in their own table (mlog_record_ts)";
   v3.sql = ddl(std::string(kV3), false);
-  v3.postgres_sql = ddl(std::string(kV3), true) + ";\n" + std::string(kV3PostgresLz4);
+  v3.postgres_sql =
+      ddl(std::string(kV3), true) + ";\n" + lz4_columns("mlog_record_ts", {"ts_hash_chain"});
   out.push_back(std::move(v3));
   return out;
 }

@@ -173,6 +173,40 @@ std::string backend_name_param(const ::testing::TestParamInfo<db::Backend>& info
 
 using StoreTest = LogTest;
 
+// PostgreSQL: the migrations set lz4 on the large columns (they keep the default, silently, only
+// on a server without lz4).
+TEST_P(StoreTest, PostgresLargeColumnsAreCompressedWithLz4) {
+  if (!pg()) {
+    GTEST_SKIP() << "PostgreSQL only";
+  }
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  auto log = make_log(*db);
+  ASSERT_TRUE(log);
+  auto tx = db->begin(db::Access::kReadOnly);
+  ASSERT_TRUE(tx.ok());
+  auto has_lz4 = tx->query_one(
+      "SELECT COUNT(*) FROM pg_settings WHERE name = 'default_toast_compression' AND "
+      "'lz4' = ANY(enumvals)");
+  ASSERT_TRUE(has_lz4.ok() && has_lz4->has_value());
+  if (*(**has_lz4).int64(0) == 0) {
+    GTEST_SKIP() << "this PostgreSQL server has no lz4";
+  }
+  auto columns = tx->execute(
+      "SELECT c.relname || '.' || a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = "
+      "a.attrelid WHERE a.attrelid IN ('mlog_record'::regclass, 'mlog_record_ts'::regclass) AND "
+      "a.attcompression = 'l' AND NOT a.attisdropped ORDER BY 1");
+  ASSERT_TRUE(columns.ok()) << columns.error().to_string();
+  std::vector<std::string> names;
+  for (const auto& row : *columns) {
+    names.push_back(*row.text(0));
+  }
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"mlog_record.attachments", "mlog_record.hash_chain",
+                                      "mlog_record.hash_chain_result", "mlog_record.message",
+                                      "mlog_record.signature", "mlog_record_ts.ts_hash_chain"}));
+}
+
 TEST_P(StoreTest, AppendStoresTheRecordAndFindsItByEachFilter) {
   auto db = open_db();
   ASSERT_TRUE(db);
