@@ -38,7 +38,8 @@ struct NodeConf {
   std::chrono::milliseconds reload_interval{5'000};
   // How often memory the process freed is handed back to the system (glibc's malloc_trim): the
   // allocator keeps freed memory in per-thread arenas, and a node with hundreds of proxy threads
-  // otherwise stays at the size of its busiest moment. Zero turns it off.
+  // otherwise stays at the size of its busiest moment. Zero turns it off. Checked on the
+  // background cycle that runs every reload_interval, so at most that often.
   std::chrono::milliseconds memory_trim_interval{10'000};
 
   // [token]
