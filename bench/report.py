@@ -221,14 +221,15 @@ def main():
         try:
             with open(a.micro) as f:
                 for bm in json.load(f).get("benchmarks", []):
-                    if (bm["name"].startswith("BM_MessageLogGroupCommitPostgres")
+                    # The node's default on PostgreSQL: two commit writers.
+                    if (bm["name"].startswith("BM_MessageLogGroupCommitPostgres/writers:2/")
                             and not bm.get("error_occurred") and bm.get("items_per_second")):
                         best = max(best or 0, bm["items_per_second"])
         except (OSError, ValueError):
             pass
     if best is not None:
         md.append("| message log >= 20,000 durable records/s (1 KB, PostgreSQL) | "
-                  f"hansa-microbench group commit, best thread count | {fmt(best)} records/s | "
+                  f"hansa-microbench group commit, 2 writers (node default), best thread count | {fmt(best)} records/s | "
                   f"{'met' if best >= 20000 else 'MISSED'} |")
     else:
         md.append("| message log >= 20,000 durable records/s (1 KB, PostgreSQL) | "

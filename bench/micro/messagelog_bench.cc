@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -25,7 +26,7 @@ struct LogUnderTest {
   std::string error;
 };
 
-LogUnderTest open_log(const std::string& uri) {
+LogUnderTest open_log(const std::string& uri, std::size_t writers) {
   LogUnderTest t;
   db::DbConfig config;
   config.uri = uri;
@@ -38,6 +39,7 @@ LogUnderTest open_log(const std::string& uri) {
   t.db = std::move(db).value();
   messagelog::MessageLogOptions options;
   options.timestamp_interval = std::chrono::hours(24);  // time-stamping is not measured here
+  options.commit_writers = writers;
   auto log = messagelog::MessageLog::create(*t.db, options,
                                             [] { return std::vector<messagelog::TsaTarget>{}; });
   if (!log.ok()) {
@@ -48,23 +50,28 @@ LogUnderTest open_log(const std::string& uri) {
   return t;
 }
 
-LogUnderTest& sqlite_log() {
+LogUnderTest* sqlite_log() {
   static LogUnderTest* t = [] {
     char tmpl[] = "/tmp/hansa-microbench-log-XXXXXX";
     const char* dir = ::mkdtemp(tmpl);
-    return new LogUnderTest(open_log(std::string(dir ? dir : "/tmp") + "/messagelog.db"));
+    return new LogUnderTest(open_log(std::string(dir ? dir : "/tmp") + "/messagelog.db", 1));
   }();
-  return *t;
+  return t;
 }
 
-LogUnderTest* pg_log() {
-  static LogUnderTest* t = []() -> LogUnderTest* {
-    const char* uri = std::getenv("HANSA_BENCH_PG_URI");
-    if (uri == nullptr || *uri == '\0') {
-      return nullptr;
-    }
-    return new LogUnderTest(open_log(uri));
-  }();
+// One log per writer count, all in the same database (like instances sharing it).
+LogUnderTest* pg_log(std::size_t writers) {
+  static std::mutex mu;
+  static std::map<std::size_t, LogUnderTest*> logs;
+  const char* uri = std::getenv("HANSA_BENCH_PG_URI");
+  if (uri == nullptr || *uri == '\0') {
+    return nullptr;
+  }
+  std::lock_guard lock(mu);
+  auto& t = logs[writers];
+  if (t == nullptr) {
+    t = new LogUnderTest(open_log(uri, writers));
+  }
   return t;
 }
 
@@ -117,7 +124,7 @@ void run_appends(benchmark::State& state, LogUnderTest* t) {
   }
 }
 
-void BM_MessageLogGroupCommitSqlite(benchmark::State& state) { run_appends(state, &sqlite_log()); }
+void BM_MessageLogGroupCommitSqlite(benchmark::State& state) { run_appends(state, sqlite_log()); }
 BENCHMARK(BM_MessageLogGroupCommitSqlite)
     ->Threads(1)
     ->Threads(16)
@@ -126,8 +133,14 @@ BENCHMARK(BM_MessageLogGroupCommitSqlite)
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
 
-void BM_MessageLogGroupCommitPostgres(benchmark::State& state) { run_appends(state, pg_log()); }
+// Argument: commit writers (the node's default on PostgreSQL is 2).
+void BM_MessageLogGroupCommitPostgres(benchmark::State& state) {
+  run_appends(state, pg_log(static_cast<std::size_t>(state.range(0))));
+}
 BENCHMARK(BM_MessageLogGroupCommitPostgres)
+    ->ArgName("writers")
+    ->Arg(1)
+    ->Arg(2)
     ->Threads(1)
     ->Threads(16)
     ->Threads(64)

@@ -237,6 +237,7 @@ Result<NodeConf> read_conf(conf::ConfReader& reader, const std::filesystem::path
     m.max_queue = static_cast<std::size_t>(t.get_integer("max_queue", 20'000, 1, 10'000'000));
     m.max_commit_batch =
         static_cast<std::size_t>(t.get_integer("max_commit_batch", 2'000, 1, 100'000));
+    m.commit_writers = static_cast<std::size_t>(t.get_integer("commit_writers", 0, 0, 16));
     m.enqueue_timeout = t.get_duration("enqueue_timeout", 10s, 10ms, 600s);
     m.timestamp_interval = t.get_duration("timestamp_interval", 60s, 100ms, 86400s);
     m.timestamp_batch =

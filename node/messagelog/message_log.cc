@@ -304,7 +304,7 @@ struct MessageLog::Impl {
   std::condition_variable space_cv;  // appenders: room
   std::deque<Pending*> queue;
   bool writer_stopping = false;
-  std::thread writer;
+  std::vector<std::thread> writers;
 
   // Time-stamper state.
   mutable std::mutex status_mu;
@@ -1172,7 +1172,16 @@ Result<std::unique_ptr<MessageLog>> MessageLog::create(db::Database& db, Message
     HANSA_RETURN_IF_ERROR(impl->recover());
   }
   Impl* raw = impl.get();
-  impl->writer = std::thread([raw] { raw->writer_loop(); });
+  std::size_t writers = impl->options.commit_writers;
+  if (writers == 0) {
+    // PostgreSQL commits transactions side by side (and flushes their WAL together), so a second
+    // writer fills its batch and copies it while the first waits for its flush. SQLite has one
+    // writer at a time, and a second one would only queue for the lock.
+    writers = db.backend() == db::Backend::kPostgres ? 2 : 1;
+  }
+  for (std::size_t i = 0; i < writers; ++i) {
+    impl->writers.emplace_back([raw] { raw->writer_loop(); });
+  }
   return std::unique_ptr<MessageLog>(new MessageLog(std::move(impl)));
 }
 
@@ -1218,9 +1227,10 @@ void MessageLog::stop() {
   }
   impl_->queue_cv.notify_all();
   impl_->space_cv.notify_all();
-  if (impl_->writer.joinable()) {
-    impl_->writer.join();
+  for (auto& t : impl_->writers) {
+    t.join();
   }
+  impl_->writers.clear();
 }
 
 Result<std::size_t> MessageLog::timestamp_now() { return impl_->timestamp_pass(); }

@@ -7,12 +7,13 @@
 // after retention once archived.
 //
 // Group commit: append() prepares the record on the caller's thread (signature hash, column
-// values) and queues it; one writer thread stores everything queued in one transaction (one bulk
+// values) and queues it; a writer thread stores everything queued in one transaction (one bulk
 // insert: binary COPY on PostgreSQL, a prepared INSERT per record on SQLite), then releases each
-// caller. While a commit runs the next batch
-// collects; there is no fixed delay. The queue is bounded (append() waits for room up to
-// enqueue_timeout, then fails with LoggingFailed). A record is stored whole or not at all, and a
-// caller is answered ok only after its transaction committed.
+// caller. While a commit runs the next batch collects; there is no fixed delay. With
+// commit_writers > 1 (PostgreSQL's default: 2) another writer takes that batch and commits it
+// while the first waits for its flush, so record ids are not committed in id order. The queue is
+// bounded (append() waits for room up to enqueue_timeout, then fails with LoggingFailed). A record
+// is stored whole or not at all, and a caller is answered ok only after its transaction committed.
 //
 // Time-stamping: a worker stamps up to timestamp_batch untimestamped records every
 // timestamp_interval (one record: the single layout, a SignatureTimeStamp over the SignatureValue;
@@ -107,6 +108,9 @@ struct MessageLogOptions {
   std::size_t max_queue = 20'000;
   // Most records stored by one transaction.
   std::size_t max_commit_batch = 2'000;
+  // Writer threads, each committing its own batches on its own connection (0 = 2 on PostgreSQL,
+  // 1 on SQLite, where writers only queue for the database's one write lock).
+  std::size_t commit_writers = 0;
   // How long append() waits for room in a full queue (then LoggingFailed).
   std::chrono::milliseconds enqueue_timeout{10'000};
   // After a failed commit, the writer waits this long before the next one (a restarting database).
@@ -210,7 +214,7 @@ struct MessageLogStats {
 
 class MessageLog final : public MessageLogWriter {
  public:
-  // Applies the migrations, recovers an interrupted archiving step and starts the writer thread.
+  // Applies the migrations, recovers an interrupted archiving step and starts the writer threads.
   // `db` must outlive the log. The background workers start with start(). Fails with
   // InvalidConfiguration (bad options), DatabaseError, IoError.
   [[nodiscard]] static Result<std::unique_ptr<MessageLog>> create(
@@ -229,7 +233,7 @@ class MessageLog final : public MessageLogWriter {
 
   // Starts the time-stamping, archiving and cleanup workers (idempotent).
   void start();
-  // Stops the workers and the writer (queued appends fail with LoggingFailed). Idempotent.
+  // Stops the workers and the writers (queued appends fail with LoggingFailed). Idempotent.
   void stop();
 
   // One time-stamping pass now (up to timestamp_batch records); returns how many were stamped.
