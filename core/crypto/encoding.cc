@@ -31,62 +31,60 @@ int hex_value(char c) {
 }  // namespace
 
 std::string base64_encode(std::string_view bytes) {
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
+  // Written through a pointer into the sized result (appending char by char checked the
+  // capacity and wrote a terminator for every output character).
+  std::string out((bytes.size() + 2) / 3 * 4, '\0');
+  char* o = out.data();
+  const auto* in = reinterpret_cast<const unsigned char*>(bytes.data());
   std::size_t i = 0;
   for (; i + 3 <= bytes.size(); i += 3) {
-    std::uint32_t v = (static_cast<unsigned char>(bytes[i]) << 16) |
-                      (static_cast<unsigned char>(bytes[i + 1]) << 8) |
-                      static_cast<unsigned char>(bytes[i + 2]);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += kAlphabet[v & 63];
+    const std::uint32_t v =
+        (std::uint32_t{in[i]} << 16) | (std::uint32_t{in[i + 1]} << 8) | in[i + 2];
+    o[0] = kAlphabet[(v >> 18) & 63];
+    o[1] = kAlphabet[(v >> 12) & 63];
+    o[2] = kAlphabet[(v >> 6) & 63];
+    o[3] = kAlphabet[v & 63];
+    o += 4;
   }
   const std::size_t rest = bytes.size() - i;
-  if (rest == 1) {
-    std::uint32_t v = static_cast<unsigned char>(bytes[i]) << 16;
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += "==";
-  } else if (rest == 2) {
-    std::uint32_t v = (static_cast<unsigned char>(bytes[i]) << 16) |
-                      (static_cast<unsigned char>(bytes[i + 1]) << 8);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += '=';
+  if (rest > 0) {
+    const std::uint32_t v =
+        (std::uint32_t{in[i]} << 16) | (rest == 2 ? std::uint32_t{in[i + 1]} << 8 : 0);
+    o[0] = kAlphabet[(v >> 18) & 63];
+    o[1] = kAlphabet[(v >> 12) & 63];
+    o[2] = rest == 2 ? kAlphabet[(v >> 6) & 63] : '=';
+    o[3] = '=';
   }
   return out;
 }
 
 Result<std::string> base64_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() / 4 * 3);
+  std::string out(text.size() / 4 * 3 + 3, '\0');
+  char* o = out.data();
   std::uint32_t acc = 0;
   int bits = 0;
   std::size_t quantum = 0;  // significant characters seen, including padding
   std::size_t padding = 0;
   for (char c : text) {
-    if (is_space(c)) continue;
-    if (c == '=') {
-      ++padding;
+    const int v = kDecode[static_cast<unsigned char>(c)];
+    if (v >= 0) {
+      if (padding > 0) {
+        return Error(FaultCode::kInvalidRequest, "invalid base64: data after padding");
+      }
+      acc = (acc << 6) | static_cast<std::uint32_t>(v);
+      bits += 6;
       ++quantum;
-      if (padding > 2) return Error(FaultCode::kInvalidRequest, "invalid base64: too much padding");
+      if (bits >= 8) {
+        bits -= 8;
+        *o++ = static_cast<char>((acc >> bits) & 0xff);
+      }
       continue;
     }
-    if (padding > 0) {
-      return Error(FaultCode::kInvalidRequest, "invalid base64: data after padding");
-    }
-    const int v = kDecode[static_cast<unsigned char>(c)];
-    if (v < 0) return Error(FaultCode::kInvalidRequest, "invalid base64: illegal character");
-    acc = (acc << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
+    if (is_space(c)) continue;
+    if (c != '=') return Error(FaultCode::kInvalidRequest, "invalid base64: illegal character");
+    ++padding;
     ++quantum;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xff);
-    }
+    if (padding > 2) return Error(FaultCode::kInvalidRequest, "invalid base64: too much padding");
   }
   if (quantum % 4 != 0) return Error(FaultCode::kInvalidRequest, "invalid base64: truncated");
   // Leftover bits past the last whole byte must be zero in canonical encodings; tolerate them
@@ -94,6 +92,7 @@ Result<std::string> base64_decode(std::string_view text) {
   if ((padding == 1 && bits != 2) || (padding == 2 && bits != 4)) {
     return Error(FaultCode::kInvalidRequest, "invalid base64: wrong padding");
   }
+  out.resize(static_cast<std::size_t>(o - out.data()));
   return out;
 }
 
