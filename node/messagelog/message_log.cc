@@ -435,7 +435,11 @@ struct MessageLog::Impl {
         queue.erase(queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(n));
       }
       space_cv.notify_all();
+      const auto started = std::chrono::steady_clock::now();
       Status s = commit_batch(batch);
+      if (options.on_commit) {
+        options.on_commit(std::chrono::steady_clock::now() - started, batch.size(), s.ok());
+      }
       if (s.ok()) {
         transactions.fetch_add(1);
         records.fetch_add(batch.size());

@@ -115,6 +115,10 @@ struct MessageLogOptions {
   std::chrono::milliseconds enqueue_timeout{10'000};
   // After a failed commit, the writer waits this long before the next one (a restarting database).
   std::chrono::milliseconds retry_delay{200};
+  // Called by a writer after each group commit, on that writer's thread (keep it cheap; metrics):
+  // how long the batch took (transaction begin to commit; in time-stamp-immediately mode with
+  // its time-stamp), how many records it held, and whether it committed.
+  std::function<void(std::chrono::nanoseconds, std::size_t, bool)> on_commit;
 
   // --- Time-stamping ---
   std::chrono::milliseconds timestamp_interval{60'000};

@@ -120,6 +120,13 @@ grep -q "hansa_node_call_duration_seconds_bucket{side=\"client\",client=\"$a_id\
   fail "no latency histogram on node A"
 curl -sS --max-time 10 "${fed_node_admin_url[b]}/metrics" | grep -q "side=\"producer\",client=\"$a_id\"" ||
   fail "node B does not count the calls it served"
+# The message log's group commits: node A stored a request and a response record for each of
+# the 5 granted calls.
+logged=$(awk '$1 == "hansa_node_messagelog_commit_records_sum" {print $2}' "$work/metrics-a.txt")
+[[ -n $logged ]] && awk -v n="$logged" 'BEGIN { exit !(n >= 10) }' ||
+  fail "message log commit records on node A: '$logged' (want >= 10)"
+grep -q '^hansa_node_messagelog_commit_seconds_count{outcome="ok"} [1-9]' "$work/metrics-a.txt" ||
+  fail "no message log commit latency on node A: $(grep messagelog_commit "$work/metrics-a.txt")"
 
 step="prometheus"
 prom_port=$(free_port)

@@ -309,6 +309,62 @@ TEST_P(StoreTest, GroupCommitStoresConcurrentRecordsInFewerTransactions) {
   }
 }
 
+// The commit observer (the node's /metrics) sees every group commit: its records, its outcome
+// and how long it took.
+TEST_P(StoreTest, CommitObserverSeesEveryBatch) {
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  std::atomic<std::uint64_t> commits{0};
+  std::atomic<std::uint64_t> records{0};
+  std::atomic<std::uint64_t> failed{0};
+  std::atomic<bool> timed{true};
+  MessageLogOptions options;
+  options.on_commit = [&](std::chrono::nanoseconds took, std::size_t n, bool ok) {
+    if (took.count() <= 0) {
+      timed = false;
+    }
+    if (ok) {
+      ++commits;
+      records += n;
+    } else {
+      ++failed;
+    }
+  };
+  auto log = make_log(*db, options);
+  ASSERT_TRUE(log);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i) {
+        EXPECT_TRUE(
+            log->append(plain_record("c-" + std::to_string(t) + "-" + std::to_string(i))).ok());
+      }
+    });
+  }
+  for (auto& th : threads) {
+    th.join();
+  }
+  EXPECT_EQ(records.load(), 200u);
+  EXPECT_EQ(commits.load(), log->stats().transactions);
+  EXPECT_EQ(failed.load(), 0u);
+  EXPECT_TRUE(timed.load());
+  // A record the database refuses: the observer hears of the failed commit.
+  {
+    auto tx = db->begin();
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE(tx->execute_script(
+                      pg() ? "ALTER TABLE mlog_record ADD CONSTRAINT poison CHECK (query_id <> "
+                             "'poison')"
+                           : "CREATE TRIGGER poison BEFORE INSERT ON mlog_record WHEN "
+                             "NEW.query_id = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned'); END")
+                    .ok());
+    ASSERT_TRUE(tx->commit().ok());
+  }
+  EXPECT_FALSE(log->append(plain_record("poison")).ok());
+  EXPECT_EQ(failed.load(), 1u);
+  EXPECT_EQ(records.load(), 200u);
+}
+
 TEST_P(StoreTest, BodyPoliciesAreNeverSilent) {
   auto db = open_db();
   ASSERT_TRUE(db);
