@@ -1153,6 +1153,13 @@ Result<std::unique_ptr<MessageLog>> MessageLog::create(db::Database& db, Message
   if (options.max_page_size == 0 || options.archive_read_batch == 0) {
     problems.push_back("max_page_size and archive_read_batch must be positive");
   }
+  // Each writer holds a pooled connection while it commits; one stays free for the time-stamper,
+  // the archiver and queries.
+  const std::size_t pool = db.stats().max;
+  if (options.commit_writers != 0 && options.commit_writers >= pool) {
+    problems.push_back("commit_writers (" + std::to_string(options.commit_writers) +
+                       ") must be below the database pool size (" + std::to_string(pool) + ")");
+  }
   if (!problems.empty()) {
     std::string all;
     for (const auto& p : problems) {
@@ -1180,8 +1187,9 @@ Result<std::unique_ptr<MessageLog>> MessageLog::create(db::Database& db, Message
   if (writers == 0) {
     // PostgreSQL commits transactions side by side (and flushes their WAL together), so a second
     // writer fills its batch and copies it while the first waits for its flush. SQLite has one
-    // writer at a time, and a second one would only queue for the lock.
-    writers = db.backend() == db::Backend::kPostgres ? 2 : 1;
+    // writer at a time, and a second one would only queue for the lock. A pool of one or two
+    // connections keeps one writer (see the check above).
+    writers = db.backend() == db::Backend::kPostgres && pool > 2 ? 2 : 1;
   }
   for (std::size_t i = 0; i < writers; ++i) {
     impl->writers.emplace_back([raw] { raw->writer_loop(); });

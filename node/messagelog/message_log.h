@@ -108,8 +108,9 @@ struct MessageLogOptions {
   std::size_t max_queue = 20'000;
   // Most records stored by one transaction.
   std::size_t max_commit_batch = 2'000;
-  // Writer threads, each committing its own batches on its own connection (0 = 2 on PostgreSQL,
-  // 1 on SQLite, where writers only queue for the database's one write lock).
+  // Writer threads, each committing its own batches on its own pooled connection (0 = 2 on
+  // PostgreSQL, 1 on SQLite, where writers only queue for the database's one write lock, and 1
+  // with a pool of fewer than 3 connections). Must be below the pool size (InvalidConfiguration).
   std::size_t commit_writers = 0;
   // How long append() waits for room in a full queue (then LoggingFailed).
   std::chrono::milliseconds enqueue_timeout{10'000};

@@ -309,6 +309,25 @@ TEST_P(StoreTest, GroupCommitStoresConcurrentRecordsInFewerTransactions) {
   }
 }
 
+// Each commit writer holds a pooled connection: as many writers as connections is refused, and
+// the default keeps one writer on a pool too small for two.
+TEST_P(StoreTest, CommitWritersMustLeaveAPooledConnection) {
+  auto db = open_uri(uri_, 2);
+  ASSERT_TRUE(db);
+  MessageLogOptions options;
+  options.commit_writers = 2;
+  auto refused = MessageLog::create(*db, options, {});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, FaultCode::kInvalidConfiguration);
+  EXPECT_NE(refused.error().to_string().find("commit_writers"), std::string::npos)
+      << refused.error().to_string();
+  options.commit_writers = 0;
+  auto log = make_log(*db, options);
+  ASSERT_TRUE(log);
+  EXPECT_TRUE(log->append(plain_record("small-pool")).ok());
+  EXPECT_EQ(count(*db, "query_id = 'small-pool'"), 1);
+}
+
 // The commit observer (the node's /metrics) sees every group commit: its records, its outcome
 // and how long it took.
 TEST_P(StoreTest, CommitObserverSeesEveryBatch) {
