@@ -4,19 +4,14 @@
 
 #include "core/crypto/encoding.h"
 #include "core/crypto/parse_memo.h"
+#include "core/hashchain/chain_reader.h"
 
 namespace hansa::hashchain {
-
-namespace internal {
-// schemas/hashchain.xsd, compiled in at build time (hashchain_xsd.cc.in).
-extern const std::string_view kHashChainXsd;
-}  // namespace internal
 
 namespace {
 
 using crypto::DigestAlgorithm;
 
-constexpr std::string_view kDsNs = "http://www.w3.org/2000/09/xmldsig#";
 constexpr std::string_view kAttachmentUriPrefix = "/attachment";
 constexpr std::string_view kStepIdPrefix = "STEP";
 
@@ -75,7 +70,7 @@ constexpr std::string_view kXmlHeader =
 constexpr std::string_view kNamespaceDecls =
     " xmlns=\"http://www.w3.org/2000/09/xmldsig#\" xmlns:ns2=\"http://cyber.ee/hashchain\"";
 
-enum class ValueKind { kHashValue, kStepRef, kDataRef };
+using internal::ValueKind;
 
 // One child of a hash step, for writing.
 struct StepValue {
@@ -139,19 +134,10 @@ Step multipart_step(const ChainInput& input, const std::string& data_uri) {
   return step;
 }
 
-// --- Parsed chains, for verification ---
+// --- Verification ---
 
-struct ParsedValue {
-  ValueKind kind = ValueKind::kHashValue;
-  std::optional<DigestAlgorithm> algorithm;  // own DigestMethod, if any
-  std::string uri;
-  std::string digest;
-};
-
-struct ParsedChain {
-  std::optional<DigestAlgorithm> default_algorithm;
-  std::map<std::string, std::vector<ParsedValue>, std::less<>> steps;
-};
+using internal::ParsedChain;
+using internal::ParsedValue;
 
 Error malformed(std::string message, std::string detail = {}) {
   return Error(FaultCode::kMalformedHashChain, std::move(message), std::move(detail));
@@ -159,133 +145,6 @@ Error malformed(std::string message, std::string detail = {}) {
 
 Error bad_ref(std::string message, std::string detail = {}) {
   return Error(FaultCode::kInvalidHashChainRef, std::move(message), std::move(detail));
-}
-
-const xml::Schema& hash_chain_schema() {
-  // Compiled once (thread-safe static initialization), then only read.
-  static const xml::Schema schema = [] {
-    auto s = xml::Schema::load_memory(internal::kHashChainXsd);
-    HANSA_CHECK(s.ok());
-    return std::move(s).value();
-  }();
-  return schema;
-}
-
-Result<xml::Document> parse_and_validate(std::string_view text, const xml::ParseLimits& limits,
-                                         std::string_view what) {
-  auto doc = xml::Document::parse(text, limits);
-  if (!doc.ok()) {
-    return malformed("cannot parse " + std::string(what),
-                     doc.error().message +
-                         (doc.error().detail.empty() ? std::string() : ": " + doc.error().detail));
-  }
-  if (auto st = hash_chain_schema().validate(*doc); !st.ok()) {
-    return malformed(std::string(what) + " does not match hashchain.xsd", st.error().detail);
-  }
-  return std::move(doc).value();
-}
-
-Result<DigestAlgorithm> algorithm_of(const xml::Element& method) {
-  auto uri = method.attribute("Algorithm");
-  if (!uri) {
-    return malformed("DigestMethod without Algorithm");
-  }
-  auto alg = crypto::digest_from_uri(*uri);
-  if (!alg) {
-    return malformed("unsupported digest algorithm", *uri);
-  }
-  return *alg;
-}
-
-Result<std::string> digest_of(const xml::Element& value) {
-  auto raw = crypto::base64_decode(value.text());
-  if (!raw.ok()) {
-    return malformed("DigestValue is not base64");
-  }
-  return std::move(raw).value();
-}
-
-// Reads the ds:DigestMethod / ds:Transforms / ds:DigestValue children of a value element.
-Result<ParsedValue> parse_value(const xml::Element& e, ValueKind kind) {
-  ParsedValue v;
-  v.kind = kind;
-  if (kind != ValueKind::kHashValue) {
-    auto uri = e.attribute("URI");
-    if (!uri) {
-      return malformed("reference without URI");
-    }
-    v.uri = std::move(*uri);
-  }
-  bool have_digest = false;
-  for (xml::Element c = e.first_child(); c; c = c.next_sibling()) {
-    if (c.namespace_uri() != kDsNs) {
-      return malformed("unexpected element in hash step value", std::string(c.local_name()));
-    }
-    if (c.local_name() == "DigestMethod" && !v.algorithm && !have_digest) {
-      HANSA_ASSIGN_OR_RETURN(v.algorithm, algorithm_of(c));
-    } else if (c.local_name() == "DigestValue" && kind != ValueKind::kStepRef && !have_digest) {
-      HANSA_ASSIGN_OR_RETURN(v.digest, digest_of(c));
-      have_digest = true;
-    } else if (c.local_name() == "Transforms") {
-      return malformed("Transforms in hash chains are not supported");
-    } else {
-      return malformed("unexpected element in hash step value", std::string(c.local_name()));
-    }
-  }
-  if (kind != ValueKind::kStepRef && !have_digest) {
-    return malformed("hash step value without DigestValue");
-  }
-  return v;
-}
-
-Result<ParsedChain> parse_chain(std::string_view text, const VerifyLimits& limits) {
-  HANSA_ASSIGN_OR_RETURN(xml::Document doc, parse_and_validate(text, limits.xml, "HashChain"));
-  const xml::Element root = doc.root();
-  if (!root.is(kNamespace, "HashChain")) {
-    return malformed("not a HashChain document", std::string(root.local_name()));
-  }
-  ParsedChain chain;
-  std::size_t step_count = 0;
-  for (xml::Element c = root.first_child(); c; c = c.next_sibling()) {
-    if (c.is(kNamespace, "DefaultDigestMethod")) {
-      HANSA_ASSIGN_OR_RETURN(chain.default_algorithm, algorithm_of(c));
-      continue;
-    }
-    if (!c.is(kNamespace, "HashStep")) {
-      return malformed("unexpected element in HashChain", std::string(c.local_name()));
-    }
-    if (++step_count > limits.max_steps_per_chain) {
-      return malformed("hash chain has more than max_steps_per_chain steps",
-                       std::to_string(limits.max_steps_per_chain));
-    }
-    auto id = c.attribute("id");
-    if (!id || id->empty()) {
-      return malformed("HashStep without id");
-    }
-    std::vector<ParsedValue> values;
-    for (xml::Element v = c.first_child(); v; v = v.next_sibling()) {
-      if (values.size() >= limits.max_values_per_step) {
-        return malformed("hash step has more than max_values_per_step values",
-                         std::to_string(limits.max_values_per_step));
-      }
-      ValueKind kind;
-      if (v.is(kNamespace, "HashValue")) {
-        kind = ValueKind::kHashValue;
-      } else if (v.is(kNamespace, "StepRef")) {
-        kind = ValueKind::kStepRef;
-      } else if (v.is(kNamespace, "DataRef")) {
-        kind = ValueKind::kDataRef;
-      } else {
-        return malformed("unexpected element in HashStep", std::string(v.local_name()));
-      }
-      HANSA_ASSIGN_OR_RETURN(ParsedValue pv, parse_value(v, kind));
-      values.push_back(std::move(pv));
-    }
-    if (!chain.steps.emplace(std::move(*id), std::move(values)).second) {
-      return malformed("duplicate HashStep id");
-    }
-  }
-  return chain;
 }
 
 // Recomputes step values with memoization (a step shared by several references is hashed once)
@@ -354,7 +213,7 @@ class Recomputer final {
     if (!text) {
       return bad_ref("cannot resolve hash chain", uri);
     }
-    HANSA_ASSIGN_OR_RETURN(ParsedChain chain, parse_chain(*text, limits_));
+    HANSA_ASSIGN_OR_RETURN(ParsedChain chain, internal::parse_chain(*text, limits_));
     return &chains_.emplace(uri, std::move(chain)).first->second;
   }
 
@@ -587,47 +446,16 @@ crypto::ParseMemo<HashChainResult>& parsed_results() {
   return memo;
 }
 
-Result<HashChainResult> parse_result_document(std::string_view xml);
-
 }  // namespace
 
 Result<HashChainResult> parse_hash_chain_result(std::string_view xml) {
   if (auto known = parsed_results().find(xml)) {
     return *known;
   }
-  HANSA_ASSIGN_OR_RETURN(HashChainResult result, parse_result_document(xml));
+  HANSA_ASSIGN_OR_RETURN(HashChainResult result, internal::parse_result(xml));
   parsed_results().insert(xml, std::make_shared<const HashChainResult>(result));
   return result;
 }
-
-namespace {
-
-Result<HashChainResult> parse_result_document(std::string_view xml) {
-  VerifyLimits limits;
-  HANSA_ASSIGN_OR_RETURN(xml::Document doc, parse_and_validate(xml, limits.xml, "HashChainResult"));
-  const xml::Element root = doc.root();
-  if (!root.is(kNamespace, "HashChainResult")) {
-    return malformed("not a HashChainResult document", std::string(root.local_name()));
-  }
-  HashChainResult result;
-  result.uri = root.attribute("URI").value_or("");
-  const xml::Element method = root.first_child();
-  if (!method || !method.is(kDsNs, "DigestMethod")) {
-    return malformed("HashChainResult without DigestMethod");
-  }
-  HANSA_ASSIGN_OR_RETURN(result.algorithm, algorithm_of(method));
-  const xml::Element value = method.next_sibling();
-  if (!value || !value.is(kDsNs, "DigestValue") || value.next_sibling()) {
-    return malformed("HashChainResult must hold DigestMethod and DigestValue");
-  }
-  HANSA_ASSIGN_OR_RETURN(result.digest, digest_of(value));
-  if (result.digest.size() != crypto::digest_size(result.algorithm)) {
-    return malformed("HashChainResult DigestValue length does not fit its digest method");
-  }
-  return result;
-}
-
-}  // namespace
 
 Result<Recomputed> recompute(std::string_view step_uri, DigestAlgorithm algorithm,
                              const ReferenceResolver& resolver, const RequiredInputs& inputs,

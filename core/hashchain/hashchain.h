@@ -97,6 +97,7 @@ struct HashChainResult {
   std::string uri;  // "/sig-hashchain.xml#STEP0"
   crypto::DigestAlgorithm algorithm = crypto::DigestAlgorithm::kSha512;
   std::string digest;
+  friend bool operator==(const HashChainResult&, const HashChainResult&) = default;
 };
 
 // Parses and schema-validates a HashChainResult. MalformedHashChain on any problem.
