@@ -79,9 +79,15 @@ std::size_t ec_field_size(const crypto::Certificate& cert) {
 }
 
 // Builds the document with placeholders for the SignedProperties digest and the signature value.
+// Without `blobs`, the certificates, the OCSP response and the time-stamp are left empty: neither
+// SignedInfo nor SignedProperties contains them, so their canonical forms are the same, and that
+// smaller document is cheaper to parse.
 std::string build_document(const std::vector<DataReference>& references,
                            const crypto::Certificate& cert, std::string_view ocsp_der,
-                           const SignOptions& options) {
+                           const SignOptions& options, TimePoint when, bool blobs) {
+  const auto b64 = [blobs](std::string_view der) {
+    return blobs ? crypto::base64_encode(der) : std::string();
+  };
   const std::string digest_uri(crypto::digest_uri(options.digest));
   std::string x;
   x += "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>";
@@ -115,13 +121,12 @@ std::string build_document(const std::vector<DataReference>& references,
   x += "<ds:SignatureValue Id=\"signature-value\">";
   x += kSigValuePlaceholder;
   x += "</ds:SignatureValue>\n<ds:KeyInfo>\n<ds:X509Data>\n";
-  x += "<ds:X509Certificate>" + crypto::base64_encode(cert.der()) + "</ds:X509Certificate>\n";
+  x += "<ds:X509Certificate>" + b64(cert.der()) + "</ds:X509Certificate>\n";
   for (const auto& extra : options.extra_certs) {
-    x += "<ds:X509Certificate>" + crypto::base64_encode(extra.der()) + "</ds:X509Certificate>\n";
+    x += "<ds:X509Certificate>" + b64(extra.der()) + "</ds:X509Certificate>\n";
   }
   x += "</ds:X509Data>\n</ds:KeyInfo>\n";
   // Qualifying properties (XAdES 1.3.2), laid out as X-Road's SignatureBuilder does.
-  const TimePoint when = options.signing_time.value_or(std::chrono::system_clock::now());
   x += "<ds:Object><xades:QualifyingProperties Target=\"#signature\">";
   x += "<xades:SignedProperties Id=\"";
   x += kSignedPropertiesId;
@@ -153,13 +158,12 @@ std::string build_document(const std::vector<DataReference>& references,
   x += "</xades:SignedDataObjectProperties></xades:SignedProperties>";
   x += "<xades:UnsignedProperties><xades:UnsignedSignatureProperties>";
   if (options.timestamp_der) {
-    x += "<xades:SignatureTimeStamp><xades:EncapsulatedTimeStamp>" +
-         crypto::base64_encode(*options.timestamp_der) +
+    x += "<xades:SignatureTimeStamp><xades:EncapsulatedTimeStamp>" + b64(*options.timestamp_der) +
          "</xades:EncapsulatedTimeStamp></xades:SignatureTimeStamp>";
   }
   x += "<xades:RevocationValues><xades:OCSPValues><xades:EncapsulatedOCSPValue "
        "Id=\"ocsp-response-1\">" +
-       crypto::base64_encode(ocsp_der) +
+       b64(ocsp_der) +
        "</xades:EncapsulatedOCSPValue></xades:OCSPValues>"
        "</xades:RevocationValues></xades:UnsignedSignatureProperties></xades:UnsignedProperties>"
        "</xades:QualifyingProperties></ds:Object>\n</ds:Signature></asic:XAdESSignatures>";
@@ -306,25 +310,31 @@ Result<std::string> create_signature(const std::vector<DataReference>& reference
                  "Signature algorithm does not fit the signing certificate's key",
                  std::string(crypto::signature_uri(options.algorithm)));
   }
-  std::string x = build_document(references, signing_cert, ocsp_der, options);
+  const TimePoint when = options.signing_time.value_or(std::chrono::system_clock::now());
+  // One parse of the document without its large base64 values gives both canonical forms: the
+  // SignedProperties digest is then written into SignedInfo's (the placeholder is canonical text).
+  std::string sp_digest;
+  std::string si_c14n;
   {
     HANSA_ASSIGN_OR_RETURN(xml::Document doc,
-                           xml::Document::parse(x, {.max_document_bytes = 64 << 20}));
+                           xml::Document::parse(build_document(references, signing_cert, ocsp_der,
+                                                               options, when, false),
+                                                {.max_document_bytes = 64 << 20}));
     HANSA_ASSIGN_OR_RETURN(xml::Element sp, find_by_id(doc.root(), kSignedPropertiesId));
-    HANSA_ASSIGN_OR_RETURN(std::string c14n, xml::canonicalize(sp, xml::C14nMethod::kC14n10));
-    replace_once(x, kSpDigestPlaceholder,
-                 crypto::base64_encode(crypto::digest(options.digest, c14n)));
+    HANSA_ASSIGN_OR_RETURN(std::string sp_c14n, xml::canonicalize(sp, xml::C14nMethod::kC14n10));
+    sp_digest = crypto::base64_encode(crypto::digest(options.digest, sp_c14n));
+    xml::Element si =
+        child(child(doc.root(), kDsigNamespace, "Signature"), kDsigNamespace, "SignedInfo");
+    HANSA_CHECK(si.valid());
+    HANSA_ASSIGN_OR_RETURN(si_c14n, xml::canonicalize(si, xml::C14nMethod::kC14n10));
+    replace_once(si_c14n, kSpDigestPlaceholder, sp_digest);
   }
-  HANSA_ASSIGN_OR_RETURN(xml::Document doc,
-                         xml::Document::parse(x, {.max_document_bytes = 64 << 20}));
-  xml::Element si =
-      child(child(doc.root(), kDsigNamespace, "Signature"), kDsigNamespace, "SignedInfo");
-  HANSA_CHECK(si.valid());
-  HANSA_ASSIGN_OR_RETURN(std::string si_c14n, xml::canonicalize(si, xml::C14nMethod::kC14n10));
   HANSA_ASSIGN_OR_RETURN(std::string sig, signer(options.algorithm, si_c14n));
   if (key_type == crypto::KeyType::kEc && !sig.empty() && sig[0] == 0x30) {
     HANSA_ASSIGN_OR_RETURN(sig, crypto::ecdsa_der_to_plain(sig, ec_field_size(signing_cert)));
   }
+  std::string x = build_document(references, signing_cert, ocsp_der, options, when, true);
+  replace_once(x, kSpDigestPlaceholder, sp_digest);
   replace_once(x, kSigValuePlaceholder, crypto::base64_encode(sig));
   return x;
 }

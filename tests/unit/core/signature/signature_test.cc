@@ -322,6 +322,32 @@ TEST_F(DevSignatureTest, CreatedSignatureVerifiesWithHansaAndXmlsec1) {
                                       {"/attachment2", attachments[1]}}));
 }
 
+// Every optional part of the document at once (a fixed signing time, a further KeyInfo
+// certificate, an embedded time-stamp): xmlsec1 checks the SignedProperties digest and the
+// signature value over SignedInfo independently of Hansa, and Hansa reads the parts back.
+TEST_F(DevSignatureTest, CreatedSignatureWithEveryOptionalPartVerifiesWithXmlsec1) {
+  std::string message = "<Envelope>options</Envelope>";
+  auto intermediate = crypto::Certificate::from_pem(read_file(pki_.env()["INTERMEDIATE_CA_CERT"]));
+  ASSERT_TRUE(intermediate.ok());
+  SignOptions options;
+  options.signing_time = TimePoint(std::chrono::seconds(1'800'000'000));
+  options.extra_certs = {*intermediate};
+  options.timestamp_der = pki_.timestamp("a token over other data");
+  auto xml =
+      create_signature(refs_for(message, {}), pki_.cert(), pki_.ocsp(), pki_.signer(), options);
+  ASSERT_TRUE(xml.ok()) << xml.error().to_string();
+  EXPECT_TRUE(xmlsec_verifies(*xml, {{"/message.xml", message}}, /*insecure=*/true))
+      << read_file(pki_.dir() / "xmlsec.out");
+  EXPECT_FALSE(xmlsec_verifies(*xml, {{"/message.xml", message + " "}}, /*insecure=*/true));
+  auto parsed = parse_signature(*xml);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().to_string();
+  EXPECT_EQ(parsed->signing_time, options.signing_time);
+  ASSERT_EQ(parsed->certificates.size(), 2U);
+  EXPECT_EQ(parsed->certificates[1].der(), intermediate->der());
+  ASSERT_TRUE(parsed->timestamp.has_value());
+  EXPECT_EQ(parsed->ocsp_responses.size(), 1U);
+}
+
 TEST_F(DevSignatureTest, AttachmentKnownOnlyByItsDigestVerifies) {
   std::string message = "<Envelope>digest only</Envelope>";
   std::vector<std::string> attachments{"large body not kept"};
