@@ -234,32 +234,31 @@ class StrictReader {
   // <?xml version="1.0" [encoding="UTF-8"] [standalone="yes|no"]?>
   bool declaration() {
     pos_ = 5;
-    std::string_view name;
-    std::string_view value;
-    if (!space_then_pseudo_attribute(name, value) || name != "version" || value != "1.0") {
+    if (!optional_pseudo_attribute("version", {"1.0"}, true) ||
+        !optional_pseudo_attribute("encoding", {"UTF-8", "utf-8"}, false) ||
+        !optional_pseudo_attribute("standalone", {"yes", "no"}, false)) {
       return false;
-    }
-    const std::size_t mark = pos_;
-    if (space_then_pseudo_attribute(name, value) && name == "encoding") {
-      if (value != "UTF-8" && value != "utf-8") {
-        return false;
-      }
-    } else {
-      pos_ = mark;
-    }
-    const std::size_t mark2 = pos_;
-    if (space_then_pseudo_attribute(name, value) && name == "standalone") {
-      if (value != "yes" && value != "no") {
-        return false;
-      }
-    } else {
-      pos_ = mark2;
     }
     skip_space();
-    if (!consume("?>")) {
-      return false;
+    return consume("?>");
+  }
+
+  // ` name="value"` with one of `allowed`; when absent (and not `required`), nothing is consumed.
+  bool optional_pseudo_attribute(std::string_view wanted,
+                                 std::initializer_list<std::string_view> allowed, bool required) {
+    const std::size_t mark = pos_;
+    std::string_view name;
+    std::string_view value;
+    if (!space_then_pseudo_attribute(name, value) || name != wanted) {
+      pos_ = mark;
+      return !required;
     }
-    return true;
+    for (std::string_view a : allowed) {
+      if (value == a) {
+        return true;
+      }
+    }
+    return false;
   }
 
   bool space_then_pseudo_attribute(std::string_view& name, std::string_view& value) {
