@@ -238,7 +238,9 @@ class MessageLog final : public MessageLogWriter {
 
   // Starts the time-stamping, archiving and cleanup workers (idempotent).
   void start();
-  // Stops the workers and the writers (queued appends fail with LoggingFailed). Idempotent.
+  // Stops the workers, then the writers. Records already queued are still committed (the writers
+  // drain the queue); appends waiting for queue space or made after stop() fail with
+  // LoggingFailed. Idempotent.
   void stop();
 
   // One time-stamping pass now (up to timestamp_batch records); returns how many were stamped.
