@@ -450,6 +450,45 @@ TEST_P(StoreTest, FullQueueWaitsThenFailsAndStoppedLogRefuses) {
   EXPECT_EQ(after.error().code, FaultCode::kLoggingFailed);
 }
 
+// stop() while callers are appending: each append either succeeds and its record is stored, or
+// fails with LoggingFailed and nothing of it is stored. Records already queued are committed.
+TEST_P(StoreTest, StopWhileAppendingLosesNoAcknowledgedRecord) {
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  auto log = make_log(*db);
+  ASSERT_TRUE(log);
+  std::atomic<int> ok{0};
+  std::atomic<int> refused{0};
+  std::atomic<int> other{0};
+  std::atomic<bool> go_on{true};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; go_on.load(); ++i) {
+        Status s = log->append(plain_record("st-" + std::to_string(t) + "-" + std::to_string(i)));
+        if (s.ok()) {
+          ++ok;
+        } else if (s.error().code == FaultCode::kLoggingFailed) {
+          ++refused;
+        } else {
+          ++other;
+        }
+      }
+    });
+  }
+  while (ok.load() < 50) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  log->stop();
+  go_on = false;
+  for (auto& th : threads) {
+    th.join();
+  }
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_GT(refused.load(), 0);  // every thread's last append came after stop()
+  EXPECT_EQ(count(*db), ok.load());
+}
+
 // Bodies, signatures and hash chains are binary-safe: every byte value comes back unchanged.
 TEST_P(StoreTest, EveryByteValueRoundTrips) {
   auto db = open_db();
