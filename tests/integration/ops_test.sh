@@ -118,7 +118,10 @@ grep 'hansa_node_calls_total{' "$work/metrics-a.txt" | grep -v 'outcome="ok"' | 
   fail "the refused call is not counted with its fault: $(grep hansa_node_calls_total "$work/metrics-a.txt")"
 grep -q "hansa_node_call_duration_seconds_bucket{side=\"client\",client=\"$a_id\"" "$work/metrics-a.txt" ||
   fail "no latency histogram on node A"
-curl -sS --max-time 10 "${fed_node_admin_url[b]}/metrics" | grep -q "side=\"producer\",client=\"$a_id\"" ||
+# Into a file first: `curl | grep -q` fails under pipefail whenever grep exits before curl has
+# written the whole answer (curl: (23) Failed writing body).
+curl -sS --max-time 10 "${fed_node_admin_url[b]}/metrics" >"$work/metrics-b.txt"
+grep -q "side=\"producer\",client=\"$a_id\"" "$work/metrics-b.txt" ||
   fail "node B does not count the calls it served"
 # The message log's group commits: node A stored a request and a response record for each of
 # the 5 granted calls.
