@@ -187,7 +187,7 @@ bool is_plain_uri(std::string_view s) {
   if (colon != std::string_view::npos && (path == std::string_view::npos || colon < path)) {
     const std::string_view scheme = s.substr(0, colon);
     if (scheme.empty() || !std::isalpha(static_cast<unsigned char>(scheme.front())) ||
-        scheme.find('_') != std::string_view::npos) {
+        scheme.find_first_of("_~") != std::string_view::npos) {
       return false;
     }
     rest = s.substr(colon + 1);
@@ -203,6 +203,8 @@ bool is_plain_uri(std::string_view s) {
 
 class StrictReader {
  public:
+  static constexpr std::size_t kMaxNamespaceDeclarations = 8;  // on one element
+
   StrictReader(std::string_view doc, const xml::ParseLimits& limits) : s_(doc), limits_(limits) {}
 
   // The elements in document order (the root first), or nullopt to decline.
@@ -348,7 +350,9 @@ class StrictReader {
       }
       if (name == "xmlns" || name.starts_with("xmlns:")) {
         const std::string_view prefix = name == "xmlns" ? std::string_view() : name.substr(6);
-        if (prefix == "xml" || prefix == "xmlns" || !is_plain_uri(value)) {
+        // Bounded: each declaration is compared with the element's others (hash chains use two).
+        if (prefix == "xml" || prefix == "xmlns" || !is_plain_uri(value) ||
+            bindings_.size() - bindings_before == kMaxNamespaceDeclarations) {
           return false;
         }
         for (std::size_t i = bindings_before; i < bindings_.size(); ++i) {
