@@ -16,6 +16,7 @@
 #include <mutex>
 #include <sstream>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 
 #include "core/asic/asic.h"
@@ -177,13 +178,23 @@ std::optional<std::int64_t> id_of_container_name(std::string_view name) {
   return id;
 }
 
-// The columns a new record fills, in PreparedRecord::values order.
-constexpr std::size_t kRecordColumnCount = 17;
+// The columns a new record fills, in PreparedRecord::values order. `signature` stays empty: the
+// signature is stored once in mlog_signature, and signature_id (last) is set at commit.
+constexpr std::size_t kRecordColumnCount = 18;
 constexpr std::array<std::string_view, kRecordColumnCount> kRecordColumns = {
     "time_ms",           "query_id",        "x_request_id", "client_id", "service_id",
     "group_member",      "group_subsystem", "response",     "rest",      "body_mode",
     "body_bytes",        "message",         "attachments",  "signature", "signature_hash",
-    "hash_chain_result", "hash_chain"};
+    "hash_chain_result", "hash_chain",      "signature_id"};
+constexpr std::size_t kSignatureIdColumn = kRecordColumnCount - 1;
+
+// A record's signature: its own (schema version 3 and before) or the shared one.
+constexpr std::string_view kSignatureColumn = "COALESCE(g.signature, r.signature)";
+constexpr std::string_view kSignatureJoin = " LEFT JOIN mlog_signature g ON g.id = r.signature_id";
+
+// A signature is kept this long after the retention period while no record refers to it (see
+// SignatureCache).
+constexpr auto kSignatureGrace = std::chrono::hours(1);
 
 // Records linked to their time-stamp per transaction (see timestamp_pass()).
 constexpr std::size_t kLinksPerTransaction = 500;
@@ -244,9 +255,53 @@ std::string container_name(std::string_view query_id, bool response, std::int64_
 
 // A record ready for the INSERT.
 struct PreparedRecord {
-  std::vector<db::Value> values;  // kRecordColumnCount, timestamp columns last
-  std::string signature;
-  std::string signature_hash;
+  std::vector<db::Value> values;  // kRecordColumnCount
+  std::string signature;          // stored in mlog_signature unless already there
+  std::string signature_hash;     // SHA-512 of `signature`
+};
+
+// The mlog_signature ids of signatures this process stored or referred to in the last few
+// seconds, by their SHA-512: the other records of a batch (appended around the same time, often
+// in another commit) refer to the stored row instead of storing it again.
+//
+// Only committed rows enter the cache. A cached row is safe to refer to: the cleanup pass deletes
+// a signature only when no record refers to it and it is older than the retention period plus
+// kSignatureGrace, and the record whose commit put it in the cache is at most kMaxAge old. Two
+// writers (or instances) storing the same signature at once each store a row: no lock is taken,
+// and the duplicate costs space only.
+//
+// Threading: internally locked.
+class SignatureCache {
+ public:
+  std::optional<std::int64_t> find(const std::string& hash) {
+    std::lock_guard lock(mu_);
+    auto it = entries_.find(hash);
+    if (it == entries_.end() || std::chrono::steady_clock::now() - it->second.added > kMaxAge) {
+      return std::nullopt;
+    }
+    return it->second.id;
+  }
+  void add(const std::string& hash, std::int64_t id) {
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(mu_);
+    if (entries_.size() >= kMaxEntries && !entries_.contains(hash)) {
+      std::erase_if(entries_, [&](const auto& e) { return now - e.second.added > kMaxAge; });
+      if (entries_.size() >= kMaxEntries) {
+        entries_.clear();
+      }
+    }
+    entries_[hash] = Entry{id, now};
+  }
+
+ private:
+  static constexpr auto kMaxAge = std::chrono::seconds(10);
+  static constexpr std::size_t kMaxEntries = 4096;
+  struct Entry {
+    std::int64_t id = 0;
+    std::chrono::steady_clock::time_point added;
+  };
+  std::mutex mu_;
+  std::unordered_map<std::string, Entry> entries_;
 };
 
 // A caller waiting for its record.
@@ -324,6 +379,8 @@ struct MessageLog::Impl {
   std::mutex stamp_mu;    // one time-stamping pass at a time
   std::mutex archive_mu;  // one archiving pass at a time
 
+  SignatureCache signatures;
+
   std::atomic<std::uint64_t> records{0};
   std::atomic<std::uint64_t> transactions{0};
   std::atomic<std::uint64_t> failed_commits{0};
@@ -368,9 +425,7 @@ struct MessageLog::Impl {
     thread_local crypto::Digester sha512(kSha512);
     sha512.update(r.signature);
     p.signature_hash = sha512.finish();
-    if (options.timestamp_immediately) {
-      p.signature = r.signature;  // stamp() reads it before the batch is stored
-    }
+    p.signature = std::move(r.signature);
     TimePoint t = r.time.time_since_epoch().count() == 0 ? now() : r.time;
     // Built by moving (an initializer list would copy every body and signature once more).
     auto blob_or_null = [](std::string&& bytes) {
@@ -390,10 +445,11 @@ struct MessageLog::Impl {
     p.values.emplace_back(static_cast<std::int64_t>(body));
     p.values.push_back(message ? db::Value::blob(std::move(*message)) : db::Value());
     p.values.push_back(attachments ? db::Value::blob(std::move(*attachments)) : db::Value());
-    p.values.push_back(db::Value::blob(std::move(r.signature)));
+    p.values.push_back(db::Value::blob(std::string()));
     p.values.push_back(db::Value::blob(p.signature_hash));
     p.values.push_back(blob_or_null(std::move(r.hash_chain_result)));
     p.values.push_back(blob_or_null(std::move(r.hash_chain)));
+    p.values.emplace_back();  // signature_id, set by store_signatures()
     HANSA_CHECK(p.values.size() == kRecordColumnCount);
     return p;
   }
@@ -459,6 +515,83 @@ struct MessageLog::Impl {
     }
   }
 
+  // New ids for `n` mlog_signature rows. PostgreSQL: from the table's sequence in one round trip
+  // (the rows then go in by binary COPY; a parameter would travel hex-encoded). SQLite: none,
+  // each INSERT returns its id.
+  static Result<std::vector<std::int64_t>> signature_ids(db::Transaction& tx, std::size_t n) {
+    std::vector<std::int64_t> ids;
+    if (tx.backend() != db::Backend::kPostgres) {
+      return ids;
+    }
+    HANSA_ASSIGN_OR_RETURN(
+        auto rows, tx.execute("SELECT nextval(pg_get_serial_sequence('mlog_signature', 'id')) "
+                              "FROM generate_series(1, $1)",
+                              {static_cast<std::int64_t>(n)}));
+    for (const auto& row : rows) {
+      HANSA_ASSIGN_OR_RETURN(auto id, row.int64(0));
+      ids.push_back(id);
+    }
+    if (ids.size() != n) {
+      return Error(FaultCode::kDatabaseError, "the signature sequence gave too few ids");
+    }
+    return ids;
+  }
+
+  // Sets each record's signature_id: a signature stored in the last seconds (the cache) is
+  // referred to, others are stored once per batch. Returns the rows referred to, for the cache
+  // once the transaction commits.
+  Result<std::vector<std::pair<std::string, std::int64_t>>> store_signatures(
+      db::Transaction& tx, std::vector<PreparedRecord*>& recs) {
+    std::unordered_map<std::string_view, std::int64_t> batch;  // hash -> id, 0: to store
+    std::vector<PreparedRecord*> fresh;  // the first record of each signature to store
+    for (PreparedRecord* r : recs) {
+      if (batch.contains(r->signature_hash)) {
+        continue;
+      }
+      std::optional<std::int64_t> id = signatures.find(r->signature_hash);
+      batch.emplace(r->signature_hash, id.value_or(0));
+      if (!id) {
+        fresh.push_back(r);
+      }
+    }
+    if (!fresh.empty()) {
+      HANSA_ASSIGN_OR_RETURN(auto ids, signature_ids(tx, fresh.size()));
+      std::vector<db::Value> rows;
+      for (std::size_t i = 0; i < fresh.size(); ++i) {
+        PreparedRecord* r = fresh[i];
+        if (ids.empty()) {
+          HANSA_ASSIGN_OR_RETURN(
+              auto row, tx.query_one("INSERT INTO mlog_signature (time_ms, signature) "
+                                     "VALUES ($1, $2) RETURNING id",
+                                     {r->values[0], db::Value::blob(std::move(r->signature))}));
+          if (!row) {
+            return Error(FaultCode::kDatabaseError, "INSERT RETURNING gave no row");
+          }
+          HANSA_ASSIGN_OR_RETURN(batch[r->signature_hash], row->int64(0));
+        } else {
+          batch[r->signature_hash] = ids[i];
+          rows.emplace_back(ids[i]);
+          rows.push_back(r->values[0]);
+          rows.push_back(db::Value::blob(std::move(r->signature)));
+        }
+      }
+      if (!rows.empty()) {
+        static constexpr std::array<std::string_view, 3> kColumns = {"id", "time_ms", "signature"};
+        HANSA_ASSIGN_OR_RETURN(auto n, tx.insert_rows("mlog_signature", kColumns, rows));
+        (void)n;
+      }
+    }
+    std::vector<std::pair<std::string, std::int64_t>> used;
+    used.reserve(batch.size());
+    for (const auto& [hash, id] : batch) {
+      used.emplace_back(std::string(hash), id);
+    }
+    for (PreparedRecord* r : recs) {
+      r->values[kSignatureIdColumn] = db::Value(batch.at(r->signature_hash));
+    }
+    return used;
+  }
+
   // Stores the records with one bulk insert (PostgreSQL: binary COPY; SQLite: a prepared
   // single-row INSERT per record).
   static Status insert_records(db::Transaction& tx, std::vector<PreparedRecord*>& recs) {
@@ -519,6 +652,10 @@ struct MessageLog::Impl {
     if (!tx.ok()) {
       return logging_failed(tx.error());
     }
+    auto used = store_signatures(*tx, recs);
+    if (!used.ok()) {
+      return logging_failed(used.error());
+    }
     Status ins = stamped ? insert_stamped_records(*tx, recs, *stamped) : insert_records(*tx, recs);
     if (!ins.ok()) {
       return logging_failed(ins.error());
@@ -526,6 +663,9 @@ struct MessageLog::Impl {
     Status c = tx->commit();
     if (!c.ok()) {
       return logging_failed(c.error());
+    }
+    for (const auto& [hash, id] : *used) {
+      signatures.add(hash, id);
     }
     if (stamped) {
       note_success();
@@ -655,12 +795,20 @@ struct MessageLog::Impl {
       }
       if (ids.size() == 1) {
         HANSA_ASSIGN_OR_RETURN(
-            auto row, tx.query_one("SELECT signature FROM mlog_record WHERE id = $1", {ids[0]}));
+            auto row,
+            tx.query_one("SELECT " + std::string(kSignatureColumn) + " FROM mlog_record r" +
+                             std::string(kSignatureJoin) + " WHERE r.id = $1",
+                         {ids[0]}));
         if (!row) {
           return Error(FaultCode::kDatabaseError, "record vanished during the pass",
                        std::to_string(ids[0]));
         }
-        HANSA_ASSIGN_OR_RETURN(recs[0].signature, row->blob(0));
+        HANSA_ASSIGN_OR_RETURN(auto signature, row->optional_blob(0));
+        recs[0].signature = std::move(signature).value_or("");
+        if (recs[0].signature.empty()) {
+          return Error(FaultCode::kDatabaseError, "the record's signature is missing",
+                       std::to_string(ids[0]));
+        }
       }
       return ok_status();
     }();
@@ -762,7 +910,8 @@ struct MessageLog::Impl {
 
   static constexpr std::string_view kContainerSelect =
       "SELECT r.id, r.time_ms, r.query_id, r.response, r.rest, r.body_mode, r.message, "
-      "r.attachments, r.signature, r.hash_chain_result, r.hash_chain, s.ts_hash_chain, t.token, "
+      "r.attachments, COALESCE(g.signature, r.signature), r.hash_chain_result, r.hash_chain, "
+      "s.ts_hash_chain, t.token, "
       "t.hash_chain_result";
 
   static Result<ContainerRow> container_row(const db::Row& row) {
@@ -776,7 +925,12 @@ struct MessageLog::Impl {
     c.mode = static_cast<BodyMode>(std::clamp<std::int64_t>(mode, 0, 2));
     HANSA_ASSIGN_OR_RETURN(c.message, row.optional_blob(6));
     HANSA_ASSIGN_OR_RETURN(c.attachments, row.optional_blob(7));
-    HANSA_ASSIGN_OR_RETURN(c.signature, row.blob(8));
+    HANSA_ASSIGN_OR_RETURN(auto signature, row.optional_blob(8));
+    if (!signature || signature->empty()) {
+      return Error(FaultCode::kDatabaseError, "the record's signature is missing",
+                   std::to_string(c.id));
+    }
+    c.signature = std::move(*signature);
     HANSA_ASSIGN_OR_RETURN(c.sig_result, row.optional_blob(9));
     HANSA_ASSIGN_OR_RETURN(c.sig_chain, row.optional_blob(10));
     HANSA_ASSIGN_OR_RETURN(c.ts_chain, row.optional_blob(11));
@@ -999,7 +1153,9 @@ struct MessageLog::Impl {
     std::int64_t after = 0;
     const std::string sql = std::string(kContainerSelect) + ", " + group_key_column() +
                             " FROM mlog_record r JOIN mlog_record_ts s ON s.record_id = r.id "
-                            "JOIN mlog_timestamp t ON t.id = s.timestamp_id "
+                            "JOIN mlog_timestamp t ON t.id = s.timestamp_id" +
+                            std::string(kSignatureJoin) +
+                            " "
                             "WHERE r.archived = 0 AND r.stamped = 1 AND r.id > $1 "
                             "ORDER BY r.id LIMIT $2";
     for (;;) {
@@ -1084,6 +1240,11 @@ struct MessageLog::Impl {
         tx.execute("DELETE FROM mlog_timestamp WHERE time_ms < $1 AND NOT EXISTS "
                    "(SELECT 1 FROM mlog_record_ts s WHERE s.timestamp_id = mlog_timestamp.id)",
                    {cutoff}));
+    // Signatures no record refers to any more, past a grace period (see SignatureCache).
+    HANSA_RETURN_IF_ERROR(
+        tx.execute("DELETE FROM mlog_signature WHERE time_ms < $1 AND NOT EXISTS "
+                   "(SELECT 1 FROM mlog_record r WHERE r.signature_id = mlog_signature.id)",
+                   {cutoff - std::chrono::duration_cast<milliseconds>(kSignatureGrace).count()}));
     HANSA_RETURN_IF_ERROR(tx.commit());
     return deleted.affected_rows();
   }
@@ -1339,7 +1500,8 @@ Result<std::string> MessageLog::container(std::int64_t id) const {
                          tx.query_one(std::string(Impl::kContainerSelect) +
                                           " FROM mlog_record r LEFT JOIN mlog_record_ts s ON "
                                           "s.record_id = r.id LEFT JOIN mlog_timestamp t ON "
-                                          "t.id = s.timestamp_id WHERE r.id = $1",
+                                          "t.id = s.timestamp_id" +
+                                          std::string(kSignatureJoin) + " WHERE r.id = $1",
                                       {id}));
   if (!row) {
     return Error(FaultCode::kNotFound, "no such message log record", std::to_string(id));

@@ -117,6 +117,22 @@ CREATE INDEX mlog_record_unstamped ON mlog_record (id) WHERE stamped = 0;
 CREATE INDEX mlog_record_unarchived ON mlog_record (id) WHERE archived = 0 AND stamped = 1
 )sql";
 
+// A batch signature (one signatures.xml for every message of a batch, about 7 KB with its
+// certificate and OCSP response) is stored once, in mlog_signature, and the batch's records refer
+// to it. Records written before version 4 keep their signature on the row (signature_id NULL);
+// new rows leave mlog_record.signature empty (the NOT NULL column cannot be changed on SQLite).
+// Readers take COALESCE(g.signature, r.signature). Nothing is moved: a large log upgrades at once.
+constexpr std::string_view kV4 = R"sql(
+CREATE TABLE mlog_signature (
+  {ID},
+  time_ms BIGINT NOT NULL,
+  signature {BLOB} NOT NULL
+);
+CREATE INDEX mlog_signature_time ON mlog_signature (time_ms);
+ALTER TABLE mlog_record ADD COLUMN signature_id BIGINT;
+CREATE INDEX mlog_record_signature ON mlog_record (signature_id) WHERE signature_id IS NOT NULL
+)sql";
+
 std::vector<db::Migration> make() {
   std::vector<db::Migration> out;
   db::Migration v1;
@@ -140,6 +156,13 @@ std::vector<db::Migration> make() {
   v3.postgres_sql =
       ddl(std::string(kV3), true) + ";\n" + lz4_columns("mlog_record_ts", {"ts_hash_chain"});
   out.push_back(std::move(v3));
+  db::Migration v4;
+  v4.version = 4;
+  v4.name = "message log: each batch signature stored once (mlog_signature)";
+  v4.sql = ddl(std::string(kV4), false);
+  v4.postgres_sql =
+      ddl(std::string(kV4), true) + ";\n" + lz4_columns("mlog_signature", {"signature"});
+  out.push_back(std::move(v4));
   return out;
 }
 

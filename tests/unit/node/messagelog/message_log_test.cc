@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <set>
 #include <string>
@@ -194,7 +195,8 @@ TEST_P(StoreTest, PostgresLargeColumnsAreCompressedWithLz4) {
   }
   auto columns = tx->execute(
       "SELECT c.relname || '.' || a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = "
-      "a.attrelid WHERE a.attrelid IN ('mlog_record'::regclass, 'mlog_record_ts'::regclass) AND "
+      "a.attrelid WHERE a.attrelid IN ('mlog_record'::regclass, 'mlog_record_ts'::regclass, "
+      "'mlog_signature'::regclass) AND "
       "a.attcompression = 'l' AND NOT a.attisdropped ORDER BY 1");
   ASSERT_TRUE(columns.ok()) << columns.error().to_string();
   std::vector<std::string> names;
@@ -204,7 +206,8 @@ TEST_P(StoreTest, PostgresLargeColumnsAreCompressedWithLz4) {
   EXPECT_EQ(names,
             (std::vector<std::string>{"mlog_record.attachments", "mlog_record.hash_chain",
                                       "mlog_record.hash_chain_result", "mlog_record.message",
-                                      "mlog_record.signature", "mlog_record_ts.ts_hash_chain"}));
+                                      "mlog_record.signature", "mlog_record_ts.ts_hash_chain",
+                                      "mlog_signature.signature"}));
 }
 
 TEST_P(StoreTest, AppendStoresTheRecordAndFindsItByEachFilter) {
@@ -300,13 +303,115 @@ TEST_P(StoreTest, GroupCommitStoresConcurrentRecordsInFewerTransactions) {
   EXPECT_EQ(count(*db), kThreads * kPerThread);
   // Every record is whole.
   auto tx = db->begin(db::Access::kReadOnly);
-  auto rows = tx->execute("SELECT query_id, message, signature FROM mlog_record");
+  auto rows = tx->execute(
+      "SELECT query_id, message, COALESCE(g.signature, r.signature)"
+      " FROM mlog_record r LEFT JOIN mlog_signature g ON g.id = r.signature_id");
   ASSERT_TRUE(rows.ok());
   for (const auto& row : *rows) {
     std::string q = *row.text(0);
     EXPECT_EQ(*row.blob(1), plain_record(q).message);
     EXPECT_EQ(*row.blob(2), plain_record(q).signature);
   }
+}
+
+// A batch signature is stored once however its records reach the log: in one commit, in later
+// commits, or from several threads at once. Every record reads back its own signature.
+TEST_P(StoreTest, RecordsOfABatchShareOneStoredSignature) {
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  auto log = make_log(*db);
+  ASSERT_TRUE(log);
+  auto with_signature = [](const std::string& q, const std::string& sig) {
+    LogRecord r = plain_record(q);
+    r.signature = "<batch-signature>" + sig + std::string(5000, 's') + "</batch-signature>";
+    return r;
+  };
+  // One after another (separate commits): a, a, a, b, b, c.
+  std::map<std::string, std::string> expected;  // query id -> signature
+  for (const auto& [q, sig] : std::vector<std::pair<std::string, std::string>>{
+           {"s1", "a"}, {"s2", "a"}, {"s3", "a"}, {"s4", "b"}, {"s5", "b"}, {"s6", "c"}}) {
+    LogRecord r = with_signature(q, sig);
+    expected[q] = r.signature;
+    ASSERT_TRUE(log->append(std::move(r)).ok());
+  }
+  auto signatures = [&] {
+    auto tx = db->begin(db::Access::kReadOnly);
+    EXPECT_TRUE(tx.ok());
+    auto row = tx->query_one("SELECT COUNT(*) FROM mlog_signature");
+    EXPECT_TRUE(row.ok() && row->has_value());
+    return (**row).int64(0).value_or(-1);
+  };
+  EXPECT_EQ(signatures(), 3);
+  EXPECT_EQ(count(*db, "signature_id IS NOT NULL"), 6);
+  // Concurrently: 16 threads, each record sharing its signature with 7 records of other threads.
+  constexpr int kThreads = 16;
+  constexpr int kPerThread = 40;
+  std::mutex mu;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const std::string q = "c-" + std::to_string(t) + "-" + std::to_string(i);
+        LogRecord r = with_signature(q, "c" + std::to_string(i) + "-" + std::to_string(t % 2));
+        {
+          std::lock_guard lock(mu);
+          expected[q] = r.signature;
+        }
+        if (!log->append(std::move(r)).ok()) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) {
+    th.join();
+  }
+  EXPECT_EQ(failures.load(), 0);
+  // 80 distinct signatures over 640 records. Two writers (or the cache's first seconds) may
+  // store one twice; far fewer rows than records either way.
+  const std::int64_t stored = signatures() - 3;
+  EXPECT_GE(stored, 80);
+  EXPECT_LE(stored, 160);
+  auto tx = db->begin(db::Access::kReadOnly);
+  ASSERT_TRUE(tx.ok());
+  auto rows = tx->execute(
+      "SELECT query_id, COALESCE(g.signature, r.signature), length(r.signature) FROM mlog_record r "
+      "LEFT JOIN mlog_signature g ON g.id = r.signature_id");
+  ASSERT_TRUE(rows.ok()) << rows.error().to_string();
+  std::size_t seen = 0;
+  for (const auto& row : *rows) {
+    ++seen;
+    const std::string q = *row.text(0);
+    EXPECT_EQ(*row.blob(1), expected[q]) << q;
+    EXPECT_EQ(*row.int64(2), 0) << q << ": the signature is stored on the record row too";
+  }
+  EXPECT_EQ(seen, expected.size());
+}
+
+// A record whose stored signature has gone (a damaged database) gets a clear error, not an
+// empty signature.
+TEST_P(StoreTest, MissingStoredSignatureIsReportedForTheRecord) {
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  auto log = make_log(*db);
+  ASSERT_TRUE(log);
+  ASSERT_TRUE(log->append(plain_record("gone")).ok());
+  {
+    auto tx = db->begin();
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE(tx->execute("DELETE FROM mlog_signature").ok());
+    ASSERT_TRUE(tx->commit().ok());
+  }
+  RecordQuery q;
+  q.query_id = "gone";
+  auto found = log->find(q);
+  ASSERT_TRUE(found.ok() && found->size() == 1u);
+  auto c = log->container(found->front().id);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().code, FaultCode::kDatabaseError);
+  EXPECT_NE(c.error().to_string().find("signature is missing"), std::string::npos)
+      << c.error().to_string();
 }
 
 // Each commit writer holds a pooled connection: as many writers as connections is refused, and
@@ -509,8 +614,9 @@ TEST_P(StoreTest, EveryByteValueRoundTrips) {
   auto tx = db->begin(db::Access::kReadOnly);
   ASSERT_TRUE(tx.ok());
   auto row = tx->query_one(
-      "SELECT query_id, message, attachments, signature, signature_hash, hash_chain_result, "
-      "hash_chain FROM mlog_record");
+      "SELECT query_id, message, attachments, COALESCE(g.signature, r.signature), signature_hash, "
+      "hash_chain_result, hash_chain FROM mlog_record r LEFT JOIN mlog_signature g ON g.id = "
+      "r.signature_id");
   ASSERT_TRUE(row.ok() && row->has_value());
   const db::Row& got = **row;
   EXPECT_EQ(*got.text(0), "bytes-řida-日本");
@@ -557,7 +663,9 @@ TEST_P(StoreTest, BatchesLargerThanOneCopyChunkAreStoredWhole) {
   EXPECT_EQ(failures.load(), 0);
   EXPECT_EQ(count(*db), kThreads * kPerThread);
   auto tx = db->begin(db::Access::kReadOnly);
-  auto rows = tx->execute("SELECT query_id, message, signature FROM mlog_record");
+  auto rows = tx->execute(
+      "SELECT query_id, message, COALESCE(g.signature, r.signature)"
+      " FROM mlog_record r LEFT JOIN mlog_signature g ON g.id = r.signature_id");
   ASSERT_TRUE(rows.ok());
   for (const auto& row : *rows) {
     std::string q = *row.text(0);
@@ -780,7 +888,9 @@ TEST_P(StoreTest, SigkillDuringGroupCommitLosesNoAcknowledgedRecord) {
   ASSERT_TRUE(log);
   std::set<std::string> stored;
   auto tx = db->begin(db::Access::kReadOnly);
-  auto rows = tx->execute("SELECT query_id, message, attachments, signature FROM mlog_record");
+  auto rows = tx->execute(
+      "SELECT query_id, message, attachments, COALESCE(g.signature, r.signature)"
+      " FROM mlog_record r LEFT JOIN mlog_signature g ON g.id = r.signature_id");
   ASSERT_TRUE(rows.ok());
   for (const auto& row : *rows) {
     std::string q = *row.text(0);
@@ -1325,6 +1435,74 @@ TEST_P(TrustedLogTest, UpgradeFromVersion2KeepsTimeStampLinks) {
   EXPECT_EQ(report.containers.size(), 4u);
 }
 
+// A node upgraded from schema version 3 (each record's signature on its own row) keeps its
+// records' signatures: their containers verify, a lone unstamped record is stamped over its own
+// signature, the archive verifies, and new records share stored signatures.
+TEST_P(TrustedLogTest, UpgradeFromVersion3KeepsSignaturesOnTheRecordRows) {
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  auto log = archiving_log(*db, "archive");
+  ASSERT_TRUE(log);
+  for (auto& r : signed_records({"v1", "v2", "v3"}, true)) {
+    ASSERT_TRUE(log->append(std::move(r)).ok());
+  }
+  ASSERT_TRUE(log->timestamp_now().ok());
+  for (auto& r : signed_records({"v4"}, false)) {
+    ASSERT_TRUE(log->append(std::move(r)).ok());
+  }
+  log.reset();
+  // Back to version 3: signatures on the record rows, no signature table.
+  {
+    auto tx = db->begin();
+    ASSERT_TRUE(tx.ok());
+    for (const char* sql : {
+             "UPDATE mlog_record SET signature = (SELECT g.signature FROM mlog_signature g "
+             "WHERE g.id = mlog_record.signature_id)",
+             "DROP INDEX mlog_record_signature",
+             "ALTER TABLE mlog_record DROP COLUMN signature_id",
+             "DROP TABLE mlog_signature",
+             "DELETE FROM schema_migrations WHERE component = 'node_messagelog' AND version = 4",
+         }) {
+      auto r = tx->execute(sql);
+      ASSERT_TRUE(r.ok()) << sql << ": " << r.error().to_string();
+    }
+    ASSERT_TRUE(tx->commit().ok());
+  }
+  EXPECT_EQ(count(*db, "length(signature) > 1000"), 4);
+
+  auto upgraded = archiving_log(*db, "archive");  // applies version 4
+  ASSERT_TRUE(upgraded);
+  EXPECT_EQ(count(*db, "signature_id IS NULL AND length(signature) > 1000"), 4);
+  RecordQuery all;
+  all.from = Clock::now() - 1h;
+  auto found = upgraded->find(all);
+  ASSERT_TRUE(found.ok());
+  ASSERT_EQ(found->size(), 4u);
+  for (const auto& info : *found) {
+    if (info.query_id != "v4") {
+      auto c = upgraded->container(info.id);
+      ASSERT_TRUE(c.ok()) << c.error().to_string();
+      EXPECT_TRUE(verify_container(*c).ok()) << info.query_id;
+    }
+  }
+  auto stamped = upgraded->timestamp_now();  // v4 alone: its token covers its SignatureValue
+  ASSERT_TRUE(stamped.ok()) << stamped.error().to_string();
+  EXPECT_EQ(*stamped, 1u);
+  for (auto& r : signed_records({"v5", "v6"}, true)) {
+    ASSERT_TRUE(upgraded->append(std::move(r)).ok());
+  }
+  EXPECT_EQ(count(*db, "signature_id IS NOT NULL AND length(signature) = 0"), 2);
+  EXPECT_EQ(count(*db, "signature_id = (SELECT MIN(id) FROM mlog_signature)"), 2);
+  ASSERT_TRUE(upgraded->timestamp_now().ok());
+  auto archived = upgraded->archive_now();
+  ASSERT_TRUE(archived.ok()) << archived.error().to_string();
+  EXPECT_EQ(archived->records, 6u);
+  ASSERT_EQ(archived->files.size(), 1u);
+  auto report = verify::Verifier(conf_).verify_archive(read_file(archived->files[0]), "");
+  EXPECT_TRUE(report.ok()) << verify::to_text(report);
+  EXPECT_EQ(report.containers.size(), 6u);
+}
+
 TEST_P(TrustedLogTest, GroupingBySubsystemKeepsSeparateChains) {
   auto db = open_db();
   ASSERT_TRUE(db);
@@ -1425,14 +1603,37 @@ TEST_P(TrustedLogTest, RetentionDeletesOnlyArchivedOldRecords) {
   ASSERT_TRUE(log->timestamp_now().ok());
   // Not stamped.
   ASSERT_TRUE(log->append(plain_record("r4")).ok());
+  auto signatures = [&] {
+    auto tx = db->begin(db::Access::kReadOnly);
+    EXPECT_TRUE(tx.ok());
+    auto row = tx->query_one("SELECT COUNT(*) FROM mlog_signature");
+    EXPECT_TRUE(row.ok() && row->has_value());
+    return (**row).int64(0).value_or(-1);
+  };
+  EXPECT_EQ(signatures(), 3);  // r1 and r2 share their batch's
   // Young: nothing goes.
   EXPECT_EQ(*log->cleanup_now(), 0);
-  offset_hours = 48;
+  // Just past the retention period: the records go, their signature stays for the grace period.
+  offset_hours = 24;
   auto deleted = log->cleanup_now();
   ASSERT_TRUE(deleted.ok()) << deleted.error().to_string();
   EXPECT_EQ(*deleted, 2);
   EXPECT_EQ(count(*db), 2);
   EXPECT_EQ(count(*db, "archived = 1"), 0);
+  EXPECT_EQ(signatures(), 3);
+  // Past the grace period: the signature no record refers to goes; r3's and r4's stay.
+  offset_hours = 48;
+  deleted = log->cleanup_now();
+  ASSERT_TRUE(deleted.ok()) << deleted.error().to_string();
+  EXPECT_EQ(*deleted, 0);
+  EXPECT_EQ(signatures(), 2);
+  RecordQuery r3;
+  r3.query_id = "r3";
+  auto found = log->find(r3);
+  ASSERT_TRUE(found.ok() && found->size() == 1u);
+  auto c = log->container(found->front().id);
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_TRUE(verify_container(*c).ok());
 }
 
 TEST_P(TrustedLogTest, AsicFormFindsRequestAndResponseAndForcesTimeStamps) {
