@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <initializer_list>
 #include <map>
 #include <mutex>
 #include <set>
@@ -155,6 +156,27 @@ class LogTest : public ::testing::TestWithParam<db::Backend> {
     auto row = tx->query_one("SELECT COUNT(*) FROM mlog_record WHERE " + where);
     EXPECT_TRUE(row.ok() && row->has_value());
     return (**row).int64(0).value_or(-1);
+  }
+  static std::int64_t count_signatures(db::Database& db) {
+    auto tx = db.begin(db::Access::kReadOnly);
+    EXPECT_TRUE(tx.ok());
+    auto row = tx->query_one("SELECT COUNT(*) FROM mlog_signature");
+    EXPECT_TRUE(row.ok() && row->has_value());
+    return (**row).int64(0).value_or(-1);
+  }
+  // Runs `statements` in one transaction; BYTEA becomes BLOB on SQLite.
+  void run_statements(db::Database& db, std::initializer_list<const char*> statements) {
+    auto tx = db.begin();
+    ASSERT_TRUE(tx.ok());
+    for (const char* sql : statements) {
+      std::string text = sql;
+      if (!pg() && text.find("BYTEA") != std::string::npos) {
+        text.replace(text.find("BYTEA"), 5, "BLOB");
+      }
+      auto r = tx->execute(text);
+      ASSERT_TRUE(r.ok()) << text << ": " << r.error().to_string();
+    }
+    ASSERT_TRUE(tx->commit().ok());
   }
   bool pg() const { return GetParam() == db::Backend::kPostgres; }
 
@@ -334,14 +356,7 @@ TEST_P(StoreTest, RecordsOfABatchShareOneStoredSignature) {
     expected[q] = r.signature;
     ASSERT_TRUE(log->append(std::move(r)).ok());
   }
-  auto signatures = [&] {
-    auto tx = db->begin(db::Access::kReadOnly);
-    EXPECT_TRUE(tx.ok());
-    auto row = tx->query_one("SELECT COUNT(*) FROM mlog_signature");
-    EXPECT_TRUE(row.ok() && row->has_value());
-    return (**row).int64(0).value_or(-1);
-  };
-  EXPECT_EQ(signatures(), 3);
+  EXPECT_EQ(count_signatures(*db), 3);
   EXPECT_EQ(count(*db, "signature_id IS NOT NULL"), 6);
   // Concurrently: 16 threads, each record sharing its signature with 7 records of other threads.
   constexpr int kThreads = 16;
@@ -370,7 +385,7 @@ TEST_P(StoreTest, RecordsOfABatchShareOneStoredSignature) {
   EXPECT_EQ(failures.load(), 0);
   // 80 distinct signatures over 640 records. Two writers (or the cache's first seconds) may
   // store one twice; far fewer rows than records either way.
-  const std::int64_t stored = signatures() - 3;
+  const std::int64_t stored = count_signatures(*db) - 3;
   EXPECT_GE(stored, 80);
   EXPECT_LE(stored, 160);
   auto tx = db->begin(db::Access::kReadOnly);
@@ -1106,8 +1121,45 @@ class TrustedLogTest : public LogTest {
     return make_log(db, options, tsas());
   }
 
+  // Appends a batch of three time-stamped records (`prefix`1-3) and one unstamped record
+  // (`prefix`4) through an archiving log, then closes it: where the upgrade tests start.
+  void log_batch_and_lone_record(db::Database& db, const std::string& prefix) {
+    auto log = archiving_log(db, "archive");
+    ASSERT_TRUE(log);
+    for (auto& r : signed_records({prefix + "1", prefix + "2", prefix + "3"}, true)) {
+      ASSERT_TRUE(log->append(std::move(r)).ok());
+    }
+    ASSERT_TRUE(log->timestamp_now().ok());
+    for (auto& r : signed_records({prefix + "4"}, false)) {
+      ASSERT_TRUE(log->append(std::move(r)).ok());
+    }
+  }
+
+  // Archives what is time-stamped: one file of `records` containers, verified by hansa-verify's
+  // library.
+  void expect_one_verified_archive(MessageLog& log, std::size_t records) {
+    auto archived = log.archive_now();
+    ASSERT_TRUE(archived.ok()) << archived.error().to_string();
+    EXPECT_EQ(archived->records, records);
+    ASSERT_EQ(archived->files.size(), 1u);
+    auto report = verify::Verifier(conf_).verify_archive(read_file(archived->files[0]), "");
+    EXPECT_TRUE(report.ok()) << verify::to_text(report);
+    EXPECT_EQ(report.containers.size(), records);
+  }
+
   verify::ContainerReport verify_container(const std::string& c) {
     return verify::Verifier(conf_).verify_container(c, "record.asice");
+  }
+
+  // The one record with `query_id` has a container that verifies.
+  void expect_container_verifies(const MessageLog& log, const std::string& query_id) {
+    RecordQuery q;
+    q.query_id = query_id;
+    auto found = log.find(q);
+    ASSERT_TRUE(found.ok() && found->size() == 1u) << query_id;
+    auto c = log.container(found->front().id);
+    ASSERT_TRUE(c.ok()) << c.error().to_string();
+    EXPECT_TRUE(verify_container(*c).ok()) << query_id;
   }
 
   DevPki pki_;
@@ -1350,13 +1402,7 @@ TEST_P(TrustedLogTest, LargePassLinksEveryRecordToOneTimeStamp) {
   EXPECT_EQ(*(**links).int64(0), 1'100);
   EXPECT_EQ(*(**links).int64(1), 1);
   EXPECT_EQ(*(**links).int64(2), 1'100);
-  RecordQuery last;
-  last.query_id = "p1099";
-  auto found = log->find(last);
-  ASSERT_TRUE(found.ok() && found->size() == 1u);
-  auto c = log->container(found->front().id);
-  ASSERT_TRUE(c.ok()) << c.error().to_string();
-  EXPECT_TRUE(verify_container(*c).ok());
+  ASSERT_NO_FATAL_FAILURE(expect_container_verifies(*log, "p1099"));
 }
 
 // A node upgraded from schema version 2 (time-stamp links stored on the record rows) keeps every
@@ -1364,44 +1410,24 @@ TEST_P(TrustedLogTest, LargePassLinksEveryRecordToOneTimeStamp) {
 TEST_P(TrustedLogTest, UpgradeFromVersion2KeepsTimeStampLinks) {
   auto db = open_db();
   ASSERT_TRUE(db);
-  auto log = archiving_log(*db, "archive");
-  ASSERT_TRUE(log);
-  for (auto& r : signed_records({"u1", "u2", "u3"}, true)) {
-    ASSERT_TRUE(log->append(std::move(r)).ok());
-  }
-  ASSERT_TRUE(log->timestamp_now().ok());
-  for (auto& r : signed_records({"u4"}, false)) {
-    ASSERT_TRUE(log->append(std::move(r)).ok());
-  }
-  log.reset();
+  ASSERT_NO_FATAL_FAILURE(log_batch_and_lone_record(*db, "u"));
   // Back to version 2: the links on the record rows, no link table, no flag.
-  {
-    auto tx = db->begin();
-    ASSERT_TRUE(tx.ok());
-    for (const char* sql : {
-             "ALTER TABLE mlog_record ADD COLUMN timestamp_id BIGINT",
-             "ALTER TABLE mlog_record ADD COLUMN ts_hash_chain BYTEA",
-             "UPDATE mlog_record SET timestamp_id = (SELECT timestamp_id FROM mlog_record_ts s "
-             "WHERE s.record_id = mlog_record.id), ts_hash_chain = (SELECT ts_hash_chain FROM "
-             "mlog_record_ts s WHERE s.record_id = mlog_record.id)",
-             "DROP INDEX mlog_record_unstamped",
-             "DROP INDEX mlog_record_unarchived",
-             "ALTER TABLE mlog_record DROP COLUMN stamped",
-             "DROP TABLE mlog_record_ts",
-             "CREATE INDEX mlog_record_unstamped ON mlog_record (id) WHERE timestamp_id IS NULL",
-             "CREATE INDEX mlog_record_unarchived ON mlog_record (id) "
-             "WHERE archived = 0 AND timestamp_id IS NOT NULL",
-             "DELETE FROM schema_migrations WHERE component = 'node_messagelog' AND version = 3",
-         }) {
-      std::string text = sql;
-      if (!pg() && text.find("BYTEA") != std::string::npos) {
-        text.replace(text.find("BYTEA"), 5, "BLOB");
-      }
-      auto r = tx->execute(text);
-      ASSERT_TRUE(r.ok()) << text << ": " << r.error().to_string();
-    }
-    ASSERT_TRUE(tx->commit().ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(run_statements(
+      *db, {
+               "ALTER TABLE mlog_record ADD COLUMN timestamp_id BIGINT",
+               "ALTER TABLE mlog_record ADD COLUMN ts_hash_chain BYTEA",
+               "UPDATE mlog_record SET timestamp_id = (SELECT timestamp_id FROM mlog_record_ts s "
+               "WHERE s.record_id = mlog_record.id), ts_hash_chain = (SELECT ts_hash_chain FROM "
+               "mlog_record_ts s WHERE s.record_id = mlog_record.id)",
+               "DROP INDEX mlog_record_unstamped",
+               "DROP INDEX mlog_record_unarchived",
+               "ALTER TABLE mlog_record DROP COLUMN stamped",
+               "DROP TABLE mlog_record_ts",
+               "CREATE INDEX mlog_record_unstamped ON mlog_record (id) WHERE timestamp_id IS NULL",
+               "CREATE INDEX mlog_record_unarchived ON mlog_record (id) "
+               "WHERE archived = 0 AND timestamp_id IS NOT NULL",
+               "DELETE FROM schema_migrations WHERE component = 'node_messagelog' AND version = 3",
+           }));
   EXPECT_EQ(count(*db, "timestamp_id IS NOT NULL AND ts_hash_chain IS NOT NULL"), 3);
 
   auto upgraded = archiving_log(*db, "archive");  // applies version 3
@@ -1426,13 +1452,7 @@ TEST_P(TrustedLogTest, UpgradeFromVersion2KeepsTimeStampLinks) {
   auto stamped = upgraded->timestamp_now();
   ASSERT_TRUE(stamped.ok()) << stamped.error().to_string();
   EXPECT_EQ(*stamped, 1u);
-  auto archived = upgraded->archive_now();
-  ASSERT_TRUE(archived.ok()) << archived.error().to_string();
-  EXPECT_EQ(archived->records, 4u);
-  ASSERT_EQ(archived->files.size(), 1u);
-  auto report = verify::Verifier(conf_).verify_archive(read_file(archived->files[0]), "");
-  EXPECT_TRUE(report.ok()) << verify::to_text(report);
-  EXPECT_EQ(report.containers.size(), 4u);
+  ASSERT_NO_FATAL_FAILURE(expect_one_verified_archive(*upgraded, 4));
 }
 
 // A node upgraded from schema version 3 (each record's signature on its own row) keeps its
@@ -1441,33 +1461,17 @@ TEST_P(TrustedLogTest, UpgradeFromVersion2KeepsTimeStampLinks) {
 TEST_P(TrustedLogTest, UpgradeFromVersion3KeepsSignaturesOnTheRecordRows) {
   auto db = open_db();
   ASSERT_TRUE(db);
-  auto log = archiving_log(*db, "archive");
-  ASSERT_TRUE(log);
-  for (auto& r : signed_records({"v1", "v2", "v3"}, true)) {
-    ASSERT_TRUE(log->append(std::move(r)).ok());
-  }
-  ASSERT_TRUE(log->timestamp_now().ok());
-  for (auto& r : signed_records({"v4"}, false)) {
-    ASSERT_TRUE(log->append(std::move(r)).ok());
-  }
-  log.reset();
+  ASSERT_NO_FATAL_FAILURE(log_batch_and_lone_record(*db, "v"));
   // Back to version 3: signatures on the record rows, no signature table.
-  {
-    auto tx = db->begin();
-    ASSERT_TRUE(tx.ok());
-    for (const char* sql : {
-             "UPDATE mlog_record SET signature = (SELECT g.signature FROM mlog_signature g "
-             "WHERE g.id = mlog_record.signature_id)",
-             "DROP INDEX mlog_record_signature",
-             "ALTER TABLE mlog_record DROP COLUMN signature_id",
-             "DROP TABLE mlog_signature",
-             "DELETE FROM schema_migrations WHERE component = 'node_messagelog' AND version = 4",
-         }) {
-      auto r = tx->execute(sql);
-      ASSERT_TRUE(r.ok()) << sql << ": " << r.error().to_string();
-    }
-    ASSERT_TRUE(tx->commit().ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(run_statements(
+      *db, {
+               "UPDATE mlog_record SET signature = (SELECT g.signature FROM mlog_signature g "
+               "WHERE g.id = mlog_record.signature_id)",
+               "DROP INDEX mlog_record_signature",
+               "ALTER TABLE mlog_record DROP COLUMN signature_id",
+               "DROP TABLE mlog_signature",
+               "DELETE FROM schema_migrations WHERE component = 'node_messagelog' AND version = 4",
+           }));
   EXPECT_EQ(count(*db, "length(signature) > 1000"), 4);
 
   auto upgraded = archiving_log(*db, "archive");  // applies version 4
@@ -1494,13 +1498,7 @@ TEST_P(TrustedLogTest, UpgradeFromVersion3KeepsSignaturesOnTheRecordRows) {
   EXPECT_EQ(count(*db, "signature_id IS NOT NULL AND length(signature) = 0"), 2);
   EXPECT_EQ(count(*db, "signature_id = (SELECT MIN(id) FROM mlog_signature)"), 2);
   ASSERT_TRUE(upgraded->timestamp_now().ok());
-  auto archived = upgraded->archive_now();
-  ASSERT_TRUE(archived.ok()) << archived.error().to_string();
-  EXPECT_EQ(archived->records, 6u);
-  ASSERT_EQ(archived->files.size(), 1u);
-  auto report = verify::Verifier(conf_).verify_archive(read_file(archived->files[0]), "");
-  EXPECT_TRUE(report.ok()) << verify::to_text(report);
-  EXPECT_EQ(report.containers.size(), 6u);
+  ASSERT_NO_FATAL_FAILURE(expect_one_verified_archive(*upgraded, 6));
 }
 
 TEST_P(TrustedLogTest, GroupingBySubsystemKeepsSeparateChains) {
@@ -1603,14 +1601,7 @@ TEST_P(TrustedLogTest, RetentionDeletesOnlyArchivedOldRecords) {
   ASSERT_TRUE(log->timestamp_now().ok());
   // Not stamped.
   ASSERT_TRUE(log->append(plain_record("r4")).ok());
-  auto signatures = [&] {
-    auto tx = db->begin(db::Access::kReadOnly);
-    EXPECT_TRUE(tx.ok());
-    auto row = tx->query_one("SELECT COUNT(*) FROM mlog_signature");
-    EXPECT_TRUE(row.ok() && row->has_value());
-    return (**row).int64(0).value_or(-1);
-  };
-  EXPECT_EQ(signatures(), 3);  // r1 and r2 share their batch's
+  EXPECT_EQ(count_signatures(*db), 3);  // r1 and r2 share their batch's
   // Young: nothing goes.
   EXPECT_EQ(*log->cleanup_now(), 0);
   // Just past the retention period: the records go, their signature stays for the grace period.
@@ -1620,20 +1611,14 @@ TEST_P(TrustedLogTest, RetentionDeletesOnlyArchivedOldRecords) {
   EXPECT_EQ(*deleted, 2);
   EXPECT_EQ(count(*db), 2);
   EXPECT_EQ(count(*db, "archived = 1"), 0);
-  EXPECT_EQ(signatures(), 3);
+  EXPECT_EQ(count_signatures(*db), 3);
   // Past the grace period: the signature no record refers to goes; r3's and r4's stay.
   offset_hours = 48;
   deleted = log->cleanup_now();
   ASSERT_TRUE(deleted.ok()) << deleted.error().to_string();
   EXPECT_EQ(*deleted, 0);
-  EXPECT_EQ(signatures(), 2);
-  RecordQuery r3;
-  r3.query_id = "r3";
-  auto found = log->find(r3);
-  ASSERT_TRUE(found.ok() && found->size() == 1u);
-  auto c = log->container(found->front().id);
-  ASSERT_TRUE(c.ok()) << c.error().to_string();
-  EXPECT_TRUE(verify_container(*c).ok());
+  EXPECT_EQ(count_signatures(*db), 2);
+  ASSERT_NO_FATAL_FAILURE(expect_container_verifies(*log, "r3"));
 }
 
 TEST_P(TrustedLogTest, AsicFormFindsRequestAndResponseAndForcesTimeStamps) {
