@@ -337,7 +337,8 @@ TEST_P(StoreTest, GroupCommitStoresConcurrentRecordsInFewerTransactions) {
 }
 
 // A batch signature is stored once however its records reach the log: in one commit, in later
-// commits, or from several threads at once. Every record reads back its own signature.
+// commits, or from several threads at once. Every record reads back its own signature and its
+// SHA-512 (taken from the log's memo of recent signatures when it has seen them).
 TEST_P(StoreTest, RecordsOfABatchShareOneStoredSignature) {
   auto db = open_db();
   ASSERT_TRUE(db);
@@ -391,8 +392,8 @@ TEST_P(StoreTest, RecordsOfABatchShareOneStoredSignature) {
   auto tx = db->begin(db::Access::kReadOnly);
   ASSERT_TRUE(tx.ok());
   auto rows = tx->execute(
-      "SELECT query_id, COALESCE(g.signature, r.signature), length(r.signature) FROM mlog_record r "
-      "LEFT JOIN mlog_signature g ON g.id = r.signature_id");
+      "SELECT query_id, COALESCE(g.signature, r.signature), length(r.signature), signature_hash "
+      "FROM mlog_record r LEFT JOIN mlog_signature g ON g.id = r.signature_id");
   ASSERT_TRUE(rows.ok()) << rows.error().to_string();
   std::size_t seen = 0;
   for (const auto& row : *rows) {
@@ -400,6 +401,8 @@ TEST_P(StoreTest, RecordsOfABatchShareOneStoredSignature) {
     const std::string q = *row.text(0);
     EXPECT_EQ(*row.blob(1), expected[q]) << q;
     EXPECT_EQ(*row.int64(2), 0) << q << ": the signature is stored on the record row too";
+    // The hash the time-stamp covers, also for signatures the log has seen before.
+    EXPECT_EQ(*row.blob(3), crypto::digest(crypto::DigestAlgorithm::kSha512, expected[q])) << q;
   }
   EXPECT_EQ(seen, expected.size());
 }
