@@ -343,7 +343,7 @@ class SignatureDigests {
     std::string digest;
   };
   std::mutex mu_;
-  std::array<Entry, 16> entries_;
+  std::array<Entry, 64> entries_;
   std::size_t next_ = 0;
 };
 
