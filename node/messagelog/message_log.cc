@@ -313,7 +313,7 @@ class SignatureCache {
 class SignatureDigests {
  public:
   std::string sha512(const std::string& signature) {
-    const bool memo = signature.size() <= kMaxBytes;
+    const bool memo = !signature.empty() && signature.size() <= kMaxBytes;
     const std::size_t key = memo ? std::hash<std::string_view>{}(signature) : 0;
     if (memo) {
       std::lock_guard lock(mu_);
@@ -328,9 +328,12 @@ class SignatureDigests {
     digester.update(signature);
     std::string digest = digester.finish();
     if (memo) {
-      std::lock_guard lock(mu_);
-      entries_[next_] = Entry{key, signature, digest};
-      next_ = (next_ + 1) % entries_.size();
+      Entry entry{key, signature, digest};  // copied and, below, freed outside the lock
+      {
+        std::lock_guard lock(mu_);
+        std::swap(entries_[next_], entry);
+        next_ = (next_ + 1) % entries_.size();
+      }
     }
     return digest;
   }
