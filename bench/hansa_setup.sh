@@ -118,7 +118,8 @@ server_worker_threads = 300
 provider_timeout = 30
 EOF
       if [[ $backend == nolog ]]; then
-        echo "require_message_log = false"
+        # The message log is on unless disabled: both keys are needed to run without it.
+        printf 'require_message_log = false\n[messagelog]\nenabled = false\n'
       else
         printf '[messagelog]\nenabled = true\n'
       fi
