@@ -6,15 +6,20 @@
 // NORMAL would only sync at checkpoints. The message log tells callers their record is durable, so
 // FULL is the default; group commit above this layer amortizes the sync.
 //
-// Writers take turns inside the process through a semaphore (BEGIN IMMEDIATE then never waits on a
-// sibling connection of this process, and waiters wake at once instead of polling in SQLite's busy
-// handler); the busy timeout still covers other processes on the same file.
+// Writers take turns inside the process, first come first served (WriterTurn): BEGIN IMMEDIATE
+// then never waits on a sibling connection of this process, waiters wake at once instead of
+// polling in SQLite's busy handler, and a thread that writes in a loop (the message log's
+// time-stamp pass) cannot take the turn again ahead of one already waiting (the group commit).
+// The busy timeout still covers other processes on the same file.
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <memory>
-#include <semaphore>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,11 +39,55 @@ Error sqlite_error(sqlite3* db, int rc, std::string_view what) {
                std::string(what) + " (code " + std::to_string(ext) + ")");
 }
 
+// The write turn of one database, handed over in arrival order. A released turn goes straight to
+// the longest waiter, so the releasing thread cannot take it back before that waiter runs (a
+// semaphore lets it: the waiter still has to be scheduled, and the releasing thread is running).
+// Threading: thread-safe: guarded by mu_.
+class WriterTurn {
+ public:
+  // False when the turn did not come within `timeout`.
+  bool acquire_for(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    if (!held_ && waiters_.empty()) {
+      held_ = true;
+      return true;
+    }
+    Waiter self;
+    waiters_.push_back(&self);
+    if (self.cv.wait_for(lock, timeout, [&] { return self.granted; })) {
+      return true;  // handed over: held_ stayed true
+    }
+    waiters_.erase(std::find(waiters_.begin(), waiters_.end(), &self));
+    return false;
+  }
+
+  void release() {
+    std::lock_guard lock(mu_);
+    if (waiters_.empty()) {
+      held_ = false;
+      return;
+    }
+    Waiter* next = waiters_.front();
+    waiters_.pop_front();
+    next->granted = true;
+    next->cv.notify_one();
+  }
+
+ private:
+  struct Waiter {
+    std::condition_variable cv;
+    bool granted = false;
+  };
+  std::mutex mu_;
+  bool held_ = false;
+  std::deque<Waiter*> waiters_;
+};
+
 // Shared by all connections of one Database.
 struct SqliteShared {
   std::string path;
   DbConfig config;
-  std::binary_semaphore writer{1};
+  WriterTurn writer;
 };
 
 class SqliteConnection final : public Connection {
@@ -57,7 +106,7 @@ class SqliteConnection final : public Connection {
 
   Status begin(Access access) override {
     if (access == Access::kReadWrite) {
-      if (!shared_->writer.try_acquire_for(shared_->config.acquire_timeout)) {
+      if (!shared_->writer.acquire_for(shared_->config.acquire_timeout)) {
         return Error(FaultCode::kTimeout,
                      "another transaction kept the SQLite database busy for " +
                          std::to_string(shared_->config.acquire_timeout.count()) + " ms");
