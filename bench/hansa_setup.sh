@@ -159,6 +159,16 @@ EOF
       "http://127.0.0.1:$port/" || true)
     [[ $code == 200 ]] && grep -q echoResponse "$dir/smoke-soap.out" ||
       fed_fail "SOAP smoke call: HTTP $code: $(head -c 400 "$dir/smoke-soap.out")"
+    if [[ $backend == nolog ]]; then
+      # The setup measures the proxies alone: a node that logged the smoke calls is not that.
+      fed_step="checking that the message log is off"
+      local commits
+      commits=$(curl -s --max-time 10 -H "Authorization: Bearer ${fed_node_token[a]}" \
+        "${fed_node_admin_url[a]}/metrics" |
+        awk '/^hansa_node_messagelog_commit_records_count/ {print $2}')
+      [[ -z $commits || $commits == 0 ]] ||
+        fed_fail "node a logged the smoke calls ($commits commits): the message log is not off"
+    fi
     {
       echo "pids='${fed_pids[*]}'"
       echo "client_port=${fed_node_client_port[a]}"
