@@ -311,7 +311,9 @@ else
     -H "X-Road-Id: cluster-first" "$url" >"$state/first.code" 2>&1 || true
   [[ $(cat "$state/first.code") == 200 ]] ||
     fed_fail "a call through HAProxy failed before any kill: HTTP $(cat "$state/first.code"): $(head -c 300 "$state/first.out")" "${fed_node_log[caller]}"
-  # Load: 4 workers x 30 calls, each with its own X-Road-Id; instance 1 is killed mid-load.
+  # Load: 4 workers x 30 calls, each with its own X-Road-Id and at least 0.2 s apart (the load
+  # lasts 6 s or more, however fast the calls are); instance 1 is killed 2 s in, so each
+  # worker's last 5 calls come after the failover.
   mkdir -p "$state/load"
   workers=()
   for w in 1 2 3 4; do
@@ -321,6 +323,7 @@ else
         c=$(curl -s -o /dev/null -w '%{http_code}' --max-time 60 -H "X-Road-Client: $inst/$c2/$m2/CLIENT" \
           -H "X-Road-Id: $id" "$url" || true)
         echo "$id $c"
+        sleep 0.2
       done >"$state/load/worker-$w"
     ) &
     workers+=($!)
