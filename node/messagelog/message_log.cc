@@ -21,6 +21,7 @@
 
 #include "core/asic/asic.h"
 #include "core/crypto/digest.h"
+#include "core/crypto/parse_memo.h"
 #include "core/db/database.h"
 #include "core/db/migrate.h"
 #include "core/signature/signature.h"
@@ -304,51 +305,12 @@ class SignatureCache {
   std::unordered_map<std::string, Entry> entries_;
 };
 
-// SHA-512 of the signatures appended last, by their exact bytes. The records of a signing batch
-// carry the same signatures.xml (about 7 KB), and hashing it costs about 20 us on a slow core:
-// the batch's later records take the hash from here. An entry is used only for a byte-for-byte
-// equal signature, so a hit is always the right hash, whatever a peer sends.
-//
-// Threading: internally locked; hashing happens outside the lock.
-class SignatureDigests {
- public:
-  std::string sha512(const std::string& signature) {
-    const bool memo = !signature.empty() && signature.size() <= kMaxBytes;
-    const std::size_t key = memo ? std::hash<std::string_view>{}(signature) : 0;
-    if (memo) {
-      std::lock_guard lock(mu_);
-      for (const Entry& e : entries_) {
-        if (e.key == key && e.signature == signature) {
-          return e.digest;
-        }
-      }
-    }
-    // One digester per appending thread: crypto::digest() looks the algorithm up on every call.
-    thread_local crypto::Digester digester(kSha512);
-    digester.update(signature);
-    std::string digest = digester.finish();
-    if (memo) {
-      Entry entry{key, signature, digest};  // copied and, below, freed outside the lock
-      {
-        std::lock_guard lock(mu_);
-        std::swap(entries_[next_], entry);
-        next_ = (next_ + 1) % entries_.size();
-      }
-    }
-    return digest;
-  }
-
- private:
-  static constexpr std::size_t kMaxBytes = 64 * 1024;
-  struct Entry {
-    std::size_t key = 0;
-    std::string signature;
-    std::string digest;
-  };
-  std::mutex mu_;
-  std::array<Entry, 64> entries_;
-  std::size_t next_ = 0;
-};
+// The records of a signing batch carry the same signatures.xml (about 7 KB), and hashing it costs
+// about 20 us on a slow core: the log remembers the SHA-512 of the signatures appended last, by
+// their exact bytes (crypto::ParseMemo, as for certificates), so a batch's later records take the
+// hash from there. A hit needs byte-for-byte equal signatures, whatever a peer sends.
+constexpr std::size_t kSignatureDigestsKept = 64;
+constexpr std::size_t kMaxRememberedSignatureBytes = 64 * 1024;
 
 // A caller waiting for its record.
 struct Pending {
@@ -426,7 +388,7 @@ struct MessageLog::Impl {
   std::mutex archive_mu;  // one archiving pass at a time
 
   SignatureCache signatures;
-  SignatureDigests signature_digests;
+  crypto::ParseMemo<std::string> signature_digests{kSignatureDigestsKept};
 
   std::atomic<std::uint64_t> records{0};
   std::atomic<std::uint64_t> transactions{0};
@@ -435,6 +397,24 @@ struct MessageLog::Impl {
   TimePoint now() const { return clock ? clock() : Clock::now(); }
 
   // ---------------- append ----------------
+
+  // SHA-512 of `signature`, from signature_digests when it was appended lately.
+  std::string signature_sha512(const std::string& signature) {
+    const bool remember = !signature.empty() && signature.size() <= kMaxRememberedSignatureBytes;
+    if (remember) {
+      if (auto known = signature_digests.find(signature)) {
+        return *known;
+      }
+    }
+    // One digester per appending thread: crypto::digest() looks the algorithm up on every call.
+    thread_local crypto::Digester digester(kSha512);
+    digester.update(signature);
+    std::string digest = digester.finish();
+    if (remember) {
+      signature_digests.insert(signature, std::make_shared<const std::string>(digest));
+    }
+    return digest;
+  }
 
   Result<PreparedRecord> prepare(LogRecord& r) {
     PreparedRecord p;
@@ -468,7 +448,7 @@ struct MessageLog::Impl {
     }
     bool local = !options.is_local_client || options.is_local_client(r.client);
     const ids::ClientId& owner = local ? r.client : r.service.provider();
-    p.signature_hash = signature_digests.sha512(r.signature);
+    p.signature_hash = signature_sha512(r.signature);
     p.signature = std::move(r.signature);
     TimePoint t = r.time.time_since_epoch().count() == 0 ? now() : r.time;
     // Built by moving (an initializer list would copy every body and signature once more).
