@@ -14,6 +14,7 @@
 #include <fstream>
 #include <future>
 #include <mutex>
+#include <span>
 #include <sstream>
 #include <thread>
 #include <unordered_map>
@@ -179,14 +180,33 @@ std::optional<std::int64_t> id_of_container_name(std::string_view name) {
   return id;
 }
 
-// The columns a new record fills, in PreparedRecord::values order. `signature` stays empty: the
-// signature is stored once in mlog_signature, and signature_id (last) is set at commit.
-constexpr std::size_t kRecordColumnCount = 18;
+// The columns a new record fills, in PreparedRecord::values order. `id` (first) is NULL for SQLite
+// to assign and taken from the sequence on PostgreSQL (see insert_records()). `signature` stays
+// empty: the signature is stored once in mlog_signature, and signature_id (last) is set at commit.
+constexpr std::size_t kRecordColumnCount = 19;
 constexpr std::array<std::string_view, kRecordColumnCount> kRecordColumns = {
-    "time_ms",           "query_id",        "x_request_id", "client_id", "service_id",
-    "group_member",      "group_subsystem", "response",     "rest",      "body_mode",
-    "body_bytes",        "message",         "attachments",  "signature", "signature_hash",
-    "hash_chain_result", "hash_chain",      "signature_id"};
+    "id",
+    "time_ms",
+    "query_id",
+    "x_request_id",
+    "client_id",
+    "service_id",
+    "group_member",
+    "group_subsystem",
+    "response",
+    "rest",
+    "body_mode",
+    "body_bytes",
+    "message",
+    "attachments",
+    "signature",
+    "signature_hash",
+    "hash_chain_result",
+    "hash_chain",
+    "signature_id",
+};
+constexpr std::size_t kIdColumn = 0;
+constexpr std::size_t kTimeColumn = 1;
 constexpr std::size_t kSignatureIdColumn = kRecordColumnCount - 1;
 
 // A record's signature: its own (schema version 3 and before) or the shared one.
@@ -204,10 +224,13 @@ constexpr std::size_t kLinksPerTransaction = 500;
 constexpr std::array<std::string_view, 3> kTsColumns = {"record_id", "timestamp_id",
                                                         "ts_hash_chain"};
 
-// RecordInfo's columns and where they come from.
+// RecordInfo's columns and where they come from. A record is archived once it is time-stamped
+// and no longer waits in mlog_unarchived.
 constexpr std::string_view kInfoColumns =
     "r.id, r.query_id, r.x_request_id, r.client_id, r.service_id, r.response, r.rest, "
-    "r.body_mode, r.body_bytes, r.time_ms, s.timestamp_id, r.archived";
+    "r.body_mode, r.body_bytes, r.time_ms, s.timestamp_id, "
+    "CASE WHEN s.record_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM mlog_unarchived a "
+    "WHERE a.record_id = r.id) THEN 1 ELSE 0 END";
 constexpr std::string_view kInfoFrom =
     " FROM mlog_record r LEFT JOIN mlog_record_ts s ON s.record_id = r.id";
 
@@ -338,19 +361,18 @@ void add_link(std::vector<db::Value>& links, std::int64_t id, std::int64_t ts_id
                                              : db::Value::blob(stamped.chain_xmls[i]));
 }
 
-// A record's INSERT in time-stamp-immediately mode: it returns the new id.
-const std::string& stamped_insert_sql() {
-  static const std::string sql = [] {
-    std::string columns;
-    std::string placeholders;
-    for (std::size_t i = 0; i < kRecordColumnCount; ++i) {
-      columns += std::string(kRecordColumns[i]) + ", ";
-      placeholders += "$" + std::to_string(i + 1) + ", ";
-    }
-    return "INSERT INTO mlog_record (" + columns + "stamped) VALUES (" + placeholders +
-           "1) RETURNING id";
-  }();
-  return sql;
+// Queues the records `ids` for the archive (mlog_unarchived).
+Status queue_for_archive(db::Transaction& tx, std::span<const std::int64_t> ids) {
+  if (ids.empty()) {
+    return ok_status();
+  }
+  static constexpr std::array<std::string_view, 1> kColumns = {"record_id"};
+  std::vector<db::Value> rows(ids.begin(), ids.end());
+  auto n = tx.insert_rows("mlog_unarchived", kColumns, rows);
+  if (!n.ok()) {
+    return n.error();
+  }
+  return ok_status();
 }
 
 }  // namespace
@@ -456,6 +478,7 @@ struct MessageLog::Impl {
       return bytes.empty() ? db::Value() : db::Value::blob(std::move(bytes));
     };
     p.values.reserve(kRecordColumnCount);
+    p.values.emplace_back();  // id, see insert_records()
     p.values.emplace_back(to_ms(t));
     p.values.emplace_back(std::move(r.query_id));
     p.values.emplace_back(std::move(r.x_request_id));
@@ -539,24 +562,26 @@ struct MessageLog::Impl {
     }
   }
 
-  // New ids for `n` mlog_signature rows. PostgreSQL: from the table's sequence in one round trip
-  // (the rows then go in by binary COPY; a parameter would travel hex-encoded). SQLite: none,
-  // each INSERT returns its id.
-  static Result<std::vector<std::int64_t>> signature_ids(db::Transaction& tx, std::size_t n) {
+  // New ids for `n` rows of `table` (mlog_record, mlog_signature). PostgreSQL: from the table's
+  // sequence in one round trip (the rows then go in by binary COPY, which returns nothing; a
+  // parameter would travel hex-encoded). SQLite: none, it assigns them as it inserts.
+  static Result<std::vector<std::int64_t>> new_ids(db::Transaction& tx, std::string_view table,
+                                                   std::size_t n) {
     std::vector<std::int64_t> ids;
     if (tx.backend() != db::Backend::kPostgres) {
       return ids;
     }
     HANSA_ASSIGN_OR_RETURN(
-        auto rows, tx.execute("SELECT nextval(pg_get_serial_sequence('mlog_signature', 'id')) "
-                              "FROM generate_series(1, $1)",
+        auto rows, tx.execute("SELECT nextval(pg_get_serial_sequence('" + std::string(table) +
+                                  "', 'id')) FROM generate_series(1, $1)",
                               {static_cast<std::int64_t>(n)}));
     for (const auto& row : rows) {
       HANSA_ASSIGN_OR_RETURN(auto id, row.int64(0));
       ids.push_back(id);
     }
     if (ids.size() != n) {
-      return Error(FaultCode::kDatabaseError, "the signature sequence gave too few ids");
+      return Error(FaultCode::kDatabaseError, "the id sequence gave too few ids",
+                   std::string(table));
     }
     return ids;
   }
@@ -579,15 +604,16 @@ struct MessageLog::Impl {
       }
     }
     if (!fresh.empty()) {
-      HANSA_ASSIGN_OR_RETURN(auto ids, signature_ids(tx, fresh.size()));
+      HANSA_ASSIGN_OR_RETURN(auto ids, new_ids(tx, "mlog_signature", fresh.size()));
       std::vector<db::Value> rows;
       for (std::size_t i = 0; i < fresh.size(); ++i) {
         PreparedRecord* r = fresh[i];
         if (ids.empty()) {
           HANSA_ASSIGN_OR_RETURN(
-              auto row, tx.query_one("INSERT INTO mlog_signature (time_ms, signature) "
-                                     "VALUES ($1, $2) RETURNING id",
-                                     {r->values[0], db::Value::blob(std::move(r->signature))}));
+              auto row,
+              tx.query_one("INSERT INTO mlog_signature (time_ms, signature) "
+                           "VALUES ($1, $2) RETURNING id",
+                           {r->values[kTimeColumn], db::Value::blob(std::move(r->signature))}));
           if (!row) {
             return Error(FaultCode::kDatabaseError, "INSERT RETURNING gave no row");
           }
@@ -595,7 +621,7 @@ struct MessageLog::Impl {
         } else {
           batch[r->signature_hash] = ids[i];
           rows.emplace_back(ids[i]);
-          rows.push_back(r->values[0]);
+          rows.push_back(r->values[kTimeColumn]);
           rows.push_back(db::Value::blob(std::move(r->signature)));
         }
       }
@@ -617,43 +643,74 @@ struct MessageLog::Impl {
   }
 
   // Stores the records with one bulk insert (PostgreSQL: binary COPY; SQLite: a prepared
-  // single-row INSERT per record).
-  static Status insert_records(db::Transaction& tx, std::vector<PreparedRecord*>& recs) {
+  // single-row INSERT per record) and returns their ids in order.
+  static Result<std::vector<std::int64_t>> insert_records(db::Transaction& tx,
+                                                          std::vector<PreparedRecord*>& recs) {
+    HANSA_ASSIGN_OR_RETURN(auto ids, new_ids(tx, "mlog_record", recs.size()));
     std::vector<db::Value> values;
     values.reserve(recs.size() * kRecordColumnCount);
-    for (PreparedRecord* r : recs) {
+    for (std::size_t i = 0; i < recs.size(); ++i) {
+      if (!ids.empty()) {
+        recs[i]->values[kIdColumn] = db::Value(ids[i]);
+      }
       // Moved: a batch is stored once (a failed batch fails all its callers).
-      for (auto& v : r->values) {
+      for (auto& v : recs[i]->values) {
         values.push_back(std::move(v));
       }
     }
-    auto n = tx.insert_rows("mlog_record", kRecordColumns, values);
+    HANSA_ASSIGN_OR_RETURN(auto n, tx.insert_rows("mlog_record", kRecordColumns, values));
+    if (static_cast<std::size_t>(n) != recs.size()) {
+      return Error(FaultCode::kDatabaseError, "the bulk insert stored too few records");
+    }
+    if (ids.empty() && !recs.empty()) {
+      // SQLite: this transaction holds the only write lock and the table is AUTOINCREMENT, so
+      // the rows it just inserted have consecutive ids ending at the last one.
+      HANSA_ASSIGN_OR_RETURN(auto row, tx.query_one("SELECT last_insert_rowid()"));
+      if (!row) {
+        return Error(FaultCode::kDatabaseError, "last_insert_rowid() gave no row");
+      }
+      HANSA_ASSIGN_OR_RETURN(const std::int64_t last, row->int64(0));
+      for (std::size_t i = 0; i < recs.size(); ++i) {
+        ids.push_back(last - static_cast<std::int64_t>(recs.size() - 1 - i));
+      }
+    }
+    return ids;
+  }
+
+  // A record waits for its time-stamp in mlog_unstamped with its signature's hash, which is all
+  // a batch pass reads: the pass neither reads the record's row (on SQLite, reaching a column
+  // behind the message walks the message's overflow pages) nor rewrites it to mark it stamped.
+  static Status queue_for_timestamp(db::Transaction& tx, const std::vector<std::int64_t>& ids,
+                                    const std::vector<PreparedRecord*>& recs) {
+    static constexpr std::array<std::string_view, 2> kColumns = {"record_id", "signature_hash"};
+    std::vector<db::Value> rows;
+    rows.reserve(ids.size() * kColumns.size());
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      rows.emplace_back(ids[i]);
+      rows.push_back(db::Value::blob(recs[i]->signature_hash));
+    }
+    auto n = tx.insert_rows("mlog_unstamped", kColumns, rows);
     if (!n.ok()) {
       return n.error();
     }
     return ok_status();
   }
 
-  // Time-stamp-immediately mode: the records (each INSERT returns its id), their time-stamp and
-  // their links, in the caller's transaction.
-  Status insert_stamped_records(db::Transaction& tx, std::vector<PreparedRecord*>& recs,
-                                const StampedBatch& stamped) {
-    HANSA_ASSIGN_OR_RETURN(auto ts_id, store_timestamp(tx, stamped, recs.size()));
+  // Time-stamp-immediately mode: the records' time-stamp and their links, in the caller's
+  // transaction; the records wait for the archive.
+  Status link_stamped_records(db::Transaction& tx, const std::vector<std::int64_t>& ids,
+                              const StampedBatch& stamped) {
+    HANSA_ASSIGN_OR_RETURN(auto ts_id, store_timestamp(tx, stamped, ids.size()));
     std::vector<db::Value> links;
-    links.reserve(recs.size() * kTsColumns.size());
-    for (std::size_t i = 0; i < recs.size(); ++i) {
-      HANSA_ASSIGN_OR_RETURN(auto row, tx.query_one(stamped_insert_sql(), recs[i]->values));
-      if (!row) {
-        return Error(FaultCode::kDatabaseError, "INSERT RETURNING gave no row");
-      }
-      HANSA_ASSIGN_OR_RETURN(auto id, row->int64(0));
-      add_link(links, id, ts_id, stamped, i);
+    links.reserve(ids.size() * kTsColumns.size());
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      add_link(links, ids[i], ts_id, stamped, i);
     }
     auto n = tx.insert_rows("mlog_record_ts", kTsColumns, links);
     if (!n.ok()) {
       return n.error();
     }
-    return ok_status();
+    return queue_for_archive(tx, ids);
   }
 
   Status commit_batch(std::vector<Pending*>& batch) {
@@ -680,9 +737,14 @@ struct MessageLog::Impl {
     if (!used.ok()) {
       return logging_failed(used.error());
     }
-    Status ins = stamped ? insert_stamped_records(*tx, recs, *stamped) : insert_records(*tx, recs);
-    if (!ins.ok()) {
-      return logging_failed(ins.error());
+    auto ids = insert_records(*tx, recs);
+    if (!ids.ok()) {
+      return logging_failed(ids.error());
+    }
+    Status queued =
+        stamped ? link_stamped_records(*tx, *ids, *stamped) : queue_for_timestamp(*tx, *ids, recs);
+    if (!queued.ok()) {
+      return logging_failed(queued.error());
     }
     Status c = tx->commit();
     if (!c.ok()) {
@@ -808,7 +870,7 @@ struct MessageLog::Impl {
       HANSA_ASSIGN_OR_RETURN(
           auto rows,
           tx.execute(
-              "SELECT id, signature_hash FROM mlog_record WHERE stamped = 0 ORDER BY id LIMIT $1",
+              "SELECT record_id, signature_hash FROM mlog_unstamped ORDER BY record_id LIMIT $1",
               {static_cast<std::int64_t>(options.timestamp_batch)}));
       for (const auto& row : rows) {
         HANSA_ASSIGN_OR_RETURN(auto id, row.int64(0));
@@ -863,23 +925,25 @@ struct MessageLog::Impl {
         if (first == 0) {
           HANSA_ASSIGN_OR_RETURN(ts_id, store_timestamp(tx, *stamped, ids.size()));
         }
-        // A record another instance stamped meanwhile keeps its first time-stamp.
+        // A record another instance stamped meanwhile (its queue row is gone) keeps its first
+        // time-stamp.
         std::vector<db::Value> links;
+        std::vector<std::int64_t> linked;
         links.reserve((last - first) * kTsColumns.size());
         for (std::size_t i = first; i < last; ++i) {
           HANSA_ASSIGN_OR_RETURN(
-              auto marked,
-              tx.execute("UPDATE mlog_record SET stamped = 1 WHERE id = $1 AND stamped = 0",
-                         {ids[i]}));
-          if (marked.affected_rows() != 1) {
+              auto taken, tx.execute("DELETE FROM mlog_unstamped WHERE record_id = $1", {ids[i]}));
+          if (taken.affected_rows() != 1) {
             continue;
           }
           add_link(links, ids[i], ts_id, *stamped, i);
+          linked.push_back(ids[i]);
         }
         if (!links.empty()) {
           HANSA_ASSIGN_OR_RETURN(auto n, tx.insert_rows("mlog_record_ts", kTsColumns, links));
           (void)n;
         }
+        HANSA_RETURN_IF_ERROR(queue_for_archive(tx, linked));
         return tx.commit();
       }();
       if (!stored.ok()) {
@@ -1018,7 +1082,7 @@ struct MessageLog::Impl {
       } else if (n < 4) {
         n = 1;
       }
-      std::string sql = "UPDATE mlog_record SET archived = 1 WHERE id IN (";
+      std::string sql = "DELETE FROM mlog_unarchived WHERE record_id IN (";
       std::vector<db::Value> params;
       for (std::size_t k = 0; k < n; ++k) {
         sql += (k == 0 ? "$" : ",$") + std::to_string(k + 1);
@@ -1176,12 +1240,11 @@ struct MessageLog::Impl {
     std::map<std::string, OpenArchive> open;
     std::int64_t after = 0;
     const std::string sql = std::string(kContainerSelect) + ", " + group_key_column() +
-                            " FROM mlog_record r JOIN mlog_record_ts s ON s.record_id = r.id "
+                            " FROM mlog_unarchived a JOIN mlog_record r ON r.id = a.record_id "
+                            "JOIN mlog_record_ts s ON s.record_id = r.id "
                             "JOIN mlog_timestamp t ON t.id = s.timestamp_id" +
                             std::string(kSignatureJoin) +
-                            " "
-                            "WHERE r.archived = 0 AND r.stamped = 1 AND r.id > $1 "
-                            "ORDER BY r.id LIMIT $2";
+                            " WHERE a.record_id > $1 ORDER BY a.record_id LIMIT $2";
     for (;;) {
       std::vector<ContainerRow> rows;
       {
@@ -1253,13 +1316,19 @@ struct MessageLog::Impl {
     std::int64_t cutoff =
         to_ms(now() - std::chrono::duration_cast<milliseconds>(options.retention));
     HANSA_ASSIGN_OR_RETURN(auto tx, db->begin());
+    // Archived records are time-stamped ones no longer in mlog_unarchived. Their links go
+    // first; then an old record with neither a link nor a place in mlog_unstamped was archived.
     HANSA_RETURN_IF_ERROR(
         tx.execute("DELETE FROM mlog_record_ts WHERE record_id IN "
-                   "(SELECT id FROM mlog_record WHERE archived = 1 AND time_ms < $1)",
+                   "(SELECT r.id FROM mlog_record r WHERE r.time_ms < $1 AND NOT EXISTS "
+                   "(SELECT 1 FROM mlog_unarchived a WHERE a.record_id = r.id))",
                    {cutoff}));
     HANSA_ASSIGN_OR_RETURN(
         auto deleted,
-        tx.execute("DELETE FROM mlog_record WHERE archived = 1 AND time_ms < $1", {cutoff}));
+        tx.execute("DELETE FROM mlog_record WHERE time_ms < $1 AND NOT EXISTS "
+                   "(SELECT 1 FROM mlog_record_ts s WHERE s.record_id = mlog_record.id) AND "
+                   "NOT EXISTS (SELECT 1 FROM mlog_unstamped u WHERE u.record_id = mlog_record.id)",
+                   {cutoff}));
     HANSA_RETURN_IF_ERROR(
         tx.execute("DELETE FROM mlog_timestamp WHERE time_ms < $1 AND NOT EXISTS "
                    "(SELECT 1 FROM mlog_record_ts s WHERE s.timestamp_id = mlog_timestamp.id)",
@@ -1581,13 +1650,11 @@ Result<TimestamperStatus> MessageLog::timestamper_status() const {
     s.blocking = impl_->blocking_locked();
   }
   HANSA_ASSIGN_OR_RETURN(auto tx, impl_->db->begin(db::Access::kReadOnly));
-  HANSA_ASSIGN_OR_RETURN(auto row,
-                         tx.query_one("SELECT COUNT(*) FROM mlog_record WHERE stamped = 0"));
+  HANSA_ASSIGN_OR_RETURN(auto row, tx.query_one("SELECT COUNT(*) FROM mlog_unstamped"));
   if (row) {
     HANSA_ASSIGN_OR_RETURN(s.backlog, row->int64(0));
   }
-  HANSA_ASSIGN_OR_RETURN(auto row2, tx.query_one("SELECT COUNT(*) FROM mlog_record WHERE "
-                                                 "archived = 0 AND stamped = 1"));
+  HANSA_ASSIGN_OR_RETURN(auto row2, tx.query_one("SELECT COUNT(*) FROM mlog_unarchived"));
   if (row2) {
     HANSA_ASSIGN_OR_RETURN(s.unarchived, row2->int64(0));
   }

@@ -15,19 +15,21 @@
 // bounded (append() waits for room up to enqueue_timeout, then fails with LoggingFailed). A record
 // is stored whole or not at all, and a caller is answered ok only after its transaction committed.
 //
-// Time-stamping: a worker stamps up to timestamp_batch untimestamped records every
-// timestamp_interval (one record: the single layout, a SignatureTimeStamp over the SignatureValue;
-// several: the batch layout, a ts hash chain over H(signatures.xml) and META-INF/timestamp.tst),
-// trying each TSA of the TsaSource in turn. In time-stamp-immediately mode the writer stamps each
-// group-commit batch before storing it, and append() fails with TimestampingFailed when no TSA
-// answers. When stamping has failed for longer than acceptable_failure_period, check_usable() and
-// append() fail with TimestampingFailed until a batch succeeds.
+// Time-stamping: each record's id is queued in mlog_unstamped, in the transaction that stores it.
+// A worker stamps up to timestamp_batch queued records every timestamp_interval (one record: the
+// single layout, a SignatureTimeStamp over the SignatureValue; several: the batch layout, a ts hash
+// chain over H(signatures.xml) and META-INF/timestamp.tst), trying each TSA of the TsaSource in
+// turn. In time-stamp-immediately mode the writer stamps each group-commit batch before storing it,
+// and append() fails with TimestampingFailed when no TSA answers. When stamping has failed for
+// longer than acceptable_failure_period, check_usable() and append() fail with TimestampingFailed
+// until a batch succeeds.
 //
-// Archiving: time-stamped records go into containers (core/asic) and archives of at most
+// Archiving: time-stamped records (queued in mlog_unarchived as they are linked to their
+// time-stamp) go into containers (core/asic) and archives of at most
 // archive_max_bytes named `mlog[-group]-<first>-<last>-<16 hex of the last link>.zip`, linked to
 // the group's previous archive (last digest kept in table mlog_last_archive). Crash safety: an
 // archive is announced in mlog_archive_pending, written to a temporary file, fsynced and renamed;
-// one transaction then marks its records archived, stores the new last digest and drops the
+// one transaction then takes its records out of the queue, stores the new last digest and drops the
 // announcement. After a crash in between, create() finds the announced file and completes the
 // step from it (or forgets the announcement when no complete file exists), so no link is lost or
 // duplicated; an archiving pass does the same for announcements older than ten minutes (several

@@ -150,6 +150,13 @@ class LogTest : public ::testing::TestWithParam<db::Backend> {
     EXPECT_TRUE(log.ok()) << log.error().to_string();
     return log.ok() ? std::move(log).value() : nullptr;
   }
+  // count() conditions for a record's state: time-stamped (linked to a time-stamp), archived
+  // (stamped and out of the archive queue), waiting for the archive.
+  static constexpr const char* kStamped = "id IN (SELECT record_id FROM mlog_record_ts)";
+  static constexpr const char* kArchived =
+      "id IN (SELECT record_id FROM mlog_record_ts) AND "
+      "id NOT IN (SELECT record_id FROM mlog_unarchived)";
+  static constexpr const char* kAwaitingArchive = "id IN (SELECT record_id FROM mlog_unarchived)";
   static std::int64_t count(db::Database& db, const std::string& where = "1 = 1") {
     auto tx = db.begin(db::Access::kReadOnly);
     EXPECT_TRUE(tx.ok());
@@ -1138,6 +1145,27 @@ class TrustedLogTest : public LogTest {
     }
   }
 
+  // Schema version 5 undone: `stamped` and `archived` flags on the record rows instead of the
+  // queues, with the partial indexes of version 4.
+  void back_to_version_4(db::Database& db) {
+    ASSERT_NO_FATAL_FAILURE(run_statements(
+        db, {
+                "ALTER TABLE mlog_record ADD COLUMN stamped INTEGER NOT NULL DEFAULT 0",
+                "UPDATE mlog_record SET stamped = 1 WHERE id IN "
+                "(SELECT record_id FROM mlog_record_ts)",
+                "ALTER TABLE mlog_record ADD COLUMN archived INTEGER NOT NULL DEFAULT 0",
+                "UPDATE mlog_record SET archived = 1 WHERE stamped = 1 AND id NOT IN "
+                "(SELECT record_id FROM mlog_unarchived)",
+                "CREATE INDEX mlog_record_unstamped ON mlog_record (id) WHERE stamped = 0",
+                "CREATE INDEX mlog_record_unarchived ON mlog_record (id) "
+                "WHERE archived = 0 AND stamped = 1",
+                "DROP TABLE mlog_unstamped",
+                "DROP TABLE mlog_unarchived",
+                "DELETE FROM schema_migrations WHERE component = 'node_messagelog' AND "
+                "version = 5",
+            }));
+  }
+
   // Archives what is time-stamped: one file of `records` containers, verified by hansa-verify's
   // library.
   void expect_one_verified_archive(MessageLog& log, std::size_t records) {
@@ -1313,7 +1341,7 @@ TEST_P(TrustedLogTest, ArchivesLinkVerifyAndRecoverFromACrashBetweenFileAndDatab
   ASSERT_TRUE(first.ok()) << first.error().to_string();
   EXPECT_EQ(first->records, 12u);
   ASSERT_GE(first->files.size(), 2u) << "no rotation";
-  EXPECT_EQ(count(*db, "archived = 1"), 12);
+  EXPECT_EQ(count(*db, kArchived), 12);
   EXPECT_NE(read_file(tmp_.path() / "transferred").find(first->files[0].filename().string()),
             std::string::npos);
 
@@ -1328,11 +1356,11 @@ TEST_P(TrustedLogTest, ArchivesLinkVerifyAndRecoverFromACrashBetweenFileAndDatab
   crashing.archive_written_hook = [](const std::filesystem::path&) { return false; };
   auto crashed = make_log(*db, crashing, tsas());
   ASSERT_FALSE(crashed->archive_now().ok());
-  EXPECT_EQ(count(*db, "archived = 0"), 2);
+  EXPECT_EQ(count(*db, kAwaitingArchive), 2);
   crashed.reset();
   auto restarted = make_log(*db, options, tsas());
   ASSERT_TRUE(restarted);
-  EXPECT_EQ(count(*db, "archived = 0"), 0) << "recovery did not complete the archiving step";
+  EXPECT_EQ(count(*db, kAwaitingArchive), 0) << "recovery did not complete the archiving step";
   auto again = restarted->archive_now();
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(again->files.empty()) << "records archived twice";
@@ -1396,7 +1424,7 @@ TEST_P(TrustedLogTest, LargePassLinksEveryRecordToOneTimeStamp) {
   ASSERT_TRUE(stamped.ok()) << stamped.error().to_string();
   EXPECT_EQ(*stamped, 1'100u);
   EXPECT_EQ(log->timestamper_status()->backlog, 0);
-  EXPECT_EQ(count(*db, "stamped = 1"), 1'100);
+  EXPECT_EQ(count(*db, kStamped), 1'100);
   auto tx = db->begin(db::Access::kReadOnly);
   ASSERT_TRUE(tx.ok());
   auto links = tx->query_one(
@@ -1408,12 +1436,54 @@ TEST_P(TrustedLogTest, LargePassLinksEveryRecordToOneTimeStamp) {
   ASSERT_NO_FATAL_FAILURE(expect_container_verifies(*log, "p1099"));
 }
 
+// Two instances sharing one database stamp the same queue at once: every record is linked to
+// exactly one time-stamp, waits once for the archive, and its container verifies.
+TEST_P(TrustedLogTest, ConcurrentPassesOfTwoInstancesLinkEachRecordOnce) {
+  auto db_a = open_db();
+  auto db_b = open_db();
+  ASSERT_TRUE(db_a && db_b);
+  auto a = make_log(*db_a, {}, tsas());
+  auto b = make_log(*db_b, {}, tsas());
+  ASSERT_TRUE(a && b);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 1'200; ++i) {
+    ids.push_back("t" + std::to_string(i));
+  }
+  for (auto& r : signed_records(ids, true)) {
+    ASSERT_TRUE(a->append(std::move(r)).ok());
+  }
+  Result<std::size_t> from_a = std::size_t{0};
+  Result<std::size_t> from_b = std::size_t{0};
+  std::thread ta([&] { from_a = a->timestamp_now(); });
+  std::thread tb([&] { from_b = b->timestamp_now(); });
+  ta.join();
+  tb.join();
+  ASSERT_TRUE(from_a.ok()) << from_a.error().to_string();
+  ASSERT_TRUE(from_b.ok()) << from_b.error().to_string();
+  EXPECT_EQ(a->timestamper_status()->backlog, 0);
+  EXPECT_EQ(count(*db_a, kStamped), 1'200);
+  auto tx = db_a->begin(db::Access::kReadOnly);
+  ASSERT_TRUE(tx.ok());
+  auto links = tx->query_one("SELECT COUNT(*), COUNT(DISTINCT record_id) FROM mlog_record_ts");
+  ASSERT_TRUE(links.ok() && links->has_value());
+  EXPECT_EQ(*(**links).int64(0), 1'200);
+  EXPECT_EQ(*(**links).int64(1), 1'200);
+  auto queued = tx->query_one("SELECT COUNT(*), COUNT(DISTINCT record_id) FROM mlog_unarchived");
+  ASSERT_TRUE(queued.ok() && queued->has_value());
+  EXPECT_EQ(*(**queued).int64(0), 1'200);
+  EXPECT_EQ(*(**queued).int64(1), 1'200);
+  for (const char* q : {"t0", "t599", "t1199"}) {
+    ASSERT_NO_FATAL_FAILURE(expect_container_verifies(*b, q));
+  }
+}
+
 // A node upgraded from schema version 2 (time-stamp links stored on the record rows) keeps every
 // record's time-stamp: its containers verify, its unstamped records get stamped, and it archives.
 TEST_P(TrustedLogTest, UpgradeFromVersion2KeepsTimeStampLinks) {
   auto db = open_db();
   ASSERT_TRUE(db);
   ASSERT_NO_FATAL_FAILURE(log_batch_and_lone_record(*db, "u"));
+  ASSERT_NO_FATAL_FAILURE(back_to_version_4(*db));
   // Back to version 2: the links on the record rows, no link table, no flag.
   ASSERT_NO_FATAL_FAILURE(run_statements(
       *db, {
@@ -1433,7 +1503,7 @@ TEST_P(TrustedLogTest, UpgradeFromVersion2KeepsTimeStampLinks) {
            }));
   EXPECT_EQ(count(*db, "timestamp_id IS NOT NULL AND ts_hash_chain IS NOT NULL"), 3);
 
-  auto upgraded = archiving_log(*db, "archive");  // applies version 3
+  auto upgraded = archiving_log(*db, "archive");  // applies versions 3 and 5
   ASSERT_TRUE(upgraded);
   auto status = upgraded->timestamper_status();
   ASSERT_TRUE(status.ok());
@@ -1465,6 +1535,7 @@ TEST_P(TrustedLogTest, UpgradeFromVersion3KeepsSignaturesOnTheRecordRows) {
   auto db = open_db();
   ASSERT_TRUE(db);
   ASSERT_NO_FATAL_FAILURE(log_batch_and_lone_record(*db, "v"));
+  ASSERT_NO_FATAL_FAILURE(back_to_version_4(*db));
   // Back to version 3: signatures on the record rows, no signature table.
   ASSERT_NO_FATAL_FAILURE(run_statements(
       *db, {
@@ -1477,7 +1548,7 @@ TEST_P(TrustedLogTest, UpgradeFromVersion3KeepsSignaturesOnTheRecordRows) {
            }));
   EXPECT_EQ(count(*db, "length(signature) > 1000"), 4);
 
-  auto upgraded = archiving_log(*db, "archive");  // applies version 4
+  auto upgraded = archiving_log(*db, "archive");  // applies versions 4 and 5
   ASSERT_TRUE(upgraded);
   EXPECT_EQ(count(*db, "signature_id IS NULL AND length(signature) > 1000"), 4);
   RecordQuery all;
@@ -1502,6 +1573,69 @@ TEST_P(TrustedLogTest, UpgradeFromVersion3KeepsSignaturesOnTheRecordRows) {
   EXPECT_EQ(count(*db, "signature_id = (SELECT MIN(id) FROM mlog_signature)"), 2);
   ASSERT_TRUE(upgraded->timestamp_now().ok());
   ASSERT_NO_FATAL_FAILURE(expect_one_verified_archive(*upgraded, 6));
+}
+
+// A node upgraded from schema version 4 (flags on the record rows) queues its unstamped and its
+// stamped but unarchived records: the next passes stamp and archive exactly those, and retention
+// still deletes only archived records.
+TEST_P(TrustedLogTest, UpgradeFromVersion4QueuesWaitingRecords) {
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  std::atomic<std::int64_t> offset_hours{0};
+  auto clock = [&] { return Clock::now() + std::chrono::hours(offset_hours.load()); };
+  MessageLogOptions options;
+  options.archive_dir = tmp_.path() / "archive";
+  options.retention = std::chrono::hours(24);
+  {
+    auto log = make_log(*db, options, tsas(), clock);
+    ASSERT_TRUE(log);
+    for (auto& r : signed_records({"w1", "w2"}, true)) {  // stamped and archived
+      ASSERT_TRUE(log->append(std::move(r)).ok());
+    }
+    ASSERT_TRUE(log->timestamp_now().ok());
+    ASSERT_NO_FATAL_FAILURE(expect_one_verified_archive(*log, 2));
+    for (auto& r : signed_records({"w3", "w4"}, true)) {  // stamped
+      ASSERT_TRUE(log->append(std::move(r)).ok());
+    }
+    ASSERT_TRUE(log->timestamp_now().ok());
+    for (auto& r : signed_records({"w5"}, false)) {  // waiting for its time-stamp
+      ASSERT_TRUE(log->append(std::move(r)).ok());
+    }
+  }
+  ASSERT_NO_FATAL_FAILURE(back_to_version_4(*db));
+  EXPECT_EQ(count(*db, "stamped = 1 AND archived = 1"), 2);
+  EXPECT_EQ(count(*db, "stamped = 1 AND archived = 0"), 2);
+  EXPECT_EQ(count(*db, "stamped = 0 AND archived = 0"), 1);
+
+  auto upgraded = make_log(*db, options, tsas(), clock);  // applies version 5
+  ASSERT_TRUE(upgraded);
+  auto status = upgraded->timestamper_status();
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->backlog, 1);
+  EXPECT_EQ(status->unarchived, 2);
+  RecordQuery all;
+  all.from = Clock::now() - 1h;
+  auto found = upgraded->find(all);
+  ASSERT_TRUE(found.ok());
+  ASSERT_EQ(found->size(), 5u);
+  for (const auto& info : *found) {
+    EXPECT_EQ(info.archived, info.query_id == "w1" || info.query_id == "w2") << info.query_id;
+    EXPECT_EQ(info.timestamp_id.has_value(), info.query_id != "w5") << info.query_id;
+  }
+  auto stamped = upgraded->timestamp_now();
+  ASSERT_TRUE(stamped.ok()) << stamped.error().to_string();
+  EXPECT_EQ(*stamped, 1u);
+  EXPECT_EQ(*upgraded->timestamp_now(), 0u);
+  // The two archived before the upgrade stay out of the archive; the three waiting go in.
+  auto archived = upgraded->archive_now();
+  ASSERT_TRUE(archived.ok()) << archived.error().to_string();
+  EXPECT_EQ(archived->records, 3u);
+  EXPECT_EQ(count(*db, kArchived), 5);
+  offset_hours = 24;
+  auto deleted = upgraded->cleanup_now();
+  ASSERT_TRUE(deleted.ok()) << deleted.error().to_string();
+  EXPECT_EQ(*deleted, 5);
+  EXPECT_EQ(count(*db), 0);
 }
 
 TEST_P(TrustedLogTest, GroupingBySubsystemKeepsSeparateChains) {
@@ -1613,7 +1747,7 @@ TEST_P(TrustedLogTest, RetentionDeletesOnlyArchivedOldRecords) {
   ASSERT_TRUE(deleted.ok()) << deleted.error().to_string();
   EXPECT_EQ(*deleted, 2);
   EXPECT_EQ(count(*db), 2);
-  EXPECT_EQ(count(*db, "archived = 1"), 0);
+  EXPECT_EQ(count(*db, kArchived), 0);
   EXPECT_EQ(count_signatures(*db), 3);
   // Past the grace period: the signature no record refers to goes; r3's and r4's stay.
   offset_hours = 48;
