@@ -261,20 +261,25 @@ def main():
         try:
             with open(a.micro) as f:
                 data = json.load(f)
-            md.append("| benchmark | time/op | CPU/op | items/s | bytes/s |")
-            md.append("|---|---:|---:|---:|---:|")
+            md.append("| benchmark | time/op | CPU/op | items/s | bytes/s | counters |")
+            md.append("|---|---:|---:|---:|---:|---|")
+            standard = {"name", "family_index", "per_family_instance_index", "run_name", "run_type",
+                        "repetitions", "repetition_index", "threads", "iterations", "real_time",
+                        "cpu_time", "time_unit", "items_per_second", "bytes_per_second",
+                        "error_occurred", "error_message", "aggregate_name", "aggregate_unit",
+                        "label"}
             for b in data.get("benchmarks", []):
                 if b.get("error_occurred"):
-                    md.append(f"| {b['name']} | skipped: {b.get('error_message', '')} | | | |")
+                    md.append(f"| {b['name']} | skipped: {b.get('error_message', '')} | | | | |")
                     continue
                 unit = b.get("time_unit", "ns")
                 ips = b.get("items_per_second")
                 bps = b.get("bytes_per_second")
+                counters = ", ".join(f"{k} {v:.3g}" for k, v in b.items()
+                                     if k not in standard and isinstance(v, (int, float)))
                 md.append(f"| {b['name']} | {b['real_time']:.1f} {unit} | "
                           f"{b['cpu_time']:.1f} {unit} | {fmt(ips) if ips else '-'} | "
-                          f"{(bps / 1e6):.0f} MB/s |" if bps else
-                          f"| {b['name']} | {b['real_time']:.1f} {unit} | "
-                          f"{b['cpu_time']:.1f} {unit} | {fmt(ips) if ips else '-'} | - |")
+                          f"{f'{bps / 1e6:.0f} MB/s' if bps else '-'} | {counters or '-'} |")
         except (OSError, ValueError) as e:
             md.append(f"(could not read the micro-benchmark output: {e})")
         md.append("")

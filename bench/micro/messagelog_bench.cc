@@ -1,6 +1,6 @@
-// Micro-benchmark of the message log's group commit (node/messagelog): concurrent appenders, each
-// waiting until its record is durable. SQLite always (a temporary file, synchronous=FULL);
-// PostgreSQL when HANSA_BENCH_PG_URI is set.
+// Micro-benchmarks of the message log (node/messagelog): the group commit, with concurrent
+// appenders each waiting until its record is durable, and the time-stamping pass over a backlog.
+// SQLite always (a temporary file, synchronous=FULL); PostgreSQL when HANSA_BENCH_PG_URI is set.
 //
 // A record is shaped like the node's for a 1 KB REST call under load (docs/performance.md, "the
 // bytes each record writes"): 1.3 KB of message and body, a 1.7 KB hash chain, and the batch's
@@ -15,11 +15,16 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
+#include "certs/hansa-trust/trust_server.h"
 #include "core/db/database.h"
 #include "core/ids/ids.h"
 #include "node/messagelog/message_log.h"
@@ -33,7 +38,8 @@ struct LogUnderTest {
   std::string error;
 };
 
-LogUnderTest open_log(const std::string& uri, std::size_t writers) {
+LogUnderTest open_log(const std::string& uri, std::size_t writers,
+                      messagelog::TsaSource tsas = {}) {
   LogUnderTest t;
   db::DbConfig config;
   config.uri = uri;
@@ -47,8 +53,10 @@ LogUnderTest open_log(const std::string& uri, std::size_t writers) {
   messagelog::MessageLogOptions options;
   options.timestamp_interval = std::chrono::hours(24);  // time-stamping is not measured here
   options.commit_writers = writers;
-  auto log = messagelog::MessageLog::create(*t.db, options,
-                                            [] { return std::vector<messagelog::TsaTarget>{}; });
+  if (!tsas) {
+    tsas = [] { return std::vector<messagelog::TsaTarget>{}; };
+  }
+  auto log = messagelog::MessageLog::create(*t.db, options, std::move(tsas));
   if (!log.ok()) {
     t.error = log.error().to_string();
     return t;
@@ -117,7 +125,7 @@ std::string markup(std::size_t n) {
   return out;
 }
 
-messagelog::LogRecord record(std::size_t n) {
+messagelog::LogRecord record(std::size_t n, std::size_t body_bytes = 1000) {
   static const auto client = *ids::ClientId::parse("SUBSYSTEM:DEV/GOV/1234/CLIENT");
   static const auto service = *ids::ServiceId::parse("SERVICE:DEV/COM/4321/PROVIDER/echo/v1");
   static const std::string kSignatureMarkup = markup(2400);
@@ -137,7 +145,7 @@ messagelog::LogRecord record(std::size_t n) {
                                .response = false,
                                .rest = true,
                                .message = kMessage,
-                               .attachments = {random_base64(n, 1000)},
+                               .attachments = {random_base64(n, body_bytes)},
                                .signature = std::move(signature),
                                .hash_chain_result = kResultMarkup + random_base64(batch + 1, 200),
                                .hash_chain = kChainMarkup + random_base64(n + 7, 600),
@@ -198,6 +206,170 @@ BENCHMARK(BM_MessageLogGroupCommitPostgres)
     ->Threads(256)
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
+
+// ---- the time-stamping pass ----
+
+// The development PKI's TSA (hansa-trust in this process), started once.
+struct Tsa {
+  std::unique_ptr<trust::TrustServer> server;
+  messagelog::TsaSource source;
+  std::string error;
+};
+
+Tsa* tsa() {
+  static Tsa* t = [] {
+    auto* out = new Tsa;
+    const char* dir_env = std::getenv("HANSA_BENCH_PKI_DIR");
+    const std::filesystem::path dir = dir_env ? dir_env : HANSA_DEFAULT_PKI_DIR;
+    char tmpl[] = "/tmp/hansa-microbench-tsa-XXXXXX";
+    const char* state = ::mkdtemp(tmpl);
+    auto server =
+        trust::TrustServer::create(trust::dev_pki_config(dir, std::string(state) + "/trust"));
+    if (!server.ok()) {
+      out->error = server.error().to_string();
+      return out;
+    }
+    out->server = std::move(server).value();
+    if (Status st = out->server->start(); !st.ok()) {
+      out->error = st.error().to_string();
+      return out;
+    }
+    std::ifstream in(dir / "tsa/tsa.pem");
+    std::stringstream pem;
+    pem << in.rdbuf();
+    messagelog::TsaTarget target{
+        "http://127.0.0.1:" + std::to_string(out->server->tsa_port()) + "/tsa", {pem.str()}};
+    out->source = [target] { return std::vector<messagelog::TsaTarget>{target}; };
+    return out;
+  }();
+  return t;
+}
+
+// Bytes this process has written to storage (SQLite's database and WAL).
+std::int64_t storage_write_bytes() {
+  std::ifstream io("/proc/self/io");
+  std::string key;
+  std::int64_t value = 0;
+  while (io >> key >> value) {
+    if (key == "write_bytes:") {
+      return value;
+    }
+  }
+  return 0;
+}
+
+// PostgreSQL: the server's write-ahead log position in bytes (its writes for the whole cluster).
+std::int64_t wal_position(db::Database& db) {
+  auto tx = db.begin(db::Access::kReadOnly);
+  if (!tx.ok()) {
+    return 0;
+  }
+  auto row = tx->query_one("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::BIGINT");
+  if (!row.ok() || !row->has_value()) {
+    return 0;
+  }
+  return (**row).int64(0).value_or(0);
+}
+
+constexpr std::size_t kPassRecords = 2'000;
+
+// One pass over a backlog of kPassRecords records with bodies of range(0) bytes: the pass that
+// stamps them in one batch (one token) and links each record to it, in transactions of 500. The
+// backlog is appended (by 32 threads, not timed) before each pass. Counters: storage written by
+// this process per record during the pass (SQLite: the database and its WAL); on PostgreSQL, whose
+// server writes its own, the write-ahead log the pass generated per record.
+void run_pass(benchmark::State& state, const std::string& uri) {
+  Tsa* t = tsa();
+  if (!t->server) {
+    state.SkipWithError(("TSA: " + t->error).c_str());
+    return;
+  }
+  LogUnderTest log = open_log(uri, 1, t->source);
+  if (!log.log) {
+    state.SkipWithError(log.error.c_str());
+    return;
+  }
+  const auto body = static_cast<std::size_t>(state.range(0));
+  const bool postgres = log.db->backend() == db::Backend::kPostgres;
+  std::int64_t written = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    // A backlog left by the group-commit benchmarks (same PostgreSQL database) is stamped first.
+    for (;;) {
+      auto drained = log.log->timestamp_now();
+      if (!drained.ok() || *drained == 0) {
+        break;
+      }
+    }
+    std::atomic<std::size_t> taken{0};
+    std::atomic<bool> failed{false};
+    std::vector<std::thread> appenders;
+    for (int i = 0; i < 32; ++i) {
+      appenders.emplace_back([&] {
+        while (taken.fetch_add(1) < kPassRecords) {
+          if (!log.log->append(record(next_id.fetch_add(1), body)).ok()) {
+            failed = true;
+          }
+        }
+      });
+    }
+    for (auto& a : appenders) {
+      a.join();
+    }
+    if (failed) {
+      state.SkipWithError("append failed");
+      break;
+    }
+    const std::int64_t before = postgres ? wal_position(*log.db) : storage_write_bytes();
+    state.ResumeTiming();
+    auto stamped = log.log->timestamp_now();
+    state.PauseTiming();
+    written += (postgres ? wal_position(*log.db) : storage_write_bytes()) - before;
+    if (!stamped.ok() || *stamped != kPassRecords) {
+      state.SkipWithError(stamped.ok() ? "the pass stamped another number of records"
+                                       : stamped.error().to_string().c_str());
+      break;
+    }
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(kPassRecords));
+  state.counters[postgres ? "wal_kb_per_record" : "write_kb_per_record"] =
+      static_cast<double>(written) / 1024.0 /
+      static_cast<double>(std::max<std::int64_t>(1, state.iterations() * kPassRecords));
+}
+
+void BM_MessageLogTimestampPassSqlite(benchmark::State& state) {
+  char tmpl[] = "/tmp/hansa-microbench-pass-XXXXXX";
+  const char* dir = ::mkdtemp(tmpl);
+  if (dir == nullptr) {
+    state.SkipWithError("mkdtemp failed");
+    return;
+  }
+  run_pass(state, std::string(dir) + "/messagelog.db");
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+BENCHMARK(BM_MessageLogTimestampPassSqlite)
+    ->ArgName("body")
+    ->Arg(1000)
+    ->Arg(100 * 1024)
+    ->Iterations(3)
+    ->Unit(benchmark::kMillisecond);
+
+void BM_MessageLogTimestampPassPostgres(benchmark::State& state) {
+  const char* uri = std::getenv("HANSA_BENCH_PG_URI");
+  if (uri == nullptr || *uri == '\0') {
+    state.SkipWithError("HANSA_BENCH_PG_URI not set");
+    return;
+  }
+  run_pass(state, uri);
+}
+BENCHMARK(BM_MessageLogTimestampPassPostgres)
+    ->ArgName("body")
+    ->Arg(1000)
+    ->Arg(100 * 1024)
+    ->Iterations(3)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace hansa::bench
