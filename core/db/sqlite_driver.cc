@@ -26,14 +26,12 @@
 #include <sqlite3.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -122,16 +120,9 @@ class Checkpointer {
   }
 
   // sqlite3_wal_hook callback, called by the committing thread after each commit in WAL mode.
-  // Without a checkpointer connection the committing connection checkpoints, as SQLite's
-  // automatic checkpoint does.
-  static int on_commit(void* self, sqlite3* db, const char* schema, int pages) {
+  static int on_commit(void* self, sqlite3* /*db*/, const char* /*schema*/, int pages) {
     if (pages >= kWalPages) {
-      auto* c = static_cast<Checkpointer*>(self);
-      if (c->unavailable_.load(std::memory_order_relaxed)) {
-        sqlite3_wal_checkpoint(db, schema);
-      } else {
-        c->request();
-      }
+      static_cast<Checkpointer*>(self)->request();
     }
     return SQLITE_OK;
   }
@@ -145,12 +136,7 @@ class Checkpointer {
       }
       requested_ = true;
       if (!thread_.joinable()) {
-        try {
-          thread_ = std::thread([this] { run(); });
-        } catch (const std::system_error&) {  // called from SQLite: nothing may be thrown
-          unavailable_ = true;
-          return;
-        }
+        thread_ = std::thread([this] { run(); });
       }
     }
     cv_.notify_one();
@@ -166,8 +152,7 @@ class Checkpointer {
         sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL", nullptr, nullptr,
                      nullptr) != SQLITE_OK) {
       sqlite3_close_v2(db);
-      db = nullptr;
-      unavailable_ = true;
+      db = nullptr;  // requests are dropped; the WAL grows until a connection closes last
     }
     std::unique_lock lock(mu_);
     for (;;) {
@@ -197,7 +182,6 @@ class Checkpointer {
   std::condition_variable cv_;
   bool requested_ = false;
   bool stopping_ = false;
-  std::atomic<bool> unavailable_{false};  // the checkpointer's connection could not be opened
   std::thread thread_;
 };
 
