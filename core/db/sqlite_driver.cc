@@ -11,18 +11,7 @@
 // polling in SQLite's busy handler, and a thread that writes in a loop (the message log's
 // time-stamp pass) cannot take the turn again ahead of one already waiting (the group commit).
 // The busy timeout still covers other processes on the same file.
-//
-// Checkpoints run on a thread of their own (Checkpointer). SQLite's automatic checkpoint runs in
-// the committing call once the WAL holds 1,000 pages: the commit is durable, but its caller (the
-// message log's group commit, and every record waiting on it) waits for the copy into the
-// database file and its fsync, and the next transaction waits for the turn meanwhile. Each
-// connection's WAL hook instead wakes the checkpointer. It copies the WAL into the database file
-// with a PASSIVE checkpoint (which never blocks writers or readers) on its own connection while
-// writers go on, then takes the write turn for a second PASSIVE checkpoint of the few frames
-// committed meanwhile: with every frame copied and no writer in between, the next transaction
-// starts the WAL over from its beginning, so the file stays bounded under continuous writes.
 
-#include <pthread.h>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -32,7 +21,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -95,104 +83,11 @@ class WriterTurn {
   std::deque<Waiter*> waiters_;
 };
 
-// The WAL's checkpoints for one database, on a thread started at the first request. Requests
-// while a checkpoint runs are folded into one more pass. Stops (and closes its connection) when
-// the last connection and the connector are gone.
-// Threading: thread-safe: guarded by mu_.
-class Checkpointer {
- public:
-  // SQLite's own threshold for its automatic checkpoint.
-  static constexpr int kWalPages = 1000;
-
-  Checkpointer(std::string path, WriterTurn* writer, std::chrono::milliseconds turn_timeout)
-      : path_(std::move(path)), writer_(writer), turn_timeout_(turn_timeout) {}
-  Checkpointer(const Checkpointer&) = delete;
-  Checkpointer& operator=(const Checkpointer&) = delete;
-  ~Checkpointer() {
-    {
-      std::lock_guard lock(mu_);
-      stopping_ = true;
-    }
-    cv_.notify_one();
-    if (thread_.joinable()) {
-      thread_.join();
-    }
-  }
-
-  // sqlite3_wal_hook callback, called by the committing thread after each commit in WAL mode.
-  static int on_commit(void* self, sqlite3* /*db*/, const char* /*schema*/, int pages) {
-    if (pages >= kWalPages) {
-      static_cast<Checkpointer*>(self)->request();
-    }
-    return SQLITE_OK;
-  }
-
- private:
-  void request() {
-    {
-      std::lock_guard lock(mu_);
-      if (stopping_) {
-        return;
-      }
-      requested_ = true;
-      if (!thread_.joinable()) {
-        thread_ = std::thread([this] { run(); });
-      }
-    }
-    cv_.notify_one();
-  }
-
-  void run() {
-    pthread_setname_np(pthread_self(), "hansa-wal-ckpt");
-    sqlite3* db = nullptr;
-    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
-    // The connection learns that the database is in WAL mode from the statement (a checkpoint
-    // alone would find no WAL), and syncs the database file after each checkpoint.
-    if (sqlite3_open_v2(path_.c_str(), &db, flags, nullptr) != SQLITE_OK ||
-        sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL", nullptr, nullptr,
-                     nullptr) != SQLITE_OK) {
-      sqlite3_close_v2(db);
-      db = nullptr;  // requests are dropped; the WAL grows until a connection closes last
-    }
-    std::unique_lock lock(mu_);
-    for (;;) {
-      cv_.wait(lock, [&] { return stopping_ || requested_; });
-      if (stopping_) {
-        break;
-      }
-      requested_ = false;
-      lock.unlock();
-      if (db != nullptr) {
-        sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-        if (writer_->acquire_for(turn_timeout_)) {
-          sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-          writer_->release();
-        }
-      }
-      lock.lock();
-    }
-    lock.unlock();
-    sqlite3_close_v2(db);
-  }
-
-  const std::string path_;
-  WriterTurn* const writer_;  // outlives this (declared before it in SqliteShared)
-  const std::chrono::milliseconds turn_timeout_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool requested_ = false;
-  bool stopping_ = false;
-  std::thread thread_;
-};
-
 // Shared by all connections of one Database.
 struct SqliteShared {
-  explicit SqliteShared(std::string p, const DbConfig& c)
-      : path(std::move(p)), config(c), checkpointer(path, &writer, c.acquire_timeout) {}
   std::string path;
   DbConfig config;
   WriterTurn writer;
-  Checkpointer checkpointer;
 };
 
 class SqliteConnection final : public Connection {
@@ -477,8 +372,6 @@ class SqliteConnector final : public Connector {
     if (mode != "wal") {
       return db_error("SQLite database cannot use write-ahead logging", "journal_mode " + mode);
     }
-    // Replaces the automatic checkpoint (see Checkpointer).
-    sqlite3_wal_hook(db, &Checkpointer::on_commit, &shared_->checkpointer);
     const char* sync = shared_->config.sqlite_sync == SqliteSync::kFull
                            ? "PRAGMA synchronous=FULL"
                            : "PRAGMA synchronous=NORMAL";
@@ -501,7 +394,9 @@ Result<std::unique_ptr<Connector>> make_sqlite_connector(std::string path, const
   if (sqlite3_threadsafe() == 0) {
     return db_error("SQLite library was built without thread support");
   }
-  auto shared = std::make_shared<SqliteShared>(std::move(path), config);
+  auto shared = std::make_shared<SqliteShared>();
+  shared->path = std::move(path);
+  shared->config = config;
   return std::unique_ptr<Connector>(std::make_unique<SqliteConnector>(std::move(shared)));
 }
 

@@ -11,7 +11,6 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <set>
 #include <string>
@@ -788,51 +787,6 @@ TEST_P(DbTest, WritersTakeTurns) {
   ASSERT_TRUE(first->commit().ok());
   auto second = db->begin();
   ASSERT_TRUE(second.ok()) << second.error().to_string();
-}
-
-// Continuous writes: the WAL is checkpointed by the database's own thread, not inside the
-// writers' commits, and the file stays bounded because the checkpoint ends between two writers.
-TEST_P(DbTest, SqliteWalIsCheckpointedOffTheWritersAndStaysBounded) {
-  if (pg()) {
-    GTEST_SKIP() << "SQLite only";
-  }
-  auto db = open(pool_config(4, 10s));
-  ASSERT_NE(db, nullptr);
-  script(*db, "CREATE TABLE wal_load (id INTEGER PRIMARY KEY, b BLOB NOT NULL)");
-  const std::string blob(64 * 1024, 'w');
-  constexpr int kCommits = 1'000;  // 64 MB in about 16,000 WAL frames
-  std::thread reader([&] {         // short read transactions alongside, as the admin API runs them
-    for (int i = 0; i < 200; ++i) {
-      auto tx = db->begin(Access::kReadOnly);
-      if (tx.ok()) {
-        (void)tx->query_one("SELECT COUNT(*) FROM wal_load");
-      }
-      std::this_thread::sleep_for(2ms);
-    }
-  });
-  for (int i = 0; i < kCommits; ++i) {
-    auto tx = db->begin();
-    ASSERT_TRUE(tx.ok()) << tx.error().to_string();
-    ASSERT_TRUE(tx->execute("INSERT INTO wal_load (b) VALUES ($1)", {Value::blob(blob)}).ok());
-    ASSERT_TRUE(tx->commit().ok());
-  }
-  reader.join();
-  bool checkpointer = false;
-  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
-    std::ifstream comm(task.path() / "comm");
-    std::string name;
-    std::getline(comm, name);
-    checkpointer = checkpointer || name == "hansa-wal-ckpt";
-  }
-  EXPECT_TRUE(checkpointer) << "no checkpoint thread";
-  const auto wal = std::filesystem::file_size(dir_ / "test.db-wal");
-  EXPECT_LT(wal, 24u << 20) << "the WAL was not started over";
-  auto tx = db->begin(Access::kReadOnly);
-  ASSERT_TRUE(tx.ok());
-  auto n = tx->query_one("SELECT COUNT(*), SUM(length(b)) FROM wal_load");
-  ASSERT_TRUE(n.ok() && n->has_value());
-  EXPECT_EQ((**n).int64(0).value(), kCommits);
-  EXPECT_EQ((**n).int64(1).value(), std::int64_t{kCommits} * 64 * 1024);
 }
 
 TEST_P(DbTest, SqliteWriteTurnGoesToTheLongestWaiterFirst) {
