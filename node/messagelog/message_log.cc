@@ -368,10 +368,8 @@ Status queue_for_archive(db::Transaction& tx, std::span<const std::int64_t> ids)
   }
   static constexpr std::array<std::string_view, 1> kColumns = {"record_id"};
   std::vector<db::Value> rows(ids.begin(), ids.end());
-  auto n = tx.insert_rows("mlog_unarchived", kColumns, rows);
-  if (!n.ok()) {
-    return n.error();
-  }
+  HANSA_ASSIGN_OR_RETURN(auto n, tx.insert_rows("mlog_unarchived", kColumns, rows));
+  (void)n;
   return ok_status();
 }
 
@@ -689,10 +687,8 @@ struct MessageLog::Impl {
       rows.emplace_back(ids[i]);
       rows.push_back(db::Value::blob(recs[i]->signature_hash));
     }
-    auto n = tx.insert_rows("mlog_unstamped", kColumns, rows);
-    if (!n.ok()) {
-      return n.error();
-    }
+    HANSA_ASSIGN_OR_RETURN(auto n, tx.insert_rows("mlog_unstamped", kColumns, rows));
+    (void)n;
     return ok_status();
   }
 
@@ -706,10 +702,8 @@ struct MessageLog::Impl {
     for (std::size_t i = 0; i < ids.size(); ++i) {
       add_link(links, ids[i], ts_id, stamped, i);
     }
-    auto n = tx.insert_rows("mlog_record_ts", kTsColumns, links);
-    if (!n.ok()) {
-      return n.error();
-    }
+    HANSA_ASSIGN_OR_RETURN(auto n, tx.insert_rows("mlog_record_ts", kTsColumns, links));
+    (void)n;
     return queue_for_archive(tx, ids);
   }
 

@@ -1,5 +1,6 @@
 #include "node/messagelog/schema.h"
 
+#include <cstdint>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -160,14 +161,23 @@ ALTER TABLE mlog_record DROP COLUMN stamped;
 ALTER TABLE mlog_record DROP COLUMN archived
 )sql";
 
+// A migration from `text` for both backends; `postgres_extra` runs after it on PostgreSQL.
+db::Migration from_ddl(std::int64_t version, std::string name, std::string_view text,
+                       const std::string& postgres_extra = "") {
+  db::Migration m;
+  m.version = version;
+  m.name = std::move(name);
+  m.sql = ddl(std::string(text), false);
+  m.postgres_sql = ddl(std::string(text), true);
+  if (!postgres_extra.empty()) {
+    m.postgres_sql += ";\n" + postgres_extra;
+  }
+  return m;
+}
+
 std::vector<db::Migration> make() {
   std::vector<db::Migration> out;
-  db::Migration v1;
-  v1.version = 1;
-  v1.name = "message log records, time-stamps, archive links";
-  v1.sql = ddl(std::string(kV1), false);
-  v1.postgres_sql = ddl(std::string(kV1), true);
-  out.push_back(std::move(v1));
+  out.push_back(from_ddl(1, "message log records, time-stamps, archive links", kV1));
   db::Migration v2;
   v2.version = 2;
   v2.name = "message log: lz4 compression of the large columns (PostgreSQL)";
@@ -176,26 +186,12 @@ std::vector<db::Migration> make() {
       "mlog_record",
       {"message", "attachments", "signature", "hash_chain_result", "hash_chain", "ts_hash_chain"});
   out.push_back(std::move(v2));
-  db::Migration v3;
-  v3.version = 3;
-  v3.name = "message log: time-stamp links in their own table (mlog_record_ts)";
-  v3.sql = ddl(std::string(kV3), false);
-  v3.postgres_sql =
-      ddl(std::string(kV3), true) + ";\n" + lz4_columns("mlog_record_ts", {"ts_hash_chain"});
-  out.push_back(std::move(v3));
-  db::Migration v4;
-  v4.version = 4;
-  v4.name = "message log: each batch signature stored once (mlog_signature)";
-  v4.sql = ddl(std::string(kV4), false);
-  v4.postgres_sql =
-      ddl(std::string(kV4), true) + ";\n" + lz4_columns("mlog_signature", {"signature"});
-  out.push_back(std::move(v4));
-  db::Migration v5;
-  v5.version = 5;
-  v5.name = "message log: records waiting for a time-stamp or the archive are queued by id";
-  v5.sql = ddl(std::string(kV5), false);
-  v5.postgres_sql = ddl(std::string(kV5), true);
-  out.push_back(std::move(v5));
+  out.push_back(from_ddl(3, "message log: time-stamp links in their own table (mlog_record_ts)",
+                         kV3, lz4_columns("mlog_record_ts", {"ts_hash_chain"})));
+  out.push_back(from_ddl(4, "message log: each batch signature stored once (mlog_signature)", kV4,
+                         lz4_columns("mlog_signature", {"signature"})));
+  out.push_back(from_ddl(
+      5, "message log: records waiting for a time-stamp or the archive are queued by id", kV5));
   return out;
 }
 
