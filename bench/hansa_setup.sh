@@ -269,4 +269,5 @@ calls/s. The time-stamp backlog is the records not yet time-stamped (admin API
 configured interval, so batches per second are not exposed directly. PostgreSQL runs with fsync
 and synchronous_commit on.
 EOF
+  echo "The members' signing keys: $FED_SIGN_KEY_ALGORITHM."
 }

@@ -16,7 +16,9 @@
 #     by query id), and each record's ASiC-E container verifies with hansa-verify against the
 #     federation's shared parameters once the record is time-stamped.
 #
-# Runs on SQLite and, when HANSA_TEST_PG_URI is set, once more on fresh PostgreSQL databases.
+# Runs on SQLite and, when HANSA_TEST_PG_URI is set, once more on fresh PostgreSQL databases. On
+# SQLite node B's member signs with an EC P-256 key (ECDSA), so each node verifies and logs both
+# kinds of signature; on PostgreSQL both members sign with RSA-2048.
 # Everything listens on loopback on free ports; HANSA_IT_KEEP=1 keeps the work directory.
 #
 #   exchange_test.sh --central BIN --trust BIN --node BIN --ctl BIN --provider BIN --verify BIN
@@ -147,16 +149,33 @@ verify_records() {
         fail "download of record $rid"
       "$verify_bin" "$work/rec.asice" --shared-params "$sp" >"$work/verify.out" 2>&1 ||
         fail "hansa-verify record $rid ($id): $(cat "$work/verify.out")"
+      local method
+      method=$(unzip -p "$work/rec.asice" 'META-INF/signatures*.xml' |
+        grep -o 'SignatureMethod Algorithm="[^"]*"' | head -1 | cut -d'"' -f2)
+      seen_methods[$node]+=" ${method##*#}"
     done
   done
 }
 
-declare -A logged_ids=()
+# expect_methods NODE "M1 M2..." -- the node's verified containers were signed with each of them
+# (the node logs the signatures of both sides, its own and its peer's).
+expect_methods() {
+  local node=$1 m
+  for m in $2; do
+    [[ " ${seen_methods[$node]} " == *" $m "* ]] ||
+      fail "no container on $node signed with $m (seen:${seen_methods[$node]})"
+  done
+}
 
+declare -A logged_ids=() seen_methods=()
+
+# run_case NAME CENTRAL_DB A_DB B_DB B_SIGN_KEY -- node A's member signs with RSA-2048, node B's
+# with B_SIGN_KEY (ECDSA signatures are X-Road's since 7.6).
 run_case() {
-  local name=$1 central_db=$2 db_a=$3 db_b=$4
+  local name=$1 central_db=$2 db_a=$3 db_b=$4 sign_key_b=$5
   local dir="$work/$name"
   logged_ids=()
+  seen_methods=()
   step="$name: federation"
   fed_setup --pki "$pki_dir" --dir "$dir"
   fed_start_trust
@@ -165,7 +184,7 @@ run_case() {
   fed_add_member "$class_a" "$code_a" "Member $code_a"
   fed_add_member "$class_b" "$code_b" "Member $code_b"
   fed_add_node a "$MEMBER_1_ID" SS1 ${db_a:+--db "$db_a"}
-  fed_add_node b "$MEMBER_2_ID" SS2 ${db_b:+--db "$db_b"}
+  FED_SIGN_KEY_ALGORITHM=$sign_key_b fed_add_node b "$MEMBER_2_ID" SS2 ${db_b:+--db "$db_b"}
   fed_add_client a "$class_a:$code_a:SUBA"
   fed_add_client b "$class_b:$code_b:SUBB"
   fed_nodectl a client connection-type "$class_a:$code_a:SUBA" http >/dev/null
@@ -305,18 +324,23 @@ EOF
   step="$name: signatures verify"
   verify_records a
   verify_records b
+  step="$name: signature methods"
+  local methods="rsa-sha512"
+  [[ $sign_key_b == EC-* ]] && methods+=" ecdsa-sha512"
+  expect_methods a "$methods"
+  expect_methods b "$methods"
   fed_stop_all
   log "$name: OK"
 }
 
-run_case sqlite "" "" ""
+run_case sqlite "" "" "" EC-P256
 if [[ -n "$pg_admin_uri" ]]; then
   suffix="$$_$RANDOM"
   step="postgresql: create databases"
   pg_database "hansa_exch_c_$suffix"; c_uri=$pg_uri
   pg_database "hansa_exch_a_$suffix"; a_uri=$pg_uri
   pg_database "hansa_exch_b_$suffix"; b_uri=$pg_uri
-  run_case postgresql "$c_uri" "$a_uri" "$b_uri"
+  run_case postgresql "$c_uri" "$a_uri" "$b_uri" RSA-2048
 else
   log "HANSA_TEST_PG_URI not set: PostgreSQL run skipped"
 fi

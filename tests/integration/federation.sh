@@ -585,11 +585,14 @@ fed_add_node() {
 }
 
 # fed_node_key_and_cert NAME FILE_PREFIX USAGE MEMBER(CLASS:CODE or "") -- prints the cert id.
+# Signing keys use FED_SIGN_KEY_ALGORITHM (RSA-2048 unless set; RSA-3072 or EC-P256), auth keys
+# RSA-2048.
 fed_node_key_and_cert() {
   local name=$1 prefix=$2 usage=$3 member=$4 dir=${fed_node_dir[$1]}
-  local key csr_args=() tag="$prefix${member:+-${member//:/-}}"
+  local key csr_args=() tag="$prefix${member:+-${member//:/-}}" algorithm=RSA-2048
+  [[ $usage == SIGNING ]] && algorithm=${FED_SIGN_KEY_ALGORITHM:-RSA-2048}
   key=$(fed_ctl_ok "$name-key-$tag" fed_nodectl "$name" --json key generate \
-    "${fed_node_token_id[$name]}" --label "$tag" | fed_jq 'd["id"]')
+    "${fed_node_token_id[$name]}" --label "$tag" --algorithm "$algorithm" | fed_jq 'd["id"]')
   [[ -n "$member" ]] && csr_args=(--member "$member")
   fed_ctl_ok "$name-csr-$tag" fed_nodectl "$name" key csr "$key" --usage "$usage" \
     "${csr_args[@]}" --out "$dir/$tag.csr" >/dev/null || exit 1
