@@ -553,6 +553,49 @@ TEST_F(DevSignatureTest, UntrustedIssuerIsCertValidation) {
   EXPECT_EQ(r.error().code, FaultCode::kCertValidation);
 }
 
+// The signed parts are written straight in canonical form. Text that C14N escapes differently
+// from the document (quotes, '>', CR, tabs, line breaks, non-ASCII) must still give the digests
+// that a canonicalizer computes from the document: Hansa's (libxml2) and xmlsec1's.
+TEST_F(DevSignatureTest, TextThatCanonicalFormEscapesStillVerifies) {
+  std::string message = "<Envelope>escapes</Envelope>";
+  std::vector<DataReference> refs = refs_for(message, {"attached"});
+  refs[0].mime_type = "text/xml; a=\"b&c\" <d> 'e'\r\n\tf \xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80";
+  refs[1].mime_type = "application/x-\r\r>&amp;";
+  for (auto algorithm :
+       {crypto::SignatureAlgorithm::kRsaSha512, crypto::SignatureAlgorithm::kRsaSha256}) {
+    SignOptions options;
+    options.algorithm = algorithm;
+    options.digest = algorithm == crypto::SignatureAlgorithm::kRsaSha256
+                         ? crypto::DigestAlgorithm::kSha256
+                         : crypto::DigestAlgorithm::kSha512;
+    auto xml = create_signature(refs, pki_.cert(), pki_.ocsp(), pki_.signer(), options);
+    ASSERT_TRUE(xml.ok()) << xml.error().to_string();
+    auto result = verify(*xml, data_for(message, {"attached"}), *conf_);
+    ASSERT_TRUE(result.ok()) << result.error().to_string();
+    EXPECT_TRUE(xmlsec_verifies(*xml, {{"/message.xml", message}, {"/attachment1", "attached"}}))
+        << read_file(pki_.dir() / "xmlsec.out");
+    auto parsed = parse_signature(*xml);
+    ASSERT_TRUE(parsed.ok()) << parsed.error().to_string();
+  }
+}
+
+TEST_F(DevSignatureTest, CreateRefusesTextThatIsNotXml) {
+  for (std::string mime :
+       {std::string("text/\x01xml"), std::string("text/\xC3"), std::string("text/\xC0\xAFxml"),
+        std::string("text/\xEF\xBF\xBE"), std::string("a\0b", 3)}) {
+    std::vector<DataReference> refs = refs_for("m", {});
+    refs[0].mime_type = mime;
+    auto xml = create_signature(refs, pki_.cert(), pki_.ocsp(), pki_.signer());
+    ASSERT_FALSE(xml.ok());
+    EXPECT_EQ(xml.error().code, FaultCode::kInvalidRequest);
+  }
+  std::vector<DataReference> refs = refs_for("m", {});
+  refs[0].uri = "/message\xFF.xml";
+  EXPECT_EQ(create_signature(refs, pki_.cert(), pki_.ocsp(), pki_.signer()).error().code,
+            FaultCode::kInvalidRequest);
+  EXPECT_EQ(pki_.sign_calls(), 0);
+}
+
 TEST_F(DevSignatureTest, CreateRefusesBadInput) {
   EXPECT_EQ(create_signature({}, pki_.cert(), "", pki_.signer()).error().code,
             FaultCode::kInvalidRequest);
