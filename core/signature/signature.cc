@@ -32,33 +32,6 @@ Error invalid_value(std::string message, std::string detail = {}) {
   return Error(FaultCode::kInvalidSignatureValue, std::move(message), std::move(detail));
 }
 
-std::string escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\r':
-        out += "&#13;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 void replace_once(std::string& s, std::string_view what, std::string_view with) {
   auto pos = s.find(what);
   HANSA_CHECK(pos != std::string::npos);
@@ -88,11 +61,9 @@ std::size_t ec_field_size(const crypto::Certificate& cert) {
 // of a batch signature together (the RSA operation aside).
 enum class Form { kDocument, kCanonical };
 
-// Text content escaped as the document writes it (`escape`) or as C14N does (&, <, > and CR).
-std::string text(Form form, std::string_view s) {
-  if (form == Form::kDocument) {
-    return escape(s);
-  }
+// Text content as the document writes it, or as C14N escapes it (&, <, > and CR, the latter as
+// &#xD;; a quote stays as it is).
+std::string escape(Form form, std::string_view s) {
   std::string out;
   out.reserve(s.size());
   for (char c : s) {
@@ -106,14 +77,28 @@ std::string text(Form form, std::string_view s) {
       case '>':
         out += "&gt;";
         break;
+      case '"':
+        out += form == Form::kDocument ? "&quot;" : "\"";
+        break;
       case '\r':
-        out += "&#xD;";
+        out += form == Form::kDocument ? "&#13;" : "&#xD;";
         break;
       default:
         out += c;
     }
   }
   return out;
+}
+
+// The namespaces every element of the document has in scope, as the root declares them.
+void namespace_declarations(std::string& x) {
+  x += " xmlns:asic=\"";
+  x += kAsicNamespace;
+  x += "\" xmlns:ds=\"";
+  x += kDsigNamespace;
+  x += "\" xmlns:xades=\"";
+  x += kXadesNamespace;
+  x += '"';
 }
 
 // `<name attribute="value"/>`; `value` needs no escaping (an algorithm URI).
@@ -139,13 +124,7 @@ void start_tag(std::string& x, Form form, std::string_view name) {
   x += '<';
   x += name;
   if (form == Form::kCanonical) {
-    x += " xmlns:asic=\"";
-    x += kAsicNamespace;
-    x += "\" xmlns:ds=\"";
-    x += kDsigNamespace;
-    x += "\" xmlns:xades=\"";
-    x += kXadesNamespace;
-    x += '"';
+    namespace_declarations(x);
   }
 }
 
@@ -196,7 +175,7 @@ std::string signed_properties(const std::vector<DataReference>& references,
   empty_element(x, form, "ds:DigestMethod", "Algorithm", digest_uri);
   x += "<ds:DigestValue>" + cert.fingerprint_base64(options.digest) +
        "</ds:DigestValue></xades:CertDigest><xades:IssuerSerial><ds:X509IssuerName>" +
-       text(form, cert.issuer()) + "</ds:X509IssuerName><ds:X509SerialNumber>" +
+       escape(form, cert.issuer()) + "</ds:X509IssuerName><ds:X509SerialNumber>" +
        cert.serial_decimal() +
        "</ds:X509SerialNumber></xades:IssuerSerial></xades:Cert></xades:SigningCertificate>";
   x += "<xades:SignaturePolicyIdentifier><xades:SignaturePolicyId><xades:SigPolicyId>"
@@ -215,7 +194,7 @@ std::string signed_properties(const std::vector<DataReference>& references,
       "<xades:SignedDataObjectProperties>";
   for (std::size_t i = 0; i < references.size(); ++i) {
     x += "<xades:DataObjectFormat ObjectReference=\"#signature-reference-" + std::to_string(i) +
-         "\"><xades:MimeType>" + text(form, references[i].mime_type) +
+         "\"><xades:MimeType>" + escape(form, references[i].mime_type) +
          "</xades:MimeType></xades:DataObjectFormat>";
   }
   x += "</xades:SignedDataObjectProperties></xades:SignedProperties>";
@@ -228,13 +207,9 @@ std::string build_document(const std::vector<DataReference>& references,
                            const SignOptions& options, TimePoint when) {
   std::string x;
   x += "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>";
-  x += "<asic:XAdESSignatures xmlns:asic=\"";
-  x += kAsicNamespace;
-  x += "\" xmlns:ds=\"";
-  x += kDsigNamespace;
-  x += "\" xmlns:xades=\"";
-  x += kXadesNamespace;
-  x += "\"><ds:Signature Id=\"signature\">\n";
+  x += "<asic:XAdESSignatures";
+  namespace_declarations(x);
+  x += "><ds:Signature Id=\"signature\">\n";
   x += signed_info(references, options, Form::kDocument);
   x += "\n<ds:SignatureValue Id=\"signature-value\">";
   x += kSigValuePlaceholder;
