@@ -174,6 +174,7 @@ Result<NodeConf> read_conf(conf::ConfReader& reader, const std::filesystem::path
     p.max_signing_queue =
         static_cast<std::size_t>(t.get_integer("max_signing_queue", 10'000, 1, 1'000'000));
     p.max_batch = static_cast<std::size_t>(t.get_integer("max_batch", 1'000, 1, 100'000));
+    p.sign_batch_linger = t.get_duration("sign_batch_linger", 2ms, 0ms, 100ms);
   }
 
   // [monitoring]

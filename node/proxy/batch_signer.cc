@@ -63,6 +63,7 @@ struct BatchSigner::MemberQueue {
   std::deque<Pending*> waiting;
   bool busy = false;
   std::condition_variable cv;
+  std::chrono::steady_clock::time_point last_arrival;
 };
 
 Result<std::unique_ptr<BatchSigner>> BatchSigner::create(SigningKeys& keys,
@@ -110,10 +111,22 @@ Result<signature::BatchSignature> BatchSigner::sign(const ids::MemberId& member,
   MemberQueue& queue = *slot;
   queue.waiting.push_back(&pending);
   ++queued_;
+  const auto arrival = std::chrono::steady_clock::now();
+  const bool under_load = arrival - queue.last_arrival < options_.linger;
+  queue.last_arrival = arrival;
   while (!pending.result) {
     if (!queue.busy) {
       // This caller's turn: sign everything waiting (up to max_batch) with one key operation.
       queue.busy = true;
+      if (under_load && queue.waiting.size() < options_.max_batch) {
+        // Messages arrive faster than the linger: let more of them join this key operation.
+        // Callers arriving meanwhile find the member busy and wait for this batch.
+        const auto until = arrival + options_.linger;
+        while (std::chrono::steady_clock::now() < until &&
+               queue.waiting.size() < options_.max_batch) {
+          queue.cv.wait_until(lock, until);
+        }
+      }
       std::size_t n = std::min(queue.waiting.size(), options_.max_batch);
       std::vector<Pending*> batch(queue.waiting.begin(), queue.waiting.begin() + n);
       queue.waiting.erase(queue.waiting.begin(), queue.waiting.begin() + n);

@@ -68,6 +68,7 @@ Result<std::unique_ptr<ProxyService>> ProxyService::create(ProxyServiceOptions o
   BatchSignerOptions bo;
   bo.max_queued = options.max_signing_queue;
   bo.max_batch = options.max_batch;
+  bo.linger = options.sign_batch_linger;
   HANSA_ASSIGN_OR_RETURN(impl->batch_signer, BatchSigner::create(*impl->keys, bo));
   impl->verifier = std::make_unique<PeerVerifier>(deps.globalconf);
 

@@ -67,6 +67,8 @@ struct ProxyServiceOptions {
   // Batch signer limits.
   std::size_t max_signing_queue = 10'000;
   std::size_t max_batch = 1'000;
+  // Under load, how long a signing turn waits for more messages (BatchSignerOptions::linger).
+  std::chrono::milliseconds sign_batch_linger{2};
 };
 
 // The node's components the proxies use. Pointers must outlive the ProxyService.

@@ -98,6 +98,7 @@ client_http_port = 0
 server_port = 6500
 client_worker_threads = 32
 peer_total_timeout = 10
+sign_batch_linger = 0.005
 )",
                            "/tmp");
   ASSERT_TRUE(c.ok()) << c.error().to_string();
@@ -108,17 +109,21 @@ peer_total_timeout = 10
   EXPECT_EQ(c->proxy.server_port, 6500);
   EXPECT_EQ(c->proxy.client_worker_threads, 32u);
   EXPECT_EQ(c->proxy.peer_total_timeout, std::chrono::seconds(10));
+  EXPECT_EQ(c->proxy.sign_batch_linger, std::chrono::milliseconds(5));
   EXPECT_FALSE(parse_node_conf("", "/tmp")->proxy_enabled);  // off unless enabled
+  EXPECT_EQ(parse_node_conf("", "/tmp")->proxy.sign_batch_linger, std::chrono::milliseconds(2));
   auto bad = parse_node_conf(R"(
 [proxy]
 client_http_host = ""
 client_https_host = ""
 peer_port = 0
 max_batch = 0
+sign_batch_linger = 0.5
 )",
                              "/tmp");
   ASSERT_FALSE(bad.ok());
-  for (const char* key : {"proxy.client_http_host", "proxy.peer_port", "proxy.max_batch"}) {
+  for (const char* key : {"proxy.client_http_host", "proxy.peer_port", "proxy.max_batch",
+                          "proxy.sign_batch_linger"}) {
     EXPECT_NE(bad.error().message.find(key), std::string::npos)
         << key << ": " << bad.error().message;
   }

@@ -4,6 +4,9 @@
 
 #include <atomic>
 #include <barrier>
+#include <chrono>
+#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -124,6 +127,51 @@ TEST_F(BatchSignerTest, ConcurrentMessagesShareKeyOperationsAndEachVerifies) {
     expect_verifies(**results[i], messages[i]);
   }
   EXPECT_TRUE(some_chain);
+}
+
+// Under load (the previous message arrived less than `linger` before), the caller that takes the
+// turn waits up to `linger` for more messages: B arrives right after A, and C and D arrive while
+// B waits, so B, C and D share one key operation.
+TEST_F(BatchSignerTest, MessagesArrivingUnderLoadShareOneKeyOperation) {
+  conf_ = pki_.conf();
+  BatchSignerOptions options;
+  options.linger = std::chrono::seconds(1);
+  auto signer = BatchSigner::create(*keys_, options).value();
+  auto a = signer->sign(*member_, signer->item_for("<m>a</m>", {}));
+  ASSERT_TRUE(a.ok()) << a.error().to_string();
+  EXPECT_EQ(keys_->calls, 1);  // the first message never waits
+  std::vector<std::string> messages = {"<m>b</m>", "<m>c</m>", "<m>d</m>"};
+  std::vector<std::optional<Result<signature::BatchSignature>>> results(messages.size());
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    threads.emplace_back([&, i] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100 * i));
+      results[i] = signer->sign(*member_, signer->item_for(messages[i], {}));
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  EXPECT_EQ(keys_->calls, 2);
+  EXPECT_EQ(signer->stats().largest_batch, 3u);
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    ASSERT_TRUE(results[i]->ok()) << results[i]->error().to_string();
+    EXPECT_FALSE((*results[i])->hash_chain.empty());
+    expect_verifies(**results[i], messages[i]);
+  }
+}
+
+// A message that arrives after a quiet spell longer than `linger` is signed at once.
+TEST_F(BatchSignerTest, MessageAfterAQuietSpellIsSignedAtOnce) {
+  BatchSignerOptions options;
+  options.linger = std::chrono::milliseconds(800);
+  auto signer = BatchSigner::create(*keys_, options).value();
+  ASSERT_TRUE(signer->sign(*member_, signer->item_for("<m>a</m>", {})).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(900));
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(signer->sign(*member_, signer->item_for("<m>b</m>", {})).ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(400));
+  EXPECT_EQ(keys_->calls, 2);
 }
 
 TEST_F(BatchSignerTest, KeyFailureFailsTheWholeBatchAndTheSignerRecovers) {
