@@ -64,6 +64,7 @@ struct BatchSigner::MemberQueue {
   bool busy = false;
   std::condition_variable cv;
   std::chrono::steady_clock::time_point last_arrival;
+  bool lingering = false;  // the turn's caller waits for more messages (BatchSignerOptions::linger)
 };
 
 Result<std::unique_ptr<BatchSigner>> BatchSigner::create(SigningKeys& keys,
@@ -98,7 +99,8 @@ BatchSignerStats BatchSigner::stats() const {
 Result<signature::BatchSignature> BatchSigner::sign(const ids::MemberId& member,
                                                     signature::BatchItem item) {
   Pending pending{std::move(item), std::nullopt};
-  auto deadline = std::chrono::steady_clock::now() + options_.max_wait;
+  const auto arrival = std::chrono::steady_clock::now();
+  const auto deadline = arrival + options_.max_wait;
   std::unique_lock lock(mu_);
   if (queued_ >= options_.max_queued) {
     return Error(FaultCode::kLimitExceeded, "signing queue full",
@@ -111,21 +113,22 @@ Result<signature::BatchSignature> BatchSigner::sign(const ids::MemberId& member,
   MemberQueue& queue = *slot;
   queue.waiting.push_back(&pending);
   ++queued_;
-  const auto arrival = std::chrono::steady_clock::now();
   const bool under_load = arrival - queue.last_arrival < options_.linger;
   queue.last_arrival = arrival;
+  const auto batch_full = [&] { return queue.waiting.size() >= options_.max_batch; };
+  if (queue.lingering && batch_full()) {
+    queue.cv.notify_all();  // the lingering caller signs now
+  }
   while (!pending.result) {
     if (!queue.busy) {
       // This caller's turn: sign everything waiting (up to max_batch) with one key operation.
       queue.busy = true;
-      if (under_load && queue.waiting.size() < options_.max_batch) {
+      if (under_load) {
         // Messages arrive faster than the linger: let more of them join this key operation.
         // Callers arriving meanwhile find the member busy and wait for this batch.
-        const auto until = arrival + options_.linger;
-        while (std::chrono::steady_clock::now() < until &&
-               queue.waiting.size() < options_.max_batch) {
-          queue.cv.wait_until(lock, until);
-        }
+        queue.lingering = true;
+        queue.cv.wait_until(lock, arrival + options_.linger, batch_full);
+        queue.lingering = false;
       }
       std::size_t n = std::min(queue.waiting.size(), options_.max_batch);
       std::vector<Pending*> batch(queue.waiting.begin(), queue.waiting.begin() + n);

@@ -72,7 +72,7 @@ struct BatchSignerOptions {
   // Under load, how long the caller that takes a member's turn waits for more messages before
   // signing, so that one key operation covers more of them. It waits only when the member's
   // previous message arrived less than this long before; 0 signs at once.
-  std::chrono::microseconds linger{2'000};
+  std::chrono::milliseconds linger{2};
   // Digest of message parts and references (X-Road: SHA-512).
   crypto::DigestAlgorithm digest = crypto::DigestAlgorithm::kSha512;
 };

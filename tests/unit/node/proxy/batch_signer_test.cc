@@ -161,6 +161,29 @@ TEST_F(BatchSignerTest, MessagesArrivingUnderLoadShareOneKeyOperation) {
   }
 }
 
+// The lingering caller signs as soon as `max_batch` messages wait, not at the linger's end.
+TEST_F(BatchSignerTest, LingerEndsWhenTheBatchIsFull) {
+  conf_ = pki_.conf();
+  BatchSignerOptions options;
+  options.linger = std::chrono::seconds(30);
+  options.max_batch = 2;
+  auto signer = BatchSigner::create(*keys_, options).value();
+  ASSERT_TRUE(signer->sign(*member_, signer->item_for("<m>a</m>", {})).ok());
+  const auto start = std::chrono::steady_clock::now();
+  std::optional<Result<signature::BatchSignature>> b;
+  std::thread lingering([&] { b = signer->sign(*member_, signer->item_for("<m>b</m>", {})); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto c = signer->sign(*member_, signer->item_for("<m>c</m>", {}));
+  lingering.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  ASSERT_TRUE(b->ok()) << b->error().to_string();
+  EXPECT_EQ(keys_->calls, 2);
+  EXPECT_EQ(signer->stats().largest_batch, 2u);
+  expect_verifies(**b, "<m>b</m>");
+  expect_verifies(*c, "<m>c</m>");
+}
+
 // A message that arrives after a quiet spell longer than `linger` is signed at once.
 TEST_F(BatchSignerTest, MessageAfterAQuietSpellIsSignedAtOnce) {
   BatchSignerOptions options;
