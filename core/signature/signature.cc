@@ -161,10 +161,16 @@ std::string signed_info(const std::vector<DataReference>& references, const Sign
   return x;
 }
 
+// What SignedProperties says of the signing certificate, read from it once per signature.
+struct CertFields {
+  std::string digest;  // base64, with SignOptions::digest
+  std::string issuer;
+  std::string serial;  // decimal
+};
+
 // Qualifying properties (XAdES 1.3.2), laid out as X-Road's SignatureBuilder does.
-std::string signed_properties(const std::vector<DataReference>& references,
-                              const crypto::Certificate& cert, const SignOptions& options,
-                              TimePoint when, Form form) {
+std::string signed_properties(const std::vector<DataReference>& references, const CertFields& cert,
+                              const SignOptions& options, TimePoint when, Form form) {
   const std::string_view digest_uri = crypto::digest_uri(options.digest);
   std::string x;
   start_tag(x, form, "xades:SignedProperties");
@@ -173,10 +179,9 @@ std::string signed_properties(const std::vector<DataReference>& references,
   x += "\"><xades:SignedSignatureProperties><xades:SigningTime>" + globalconf::format_utc(when) +
        "</xades:SigningTime><xades:SigningCertificate><xades:Cert><xades:CertDigest>";
   empty_element(x, form, "ds:DigestMethod", "Algorithm", digest_uri);
-  x += "<ds:DigestValue>" + cert.fingerprint_base64(options.digest) +
+  x += "<ds:DigestValue>" + cert.digest +
        "</ds:DigestValue></xades:CertDigest><xades:IssuerSerial><ds:X509IssuerName>" +
-       escape(form, cert.issuer()) + "</ds:X509IssuerName><ds:X509SerialNumber>" +
-       cert.serial_decimal() +
+       escape(form, cert.issuer) + "</ds:X509IssuerName><ds:X509SerialNumber>" + cert.serial +
        "</ds:X509SerialNumber></xades:IssuerSerial></xades:Cert></xades:SigningCertificate>";
   x += "<xades:SignaturePolicyIdentifier><xades:SignaturePolicyId><xades:SigPolicyId>"
        "<xades:Identifier Qualifier=\"OIDAsURN\">";
@@ -201,10 +206,11 @@ std::string signed_properties(const std::vector<DataReference>& references,
   return x;
 }
 
-// The whole document, with placeholders for the SignedProperties digest and the signature value.
+// The whole document around its SignedProperties, with placeholders for the SignedProperties
+// digest and the signature value.
 std::string build_document(const std::vector<DataReference>& references,
                            const crypto::Certificate& cert, std::string_view ocsp_der,
-                           const SignOptions& options, TimePoint when) {
+                           const SignOptions& options, std::string_view signed_properties_xml) {
   std::string x;
   x += "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>";
   x += "<asic:XAdESSignatures";
@@ -220,7 +226,7 @@ std::string build_document(const std::vector<DataReference>& references,
   }
   x += "</ds:X509Data>\n</ds:KeyInfo>\n";
   x += "<ds:Object><xades:QualifyingProperties Target=\"#signature\">";
-  x += signed_properties(references, cert, options, when, Form::kDocument);
+  x += signed_properties_xml;
   x += "<xades:UnsignedProperties><xades:UnsignedSignatureProperties>";
   if (options.timestamp_der) {
     x += "<xades:SignatureTimeStamp><xades:EncapsulatedTimeStamp>" +
@@ -423,21 +429,24 @@ Result<std::string> create_signature(const std::vector<DataReference>& reference
                  "Signature algorithm does not fit the signing certificate's key",
                  std::string(crypto::signature_uri(options.algorithm)));
   }
-  if (!xml_text(signing_cert.issuer())) {
+  const CertFields cert{signing_cert.fingerprint_base64(options.digest), signing_cert.issuer(),
+                        signing_cert.serial_decimal()};
+  if (!xml_text(cert.issuer)) {
     return Error(FaultCode::kInvalidRequest,
-                 "The signing certificate's issuer name is not XML text");
+                 "The signing certificate's issuer name is not XML text", cert.issuer);
   }
   const TimePoint when = options.signing_time.value_or(std::chrono::system_clock::now());
-  const std::string sp_digest = crypto::base64_encode(
-      crypto::digest(options.digest,
-                     signed_properties(references, signing_cert, options, when, Form::kCanonical)));
+  const std::string sp_digest = crypto::base64_encode(crypto::digest(
+      options.digest, signed_properties(references, cert, options, when, Form::kCanonical)));
   std::string si_c14n = signed_info(references, options, Form::kCanonical);
   replace_once(si_c14n, kSpDigestPlaceholder, sp_digest);
   HANSA_ASSIGN_OR_RETURN(std::string sig, signer(options.algorithm, si_c14n));
   if (key_type == crypto::KeyType::kEc && !sig.empty() && sig[0] == 0x30) {
     HANSA_ASSIGN_OR_RETURN(sig, crypto::ecdsa_der_to_plain(sig, ec_field_size(signing_cert)));
   }
-  std::string x = build_document(references, signing_cert, ocsp_der, options, when);
+  std::string x =
+      build_document(references, signing_cert, ocsp_der, options,
+                     signed_properties(references, cert, options, when, Form::kDocument));
   replace_once(x, kSpDigestPlaceholder, sp_digest);
   replace_once(x, kSigValuePlaceholder, crypto::base64_encode(sig));
   return x;

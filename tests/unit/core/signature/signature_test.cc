@@ -6,6 +6,7 @@
 
 #include "core/asic/asic.h"
 #include "core/crypto/encoding.h"
+#include "tests/unit/core/crypto/test_support.h"
 #include "tests/unit/core/signature/signature_fixtures.h"
 
 namespace hansa::signature {
@@ -593,6 +594,16 @@ TEST_F(DevSignatureTest, CreateRefusesTextThatIsNotXml) {
   refs[0].uri = "/message\xFF.xml";
   EXPECT_EQ(create_signature(refs, pki_.cert(), pki_.ocsp(), pki_.signer()).error().code,
             FaultCode::kInvalidRequest);
+  // An issuer name with a character XML does not allow (U+FFFE; certificates may hold it).
+  const crypto::PrivateKey key = crypto::testing::ec_key();
+  const crypto::Certificate odd = crypto::testing::mint_cert(
+      {.subject = {{"CN", "issuer \xEF\xBF\xBE"}}}, key, key);
+  ASSERT_NE(odd.issuer().find("\xEF\xBF\xBE"), std::string::npos) << odd.issuer();
+  SignOptions ec;
+  ec.algorithm = crypto::SignatureAlgorithm::kEcdsaSha512;
+  auto refused = create_signature(refs_for("m", {}), odd, pki_.ocsp(), pki_.signer(), ec);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, FaultCode::kInvalidRequest);
   EXPECT_EQ(pki_.sign_calls(), 0);
 }
 
