@@ -151,7 +151,8 @@ verify_records() {
         fail "hansa-verify record $rid ($id): $(cat "$work/verify.out")"
       local method
       method=$(unzip -p "$work/rec.asice" 'META-INF/signatures*.xml' |
-        grep -o 'SignatureMethod Algorithm="[^"]*"' | head -1 | cut -d'"' -f2)
+        grep -o -m 1 'SignatureMethod Algorithm="[^"]*"' | cut -d'"' -f2) ||
+        fail "no SignatureMethod in the container of record $rid ($id)"
       seen_methods[$node]+=" ${method##*#}"
     done
   done
