@@ -335,10 +335,11 @@ class SignatureCache {
 constexpr std::size_t kSignatureDigestsKept = 64;
 constexpr std::size_t kMaxRememberedSignatureBytes = 64 * 1024;
 
-// A caller waiting for its record.
+// A caller waiting for its record. `done` is set once: with the record's outcome, or with
+// nullopt when the caller is handed the commit turn (its record then leaves the queue with it).
 struct Pending {
   PreparedRecord record;
-  std::promise<Status> done;
+  std::promise<std::optional<Status>> done;
 };
 
 // The time-stamp of a batch, before it is stored.
@@ -381,13 +382,16 @@ struct MessageLog::Impl {
   TsaSource tsas;
   std::function<TimePoint()> clock;
 
-  // Group commit.
+  // Group commit: callers take turns committing (see append()).
   std::mutex queue_mu;
-  std::condition_variable queue_cv;  // writer: work or stop
   std::condition_variable space_cv;  // appenders: room
-  std::deque<Pending*> queue;
-  bool writer_stopping = false;
-  std::vector<std::thread> writers;
+  std::condition_variable retry_cv;  // a turn waiting out retry_delay: stop() ends the wait
+  std::condition_variable idle_cv;   // stop(): no turn taken and nothing queued
+  std::deque<Pending*> queue;        // callers waiting for a turn's commit
+  std::size_t max_turns = 1;         // commits at once (commit_writers)
+  std::size_t turns = 0;             // turns taken; queue not empty => turns == max_turns
+  std::optional<std::chrono::steady_clock::time_point> retry_after;  // after a failed commit
+  bool appends_stopped = false;
 
   // Time-stamper state.
   mutable std::mutex status_mu;
@@ -499,65 +503,103 @@ struct MessageLog::Impl {
     return p;
   }
 
+  // Group commit by turns, without a writer thread: a caller that finds fewer than max_turns
+  // commits running takes a turn and commits its own record with those queued (up to
+  // max_commit_batch); others queue. A turn releases its batch's callers and hands itself to the
+  // first caller still queued, or ends when none is. At low load a caller commits its own record
+  // without waking another thread, and under load each commit wakes only the callers it serves.
   Status append(LogRecord record) {
     if (!options.timestamp_immediately) {
       HANSA_RETURN_IF_ERROR(check_usable());
     }
     HANSA_ASSIGN_OR_RETURN(PreparedRecord prepared, prepare(record));
     Pending pending{std::move(prepared), {}};
-    std::future<Status> done = pending.done.get_future();
     {
       std::unique_lock lock(queue_mu);
       if (!space_cv.wait_for(lock, options.enqueue_timeout,
-                             [&] { return writer_stopping || queue.size() < options.max_queue; })) {
+                             [&] { return appends_stopped || queue.size() < options.max_queue; })) {
         return Error(FaultCode::kLoggingFailed, "the message log queue is full",
                      std::to_string(options.max_queue) + " records waiting");
       }
-      if (writer_stopping) {
+      if (appends_stopped) {
         return Error(FaultCode::kLoggingFailed, "the message log is stopped");
       }
-      queue.push_back(&pending);
+      if (turns < max_turns) {
+        ++turns;
+      } else {
+        std::future<std::optional<Status>> done = pending.done.get_future();
+        queue.push_back(&pending);
+        lock.unlock();
+        if (std::optional<Status> outcome = done.get()) {
+          return *outcome;
+        }
+        // Handed the turn by the previous commit.
+      }
     }
-    queue_cv.notify_one();
-    return done.get();
+    return commit_turn(pending);
   }
 
-  void writer_loop() {
-    std::vector<Pending*> batch;
-    for (;;) {
-      {
-        std::unique_lock lock(queue_mu);
-        queue_cv.wait(lock, [&] { return writer_stopping || !queue.empty(); });
-        if (queue.empty()) {
-          return;  // stopping and drained
-        }
-        std::size_t n = std::min(queue.size(), options.max_commit_batch);
-        batch.assign(queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(n));
-        queue.erase(queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(n));
+  // One turn: commits `self` with the records queued before it, answers their callers and hands
+  // the turn on.
+  Status commit_turn(Pending& self) {
+    std::vector<Pending*> batch{&self};
+    {
+      std::unique_lock lock(queue_mu);
+      if (retry_after) {
+        // The last commit failed: give the database retry_delay before the next attempt.
+        retry_cv.wait_until(lock, *retry_after, [&] { return appends_stopped; });
       }
+      const std::size_t n = std::min(queue.size(), options.max_commit_batch - 1);
+      batch.insert(batch.end(), queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(n));
+      queue.erase(queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(n));
+    }
+    if (batch.size() > 1) {
       space_cv.notify_all();
-      const auto started = std::chrono::steady_clock::now();
-      Status s = commit_batch(batch);
-      if (options.on_commit) {
-        options.on_commit(std::chrono::steady_clock::now() - started, batch.size(), s.ok());
-      }
+    }
+    const auto started = std::chrono::steady_clock::now();
+    Status s = commit_batch(batch);
+    if (options.on_commit) {
+      options.on_commit(std::chrono::steady_clock::now() - started, batch.size(), s.ok());
+    }
+    if (s.ok()) {
+      transactions.fetch_add(1);
+      records.fetch_add(batch.size());
+    } else {
+      failed_commits.fetch_add(1);
+    }
+    Pending* next = nullptr;
+    {
+      std::lock_guard lock(queue_mu);
       if (s.ok()) {
-        transactions.fetch_add(1);
-        records.fetch_add(batch.size());
+        retry_after.reset();
       } else {
-        failed_commits.fetch_add(1);
+        retry_after = std::chrono::steady_clock::now() + options.retry_delay;
       }
-      for (Pending* p : batch) {
-        // The caller may return (and free *p) as soon as the value is set: keep the promise here.
-        std::promise<Status> done = std::move(p->done);
-        done.set_value(s);
-      }
-      batch.clear();
-      if (!s.ok()) {
-        std::unique_lock lock(queue_mu);
-        queue_cv.wait_for(lock, options.retry_delay, [&] { return writer_stopping; });
+      if (queue.empty()) {
+        --turns;
+        if (turns == 0) {
+          idle_cv.notify_all();
+        }
+      } else {
+        next = queue.front();  // keeps the turn
+        queue.pop_front();
       }
     }
+    // The next turn starts first, so that the next commit does not wait for this thread to wake
+    // every caller of this one. The callers may return (and free their Pending) as soon as the
+    // value is set: each promise is moved out first.
+    if (next != nullptr) {
+      std::promise<std::optional<Status>> done = std::move(next->done);
+      done.set_value(std::nullopt);
+    }
+    for (std::size_t i = 1; i < batch.size(); ++i) {
+      std::promise<std::optional<Status>> done = std::move(batch[i]->done);
+      done.set_value(s);
+    }
+    if (next != nullptr) {
+      space_cv.notify_all();
+    }
+    return s;
   }
 
   // New ids for `n` rows of `table` (mlog_record, mlog_signature). PostgreSQL: from the table's
@@ -1430,7 +1472,6 @@ Result<std::unique_ptr<MessageLog>> MessageLog::create(db::Database& db, Message
     }
     HANSA_RETURN_IF_ERROR(impl->recover());
   }
-  Impl* raw = impl.get();
   std::size_t writers = impl->options.commit_writers;
   if (writers == 0) {
     // PostgreSQL commits transactions side by side (and flushes their WAL together), so a second
@@ -1439,9 +1480,7 @@ Result<std::unique_ptr<MessageLog>> MessageLog::create(db::Database& db, Message
     // connections keeps one writer (see the check above).
     writers = db.backend() == db::Backend::kPostgres && pool > 2 ? 2 : 1;
   }
-  for (std::size_t i = 0; i < writers; ++i) {
-    impl->writers.emplace_back([raw] { raw->writer_loop(); });
-  }
+  impl->max_turns = writers;
   return std::unique_ptr<MessageLog>(new MessageLog(std::move(impl)));
 }
 
@@ -1481,16 +1520,12 @@ void MessageLog::stop() {
     t.join();
   }
   impl_->workers.clear();
-  {
-    std::lock_guard lock(impl_->queue_mu);
-    impl_->writer_stopping = true;
-  }
-  impl_->queue_cv.notify_all();
+  std::unique_lock lock(impl_->queue_mu);
+  impl_->appends_stopped = true;
   impl_->space_cv.notify_all();
-  for (auto& t : impl_->writers) {
-    t.join();
-  }
-  impl_->writers.clear();
+  impl_->retry_cv.notify_all();
+  // Turns already taken commit what is queued; later appends fail.
+  impl_->idle_cv.wait(lock, [&] { return impl_->turns == 0 && impl_->queue.empty(); });
 }
 
 Result<std::size_t> MessageLog::timestamp_now() { return impl_->timestamp_pass(); }

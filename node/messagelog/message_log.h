@@ -7,19 +7,21 @@
 // after retention once archived.
 //
 // Group commit: append() prepares the record on the caller's thread (signature hash, column
-// values) and queues it; a writer thread stores everything queued in one transaction (one bulk
-// insert: binary COPY on PostgreSQL, a prepared INSERT per record on SQLite), then releases each
-// caller. While a commit runs the next batch collects; there is no fixed delay. With
-// commit_writers > 1 (PostgreSQL's default: 2) another writer takes that batch and commits it
-// while the first waits for its flush, so record ids are not committed in id order. The queue is
-// bounded (append() waits for room up to enqueue_timeout, then fails with LoggingFailed). A record
-// is stored whole or not at all, and a caller is answered ok only after its transaction committed.
+// values). When no commit runs, the caller commits its record itself; otherwise it queues, and
+// the commit running hands its turn to the first queued caller, which stores everything queued in
+// one transaction (one bulk insert: binary COPY on PostgreSQL, a prepared INSERT per record on
+// SQLite) and then releases each of those callers. There is no writer thread and no fixed delay.
+// With commit_writers > 1 (PostgreSQL's default: 2) that many commits run at once, one taking
+// the next batch while another waits for its flush, so record ids are not committed in id order.
+// The queue is bounded (append() waits for room up to enqueue_timeout, then fails with
+// LoggingFailed). A record is stored whole or not at all, and a caller is answered ok only after
+// its transaction committed.
 //
 // Time-stamping: each record's id is queued in mlog_unstamped, in the transaction that stores it.
 // A worker stamps up to timestamp_batch queued records every timestamp_interval (one record: the
 // single layout, a SignatureTimeStamp over the SignatureValue; several: the batch layout, a ts hash
 // chain over H(signatures.xml) and META-INF/timestamp.tst), trying each TSA of the TsaSource in
-// turn. In time-stamp-immediately mode the writer stamps each group-commit batch before storing it,
+// turn. In time-stamp-immediately mode each group commit stamps its batch before storing it,
 // and append() fails with TimestampingFailed when no TSA answers. When stamping has failed for
 // longer than acceptable_failure_period, check_usable() and append() fail with TimestampingFailed
 // until a batch succeeds.
@@ -106,19 +108,19 @@ struct MessageLogOptions {
   OversizePolicy oversize_policy = OversizePolicy::kRefuse;
 
   // --- Group commit ---
-  // Records waiting for the writer; append() blocks while it is full.
+  // Records waiting for a commit; append() blocks while the queue is full.
   std::size_t max_queue = 20'000;
   // Most records stored by one transaction.
   std::size_t max_commit_batch = 2'000;
-  // Writer threads, each committing its own batches on its own pooled connection (0 = 2 on
-  // PostgreSQL, 1 on SQLite, where writers only queue for the database's one write lock, and 1
+  // Commits running at once, each on its own pooled connection (0 = 2 on PostgreSQL, 1 on
+  // SQLite, where a second commit would only queue for the database's one write lock, and 1
   // with a pool of fewer than 3 connections). Must be below the pool size (InvalidConfiguration).
   std::size_t commit_writers = 0;
   // How long append() waits for room in a full queue (then LoggingFailed).
   std::chrono::milliseconds enqueue_timeout{10'000};
-  // After a failed commit, the writer waits this long before the next one (a restarting database).
+  // After a failed commit, the next one waits this long (a restarting database).
   std::chrono::milliseconds retry_delay{200};
-  // Called by a writer after each group commit, on that writer's thread (keep it cheap; metrics):
+  // Called after each group commit, on the thread that committed (keep it cheap; metrics):
   // how long the batch took (transaction begin to commit; in time-stamp-immediately mode with
   // its time-stamp), how many records it held, and whether it committed.
   std::function<void(std::chrono::nanoseconds, std::size_t, bool)> on_commit;
@@ -221,7 +223,7 @@ struct MessageLogStats {
 
 class MessageLog final : public MessageLogWriter {
  public:
-  // Applies the migrations, recovers an interrupted archiving step and starts the writer threads.
+  // Applies the migrations and recovers an interrupted archiving step.
   // `db` must outlive the log. The background workers start with start(). Fails with
   // InvalidConfiguration (bad options), DatabaseError, IoError.
   [[nodiscard]] static Result<std::unique_ptr<MessageLog>> create(
@@ -240,8 +242,8 @@ class MessageLog final : public MessageLogWriter {
 
   // Starts the time-stamping, archiving and cleanup workers (idempotent).
   void start();
-  // Stops the workers, then the writers. Records already queued are still committed (the writers
-  // drain the queue); appends waiting for queue space or made after stop() fail with
+  // Stops the workers, then the group commit: records already queued are still committed (stop()
+  // returns once they are); appends waiting for queue space or made after stop() fail with
   // LoggingFailed. Idempotent.
   void stop();
 

@@ -514,6 +514,104 @@ TEST_P(StoreTest, CommitObserverSeesEveryBatch) {
   EXPECT_EQ(records.load(), 200u);
 }
 
+// Group commit without a writer thread: each commit runs on the thread of one of the callers
+// whose records it stores, a lone append commits its own record, and no more commits run at once
+// than commit_writers allows.
+TEST_P(StoreTest, CommitsRunOnTheCallersThreadsWithinTheWriterLimit) {
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  std::mutex mu;
+  std::set<std::thread::id> committers;
+  std::atomic<int> running{0};
+  std::atomic<int> most_running{0};
+  MessageLogOptions options;
+  options.on_commit = [&](std::chrono::nanoseconds, std::size_t, bool) {
+    const int now = ++running;
+    int seen = most_running.load();
+    while (now > seen && !most_running.compare_exchange_weak(seen, now)) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));  // widen the window for overlaps
+    {
+      std::lock_guard lock(mu);
+      committers.insert(std::this_thread::get_id());
+    }
+    --running;
+  };
+  auto log = make_log(*db, options);
+  ASSERT_TRUE(log);
+  ASSERT_TRUE(log->append(plain_record("alone")).ok());
+  {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(committers, std::set<std::thread::id>{std::this_thread::get_id()});
+    committers.clear();
+  }
+  std::set<std::thread::id> callers;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i) {
+        EXPECT_TRUE(
+            log->append(plain_record("w-" + std::to_string(t) + "-" + std::to_string(i))).ok());
+      }
+    });
+  }
+  for (auto& th : threads) {
+    callers.insert(th.get_id());
+  }
+  for (auto& th : threads) {
+    th.join();
+  }
+  EXPECT_EQ(count(*db), 201);
+  EXPECT_LT(log->stats().transactions, 201u) << "no batching happened";
+  std::lock_guard lock(mu);
+  EXPECT_FALSE(committers.empty());
+  for (const auto& id : committers) {
+    EXPECT_TRUE(callers.contains(id)) << "a commit ran on a thread that appended nothing";
+  }
+  // SQLite: one commit at a time; PostgreSQL: the default two.
+  EXPECT_LE(most_running.load(), pg() ? 2 : 1);
+}
+
+// After a failed commit the next one waits retry_delay (a restarting database is not hammered),
+// and stop() ends that wait: the records queued meanwhile are still committed.
+TEST_P(StoreTest, FailedCommitDelaysTheNextByRetryDelay) {
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  MessageLogOptions options;
+  options.retry_delay = 400ms;
+  auto log = make_log(*db, options);
+  ASSERT_TRUE(log);
+  {
+    auto tx = db->begin();
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE(tx->execute_script(
+                      pg() ? "ALTER TABLE mlog_record ADD CONSTRAINT poison CHECK (query_id <> "
+                             "'poison')"
+                           : "CREATE TRIGGER poison BEFORE INSERT ON mlog_record WHEN "
+                             "NEW.query_id = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned'); END")
+                    .ok());
+    ASSERT_TRUE(tx->commit().ok());
+  }
+  EXPECT_FALSE(log->append(plain_record("poison")).ok());
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_TRUE(log->append(plain_record("next")).ok());
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 390ms);
+  // Another failure, then stop() while a caller waits out the delay.
+  options.retry_delay = 60s;
+  auto slow = make_log(*db, options);
+  ASSERT_TRUE(slow);
+  EXPECT_FALSE(slow->append(plain_record("poison")).ok());
+  Status waiting = ok_status();
+  std::thread t([&] { waiting = slow->append(plain_record("waits")); });
+  std::this_thread::sleep_for(300ms);  // the caller is in its append by then
+  started = std::chrono::steady_clock::now();
+  slow->stop();
+  t.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 30s);
+  EXPECT_TRUE(waiting.ok()) << waiting.error().to_string();
+  EXPECT_EQ(count(*db, "query_id = 'waits'"), 1);
+}
+
 TEST_P(StoreTest, BodyPoliciesAreNeverSilent) {
   auto db = open_db();
   ASSERT_TRUE(db);
