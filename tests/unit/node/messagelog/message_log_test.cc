@@ -186,6 +186,18 @@ class LogTest : public ::testing::TestWithParam<db::Backend> {
     ASSERT_TRUE(tx->commit().ok());
   }
   bool pg() const { return GetParam() == db::Backend::kPostgres; }
+  // From now on the database fails every commit that stores a record with query_id "poison".
+  void refuse_poison(db::Database& db) const {
+    auto tx = db.begin();
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE(tx->execute_script(
+                      pg() ? "ALTER TABLE mlog_record ADD CONSTRAINT poison CHECK (query_id <> "
+                             "'poison')"
+                           : "CREATE TRIGGER poison BEFORE INSERT ON mlog_record WHEN "
+                             "NEW.query_id = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned'); END")
+                    .ok());
+    ASSERT_TRUE(tx->commit().ok());
+  }
 
   TempDir tmp_;
   std::string uri_;
@@ -498,17 +510,7 @@ TEST_P(StoreTest, CommitObserverSeesEveryBatch) {
   EXPECT_EQ(failed.load(), 0u);
   EXPECT_TRUE(timed.load());
   // A record the database refuses: the observer hears of the failed commit.
-  {
-    auto tx = db->begin();
-    ASSERT_TRUE(tx.ok());
-    ASSERT_TRUE(tx->execute_script(
-                      pg() ? "ALTER TABLE mlog_record ADD CONSTRAINT poison CHECK (query_id <> "
-                             "'poison')"
-                           : "CREATE TRIGGER poison BEFORE INSERT ON mlog_record WHEN "
-                             "NEW.query_id = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned'); END")
-                    .ok());
-    ASSERT_TRUE(tx->commit().ok());
-  }
+  refuse_poison(*db);
   EXPECT_FALSE(log->append(plain_record("poison")).ok());
   EXPECT_EQ(failed.load(), 1u);
   EXPECT_EQ(records.load(), 200u);
@@ -581,17 +583,7 @@ TEST_P(StoreTest, FailedCommitDelaysTheNextByRetryDelay) {
   options.retry_delay = 400ms;
   auto log = make_log(*db, options);
   ASSERT_TRUE(log);
-  {
-    auto tx = db->begin();
-    ASSERT_TRUE(tx.ok());
-    ASSERT_TRUE(tx->execute_script(
-                      pg() ? "ALTER TABLE mlog_record ADD CONSTRAINT poison CHECK (query_id <> "
-                             "'poison')"
-                           : "CREATE TRIGGER poison BEFORE INSERT ON mlog_record WHEN "
-                             "NEW.query_id = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned'); END")
-                    .ok());
-    ASSERT_TRUE(tx->commit().ok());
-  }
+  refuse_poison(*db);
   EXPECT_FALSE(log->append(plain_record("poison")).ok());
   auto started = std::chrono::steady_clock::now();
   EXPECT_TRUE(log->append(plain_record("next")).ok());
