@@ -101,6 +101,30 @@ LogRecord plain_record(const std::string& query_id, std::size_t body = 1000) {
   return r;
 }
 
+// `threads` threads each append `per_thread` plain records named "<prefix>-<thread>-<i>",
+// expecting every append to succeed. Returns once all are done, with the threads' ids.
+std::set<std::thread::id> append_from_threads(MessageLog& log, const std::string& prefix,
+                                              int threads, int per_thread) {
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      for (int i = 0; i < per_thread; ++i) {
+        EXPECT_TRUE(
+            log.append(plain_record(prefix + "-" + std::to_string(t) + "-" + std::to_string(i)))
+                .ok());
+      }
+    });
+  }
+  std::set<std::thread::id> ids;
+  for (auto& w : workers) {
+    ids.insert(w.get_id());
+  }
+  for (auto& w : workers) {
+    w.join();
+  }
+  return ids;
+}
+
 // ---------------- the database under test ----------------
 
 class LogTest : public ::testing::TestWithParam<db::Backend> {
@@ -493,18 +517,7 @@ TEST_P(StoreTest, CommitObserverSeesEveryBatch) {
   };
   auto log = make_log(*db, options);
   ASSERT_TRUE(log);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 8; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < 25; ++i) {
-        EXPECT_TRUE(
-            log->append(plain_record("c-" + std::to_string(t) + "-" + std::to_string(i))).ok());
-      }
-    });
-  }
-  for (auto& th : threads) {
-    th.join();
-  }
+  append_from_threads(*log, "c", 8, 25);
   EXPECT_EQ(records.load(), 200u);
   EXPECT_EQ(commits.load(), log->stats().transactions);
   EXPECT_EQ(failed.load(), 0u);
@@ -547,22 +560,7 @@ TEST_P(StoreTest, CommitsRunOnTheCallersThreadsWithinTheWriterLimit) {
     EXPECT_EQ(committers, std::set<std::thread::id>{std::this_thread::get_id()});
     committers.clear();
   }
-  std::set<std::thread::id> callers;
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 8; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < 25; ++i) {
-        EXPECT_TRUE(
-            log->append(plain_record("w-" + std::to_string(t) + "-" + std::to_string(i))).ok());
-      }
-    });
-  }
-  for (auto& th : threads) {
-    callers.insert(th.get_id());
-  }
-  for (auto& th : threads) {
-    th.join();
-  }
+  const std::set<std::thread::id> callers = append_from_threads(*log, "w", 8, 25);
   EXPECT_EQ(count(*db), 201);
   EXPECT_LT(log->stats().transactions, 201u) << "no batching happened";
   std::lock_guard lock(mu);
