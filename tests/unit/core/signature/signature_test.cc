@@ -596,8 +596,8 @@ TEST_F(DevSignatureTest, CreateRefusesTextThatIsNotXml) {
             FaultCode::kInvalidRequest);
   // An issuer name with a character XML does not allow (U+FFFE; certificates may hold it).
   const crypto::PrivateKey key = crypto::testing::ec_key();
-  const crypto::Certificate odd = crypto::testing::mint_cert(
-      {.subject = {{"CN", "issuer \xEF\xBF\xBE"}}}, key, key);
+  const crypto::Certificate odd =
+      crypto::testing::mint_cert({.subject = {{"CN", "issuer \xEF\xBF\xBE"}}}, key, key);
   ASSERT_NE(odd.issuer().find("\xEF\xBF\xBE"), std::string::npos) << odd.issuer();
   SignOptions ec;
   ec.algorithm = crypto::SignatureAlgorithm::kEcdsaSha512;
