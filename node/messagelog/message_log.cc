@@ -1443,8 +1443,8 @@ Result<std::unique_ptr<MessageLog>> MessageLog::create(db::Database& db, Message
   if (options.max_page_size == 0 || options.archive_read_batch == 0) {
     problems.push_back("max_page_size and archive_read_batch must be positive");
   }
-  // Each writer holds a pooled connection while it commits; one stays free for the time-stamper,
-  // the archiver and queries.
+  // Each running commit holds a pooled connection; one stays free for the time-stamper, the
+  // archiver and queries.
   const std::size_t pool = db.stats().max;
   if (options.commit_writers != 0 && options.commit_writers >= pool) {
     problems.push_back("commit_writers (" + std::to_string(options.commit_writers) +
@@ -1472,15 +1472,14 @@ Result<std::unique_ptr<MessageLog>> MessageLog::create(db::Database& db, Message
     }
     HANSA_RETURN_IF_ERROR(impl->recover());
   }
-  std::size_t writers = impl->options.commit_writers;
-  if (writers == 0) {
+  impl->max_turns = impl->options.commit_writers;
+  if (impl->max_turns == 0) {
     // PostgreSQL commits transactions side by side (and flushes their WAL together), so a second
-    // writer fills its batch and copies it while the first waits for its flush. SQLite has one
-    // writer at a time, and a second one would only queue for the lock. A pool of one or two
-    // connections keeps one writer (see the check above).
-    writers = db.backend() == db::Backend::kPostgres && pool > 2 ? 2 : 1;
+    // commit fills and copies its batch while the first waits for its flush. SQLite has one
+    // writer at a time, and a second commit would only queue for the lock. A pool of one or two
+    // connections keeps one commit at a time (see the check above).
+    impl->max_turns = db.backend() == db::Backend::kPostgres && pool > 2 ? 2 : 1;
   }
-  impl->max_turns = writers;
   return std::unique_ptr<MessageLog>(new MessageLog(std::move(impl)));
 }
 
