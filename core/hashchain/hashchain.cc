@@ -1,5 +1,7 @@
 #include "core/hashchain/hashchain.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <utility>
 
 #include "core/crypto/encoding.h"
@@ -100,7 +102,7 @@ void write_value(std::string& out, const StepValue& v) {
       v.kind == ValueKind::kHashValue ? "        </ns2:HashValue>\n" : "        </ns2:DataRef>\n";
 }
 
-std::string chain_xml(DigestAlgorithm alg, const std::vector<Step>& steps) {
+std::string write_chain_xml(DigestAlgorithm alg, const std::vector<Step>& steps) {
   std::string out(kXmlHeader);
   out += "<ns2:HashChain";
   out += kNamespaceDecls;
@@ -119,7 +121,10 @@ std::string chain_xml(DigestAlgorithm alg, const std::vector<Step>& steps) {
 }
 
 std::string step_ref(std::size_t index) {
-  return "#" + std::string(kStepIdPrefix) + std::to_string(index);
+  std::string out = "#";
+  out += kStepIdPrefix;
+  out += std::to_string(index);
+  return out;
 }
 
 // The final step of a multipart input: the message and each attachment by DataRef.
@@ -320,8 +325,7 @@ std::string hash_chain_result_xml(std::string_view uri, DigestAlgorithm algorith
 }
 
 // Reference section 4, batch signatures and time-stamps: the Merkle tree and per-input chains.
-Result<BuiltHashChains> build_hash_chains(const std::vector<ChainInput>& inputs,
-                                          const BuildOptions& options) {
+Result<Tree> Tree::build(std::vector<ChainInput> inputs, const BuildOptions& options) {
   if (inputs.empty()) {
     return Error(FaultCode::kInvalidRequest, "a hash chain needs at least one input");
   }
@@ -341,16 +345,12 @@ Result<BuiltHashChains> build_hash_chains(const std::vector<ChainInput>& inputs,
     }
   }
 
-  // Tree nodes: leaves first (one per input), then each combination as it is made.
-  struct Node {
-    std::string value;
-    std::size_t left = 0;
-    std::size_t right = 0;
-    bool leaf = true;
-  };
-  std::vector<Node> nodes;
-  nodes.reserve(inputs.size() * 2);
-  for (const auto& in : inputs) {
+  Tree t;
+  t.options_ = options;
+  t.inputs_ = std::move(inputs);
+  std::vector<Node>& nodes = t.nodes_;
+  nodes.reserve(t.inputs_.size() * 2);
+  for (const auto& in : t.inputs_) {
     Node leaf;
     if (in.attachment_digests.empty()) {
       leaf.value = in.digest;
@@ -361,9 +361,10 @@ Result<BuiltHashChains> build_hash_chains(const std::vector<ChainInput>& inputs,
     }
     nodes.push_back(std::move(leaf));
   }
-  std::vector<std::size_t> parent(inputs.size(), SIZE_MAX);
-  std::vector<std::size_t> level(inputs.size());
-  for (std::size_t i = 0; i < inputs.size(); ++i) {
+  std::vector<std::size_t>& parent = t.parent_;
+  parent.assign(t.inputs_.size(), SIZE_MAX);
+  std::vector<std::size_t> level(t.inputs_.size());
+  for (std::size_t i = 0; i < level.size(); ++i) {
     level[i] = i;
   }
   // Pair left to right; an orphan moves up unchanged.
@@ -387,52 +388,73 @@ Result<BuiltHashChains> build_hash_chains(const std::vector<ChainInput>& inputs,
     }
     level = std::move(next);
   }
-  const std::size_t root = level.front();
+  t.root_digest_ = (t.inputs_.size() == 1 && t.inputs_[0].attachment_digests.empty())
+                       ? digest_hash_step(alg, {t.inputs_[0].digest})
+                       : nodes[level.front()].value;
+  return t;
+}
 
-  BuiltHashChains out;
-  out.chain_xmls.reserve(inputs.size());
-  for (std::size_t i = 0; i < inputs.size(); ++i) {
-    const bool multipart = !inputs[i].attachment_digests.empty();
-    std::vector<std::size_t> path;  // combination nodes from the root down to the leaf
-    for (std::size_t n = parent[i]; n != SIZE_MAX; n = parent[n]) {
-      path.insert(path.begin(), n);
-    }
-    std::vector<Step> steps;
-    for (std::size_t k = 0; k < path.size(); ++k) {
-      const Node& n = nodes[path[k]];
-      const std::size_t mine = k + 1 < path.size() ? path[k + 1] : i;
-      const bool mine_is_left = n.left == mine;
-      const std::size_t other = mine_is_left ? n.right : n.left;
-      StepValue my_value;
-      if (nodes[mine].leaf && !multipart) {
-        my_value = {ValueKind::kDataRef, options.data_uri, inputs[i].digest};
-      } else {
-        my_value = {ValueKind::kStepRef, step_ref(k + 1), {}};
-      }
-      StepValue other_value{ValueKind::kHashValue, {}, nodes[other].value};
-      Step step;
-      if (mine_is_left) {
-        step.values = {std::move(my_value), std::move(other_value)};
-      } else {
-        step.values = {std::move(other_value), std::move(my_value)};
-      }
-      steps.push_back(std::move(step));
-    }
-    if (multipart) {
-      steps.push_back(multipart_step(inputs[i], options.data_uri));
-    } else if (path.empty()) {
-      // One input without attachments: a single step over its data.
-      Step step;
-      step.values.push_back({ValueKind::kDataRef, options.data_uri, inputs[i].digest});
-      steps.push_back(std::move(step));
-    }
-    out.chain_xmls.push_back(chain_xml(alg, steps));
+std::string Tree::result_xml() const {
+  return hash_chain_result_xml(options_.hash_chain_uri + step_ref(0), options_.algorithm,
+                               root_digest_);
+}
+
+Result<std::string> Tree::chain_xml(std::size_t index) const {
+  if (index >= inputs_.size()) {
+    return Error(FaultCode::kInvalidRequest, "no such input in the hash chain batch",
+                 std::to_string(index));
   }
-  out.root_digest = (inputs.size() == 1 && inputs[0].attachment_digests.empty())
-                        ? digest_hash_step(alg, {inputs[0].digest})
-                        : nodes[root].value;
-  out.result_xml =
-      hash_chain_result_xml(options.hash_chain_uri + step_ref(0), alg, out.root_digest);
+  const ChainInput& input = inputs_[index];
+  const bool multipart = !input.attachment_digests.empty();
+  std::vector<std::size_t> path;  // combination nodes from the root down to the leaf
+  for (std::size_t n = parent_[index]; n != SIZE_MAX; n = parent_[n]) {
+    path.push_back(n);
+  }
+  std::reverse(path.begin(), path.end());
+  std::vector<Step> steps;
+  steps.reserve(path.size() + 1);
+  for (std::size_t k = 0; k < path.size(); ++k) {
+    const Node& n = nodes_[path[k]];
+    const std::size_t mine = k + 1 < path.size() ? path[k + 1] : index;
+    const bool mine_is_left = n.left == mine;
+    const std::size_t other = mine_is_left ? n.right : n.left;
+    StepValue my_value;
+    if (nodes_[mine].leaf && !multipart) {
+      my_value = {ValueKind::kDataRef, options_.data_uri, input.digest};
+    } else {
+      my_value = {ValueKind::kStepRef, step_ref(k + 1), {}};
+    }
+    StepValue other_value{ValueKind::kHashValue, {}, nodes_[other].value};
+    Step step;
+    if (mine_is_left) {
+      step.values = {std::move(my_value), std::move(other_value)};
+    } else {
+      step.values = {std::move(other_value), std::move(my_value)};
+    }
+    steps.push_back(std::move(step));
+  }
+  if (multipart) {
+    steps.push_back(multipart_step(input, options_.data_uri));
+  } else if (path.empty()) {
+    // One input without attachments: a single step over its data.
+    Step step;
+    step.values.push_back({ValueKind::kDataRef, options_.data_uri, input.digest});
+    steps.push_back(std::move(step));
+  }
+  return write_chain_xml(options_.algorithm, steps);
+}
+
+Result<BuiltHashChains> build_hash_chains(const std::vector<ChainInput>& inputs,
+                                          const BuildOptions& options) {
+  HANSA_ASSIGN_OR_RETURN(Tree tree, Tree::build(inputs, options));
+  BuiltHashChains out;
+  out.chain_xmls.reserve(tree.size());
+  for (std::size_t i = 0; i < tree.size(); ++i) {
+    HANSA_ASSIGN_OR_RETURN(std::string chain, tree.chain_xml(i));
+    out.chain_xmls.push_back(std::move(chain));
+  }
+  out.root_digest = tree.root_digest();
+  out.result_xml = tree.result_xml();
   return out;
 }
 

@@ -77,6 +77,39 @@ struct BuiltHashChains {
   std::vector<std::string> chain_xmls;  // one HashChain document per input, in input order
 };
 
+// A batch's tree, kept so that any input's chain can be written later: a message log stores a
+// time-stamp batch's input digests once and writes a record's chain when a container is asked
+// for, instead of storing a chain per record. Writing one chain costs O(log n) from the tree.
+class Tree {
+ public:
+  // Builds the tree over `inputs`. Fails as build_hash_chains() does.
+  [[nodiscard]] static Result<Tree> build(std::vector<ChainInput> inputs,
+                                          const BuildOptions& options = {});
+
+  [[nodiscard]] std::size_t size() const { return inputs_.size(); }
+  [[nodiscard]] const std::string& root_digest() const { return root_digest_; }
+  // The HashChainResult document.
+  [[nodiscard]] std::string result_xml() const;
+  // The HashChain document of input `index`; InvalidRequest when there is no such input. The
+  // same bytes as build_hash_chains() writes for that input.
+  [[nodiscard]] Result<std::string> chain_xml(std::size_t index) const;
+
+ private:
+  struct Node {
+    std::string value;
+    std::size_t left = 0;
+    std::size_t right = 0;
+    bool leaf = true;
+  };
+  Tree() = default;
+
+  BuildOptions options_;
+  std::vector<ChainInput> inputs_;
+  std::vector<Node> nodes_;          // leaves first (one per input), then each combination
+  std::vector<std::size_t> parent_;  // per node; SIZE_MAX at the root
+  std::string root_digest_;
+};
+
 // Builds the tree, the result and every input's chain. The XML is laid out as X-Road writes it
 // (standalone UTF-8, four-space indentation). A single input without attachments (which X-Road
 // signs directly, without a chain) gets a one-step chain whose root is H(DigestList(input)).

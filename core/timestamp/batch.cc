@@ -11,11 +11,20 @@ Result<BatchTimestamp> stamp_batch(const std::vector<std::string>& input_digests
   for (const std::string& d : input_digests) {
     inputs.push_back(hashchain::ChainInput{d, {}});
   }
-  HANSA_ASSIGN_OR_RETURN(hashchain::BuiltHashChains built,
-                         hashchain::build_hash_chains(inputs, options.chain));
+  HANSA_ASSIGN_OR_RETURN(hashchain::Tree tree,
+                         hashchain::Tree::build(std::move(inputs), options.chain));
+  std::string result_xml = tree.result_xml();
   // X-Road time-stamps the HashChainResult document's bytes exactly as stored.
-  HANSA_ASSIGN_OR_RETURN(TimestampToken token, stamper(built.result_xml));
-  return BatchTimestamp{std::move(token), std::move(built.result_xml), std::move(built.chain_xmls)};
+  HANSA_ASSIGN_OR_RETURN(TimestampToken token, stamper(result_xml));
+  std::vector<std::string> chain_xmls;
+  if (options.chains) {
+    chain_xmls.reserve(tree.size());
+    for (std::size_t i = 0; i < tree.size(); ++i) {
+      HANSA_ASSIGN_OR_RETURN(std::string chain, tree.chain_xml(i));
+      chain_xmls.push_back(std::move(chain));
+    }
+  }
+  return BatchTimestamp{std::move(token), std::move(result_xml), std::move(chain_xmls)};
 }
 
 Result<BatchTimestamp> stamp_batch(const std::vector<std::string>& input_digests,

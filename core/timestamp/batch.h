@@ -25,12 +25,17 @@ struct BatchOptions {
                                    .hash_chain_uri = "/ts-hashchain.xml",
                                    .data_uri = "/META-INF/signatures.xml",
                                    .max_inputs = 10'000};
+  // false: no per-input chains in the result (chain_xmls stays empty). A caller that keeps the
+  // input digests writes any input's chain later with hashchain::Tree over the same inputs and
+  // chain options; the bytes are the same.
+  bool chains = true;
 };
 
 struct BatchTimestamp {
   TimestampToken token;                 // over result_xml
   std::string result_xml;               // ts-hashchainresult.xml
-  std::vector<std::string> chain_xmls;  // ts-hashchain.xml of each input, in input order
+  std::vector<std::string> chain_xmls;  // ts-hashchain.xml of each input, in input order (when
+                                        // BatchOptions::chains)
 };
 
 // Time-stamps `data` and returns the verified token (e.g. TimestampClient::stamp bound to a URL).

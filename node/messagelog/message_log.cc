@@ -18,6 +18,7 @@
 #include <sstream>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "core/asic/asic.h"
@@ -25,6 +26,7 @@
 #include "core/crypto/parse_memo.h"
 #include "core/db/database.h"
 #include "core/db/migrate.h"
+#include "core/hashchain/hashchain.h"
 #include "core/signature/signature.h"
 #include "core/timestamp/batch.h"
 #include "core/timestamp/client.h"
@@ -220,9 +222,10 @@ constexpr auto kSignatureGrace = std::chrono::hours(1);
 // Records linked to their time-stamp per transaction (see timestamp_pass()).
 constexpr std::size_t kLinksPerTransaction = 500;
 
-// A record's time-stamp link (mlog_record_ts, see schema.cc).
-constexpr std::array<std::string_view, 3> kTsColumns = {"record_id", "timestamp_id",
-                                                        "ts_hash_chain"};
+// A record's time-stamp link (mlog_record_ts, see schema.cc): since schema version 6 the
+// record's place among its time-stamp's inputs instead of its hash chain, which is written again
+// from the time-stamp's inputs when a container is built (TimestampTrees).
+constexpr std::array<std::string_view, 3> kTsColumns = {"record_id", "timestamp_id", "input_index"};
 
 // RecordInfo's columns and where they come from. A record is archived once it is time-stamped
 // and no longer waits in mlog_unarchived.
@@ -345,21 +348,120 @@ struct Pending {
 // The time-stamp of a batch, before it is stored.
 struct StampedBatch {
   std::string token;
-  std::string result_xml;               // empty: single layout
-  std::vector<std::string> chain_xmls;  // per input; empty: single layout
+  std::string result_xml;  // empty: single layout
+  std::string inputs;      // the inputs' SHA-512 digests, concatenated; empty: single layout
   std::string tsa_url;
 };
+
+// The hash-chain options of the message log's time-stamp batches; a record's chain is written
+// from its time-stamp's inputs with these, as at stamping.
+const timestamp::BatchOptions& timestamp_batch_options() {
+  static const timestamp::BatchOptions kOptions = [] {
+    timestamp::BatchOptions o;  // at most 10,000 inputs, as timestamp_batch
+    o.chains = false;
+    return o;
+  }();
+  return kOptions;
+}
 
 namespace {
 
 // Appends the kTsColumns row that links record `id`, input `i` of `stamped`, to its time-stamp:
-// the record's hash chain, or NULL when the time-stamp covers that record alone.
+// its place among the inputs, or NULL when the time-stamp covers that record alone.
 void add_link(std::vector<db::Value>& links, std::int64_t id, std::int64_t ts_id,
               const StampedBatch& stamped, std::size_t i) {
   links.emplace_back(id);
   links.emplace_back(ts_id);
-  links.push_back(stamped.chain_xmls.empty() ? db::Value()
-                                             : db::Value::blob(stamped.chain_xmls[i]));
+  links.push_back(stamped.inputs.empty() ? db::Value() : db::Value(static_cast<std::int64_t>(i)));
+}
+
+// Time-stamp hash trees rebuilt from mlog_timestamp.inputs, to write the chains of records
+// linked by their place (schema version 6). An archiving pass reads a batch's records one after
+// another, so the last few trees are kept; a tree of 10,000 inputs holds about 2 MB.
+class TimestampTrees {
+ public:
+  // Sets `chain` to the hash chain of input `index` of time-stamp `ts_id`.
+  Status chain(db::Transaction& tx, std::int64_t ts_id, std::int64_t index,
+               std::optional<std::string>& chain) {
+    const hashchain::Tree* tree = nullptr;
+    for (const auto& [id, t] : trees_) {
+      if (id == ts_id) {
+        tree = &t;
+      }
+    }
+    if (tree == nullptr) {
+      HANSA_ASSIGN_OR_RETURN(
+          auto row, tx.query_one("SELECT inputs FROM mlog_timestamp WHERE id = $1", {ts_id}));
+      if (!row) {
+        return Error(FaultCode::kDatabaseError, "the record's time-stamp is missing",
+                     std::to_string(ts_id));
+      }
+      HANSA_ASSIGN_OR_RETURN(auto inputs, row->optional_blob(0));
+      const std::size_t size = crypto::digest_size(kSha512);
+      if (!inputs || inputs->empty() || inputs->size() % size != 0 ||
+          inputs->size() / size > timestamp_batch_options().chain.max_inputs) {
+        return Error(FaultCode::kDatabaseError, "the time-stamp's inputs are missing or damaged",
+                     std::to_string(ts_id));
+      }
+      std::vector<hashchain::ChainInput> leaves;
+      leaves.reserve(inputs->size() / size);
+      for (std::size_t at = 0; at < inputs->size(); at += size) {
+        leaves.push_back({inputs->substr(at, size), {}});
+      }
+      HANSA_ASSIGN_OR_RETURN(
+          auto built, hashchain::Tree::build(std::move(leaves), timestamp_batch_options().chain));
+      if (trees_.size() == kKept) {
+        trees_.pop_front();
+      }
+      trees_.emplace_back(ts_id, std::move(built));
+      tree = &trees_.back().second;
+    }
+    if (index < 0 || static_cast<std::size_t>(index) >= tree->size()) {
+      return Error(FaultCode::kDatabaseError,
+                   "the record's place in its time-stamp is out of range",
+                   std::to_string(ts_id) + ":" + std::to_string(index));
+    }
+    HANSA_ASSIGN_OR_RETURN(chain, tree->chain_xml(static_cast<std::size_t>(index)));
+    return ok_status();
+  }
+
+ private:
+  static constexpr std::size_t kKept = 4;
+  std::deque<std::pair<std::int64_t, hashchain::Tree>> trees_;
+};
+
+// Deletes the queue rows (mlog_unstamped, mlog_unarchived) of `ids` in statements of 64, 16, 4 or
+// 1 ids (few statement shapes, each prepared once per connection) and returns the ids whose rows
+// were there: one round trip per 64 records instead of one per record.
+Result<std::unordered_set<std::int64_t>> dequeue(db::Transaction& tx, std::string_view table,
+                                                 std::span<const std::int64_t> ids) {
+  std::unordered_set<std::int64_t> taken;
+  std::size_t i = 0;
+  while (i < ids.size()) {
+    std::size_t n = std::min<std::size_t>(64, ids.size() - i);
+    if (n != 64 && n >= 16) {
+      n = 16;
+    } else if (n < 16 && n >= 4) {
+      n = 4;
+    } else if (n < 4) {
+      n = 1;
+    }
+    std::string sql = "DELETE FROM " + std::string(table) + " WHERE record_id IN (";
+    std::vector<db::Value> params;
+    params.reserve(n);
+    for (std::size_t k = 0; k < n; ++k) {
+      sql += (k == 0 ? "$" : ",$") + std::to_string(k + 1);
+      params.emplace_back(ids[i + k]);
+    }
+    sql += ") RETURNING record_id";
+    HANSA_ASSIGN_OR_RETURN(auto rows, tx.execute(sql, params));
+    for (const auto& row : rows) {
+      HANSA_ASSIGN_OR_RETURN(auto id, row.int64(0));
+      taken.insert(id);
+    }
+    i += n;
+  }
+  return taken;
 }
 
 // Queues the records `ids` for the archive (mlog_unarchived).
@@ -864,13 +966,18 @@ struct MessageLog::Impl {
         }
         errors += (errors.empty() ? "" : "; ") + tsa.url + ": " + token.error().to_string();
       } else {
-        timestamp::BatchOptions batch_options;
-        batch_options.chain.max_inputs = std::max<std::size_t>(recs.size(), 1);
-        auto batch =
-            timestamp::stamp_batch(digests, client, tsa.url, verify_options, batch_options);
+        // The chains are not written now: a record's chain is written from `inputs` when its
+        // container is built.
+        auto batch = timestamp::stamp_batch(digests, client, tsa.url, verify_options,
+                                            timestamp_batch_options());
         if (batch.ok()) {
-          return StampedBatch{batch->token.der(), std::move(batch->result_xml),
-                              std::move(batch->chain_xmls), tsa.url};
+          std::string inputs;
+          inputs.reserve(digests.size() * crypto::digest_size(kSha512));
+          for (const std::string& d : digests) {
+            inputs += d;
+          }
+          return StampedBatch{batch->token.der(), std::move(batch->result_xml), std::move(inputs),
+                              tsa.url};
         }
         errors += (errors.empty() ? "" : "; ") + tsa.url + ": " + batch.error().to_string();
       }
@@ -884,10 +991,11 @@ struct MessageLog::Impl {
     HANSA_ASSIGN_OR_RETURN(
         auto row,
         tx.query_one("INSERT INTO mlog_timestamp (time_ms, token, hash_chain_result, tsa_url, "
-                     "record_count) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                     "record_count, inputs) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
                      {to_ms(now()), db::Value::blob(s.token),
                       s.result_xml.empty() ? db::Value() : db::Value::blob(s.result_xml), s.tsa_url,
-                      static_cast<std::int64_t>(count)}));
+                      static_cast<std::int64_t>(count),
+                      s.inputs.empty() ? db::Value() : db::Value::blob(s.inputs)}));
     if (!row) {
       return Error(FaultCode::kDatabaseError, "INSERT RETURNING gave no row");
     }
@@ -966,10 +1074,11 @@ struct MessageLog::Impl {
         std::vector<db::Value> links;
         std::vector<std::int64_t> linked;
         links.reserve((last - first) * kTsColumns.size());
+        HANSA_ASSIGN_OR_RETURN(
+            auto taken, dequeue(tx, "mlog_unstamped",
+                                std::span<const std::int64_t>(ids).subspan(first, last - first)));
         for (std::size_t i = first; i < last; ++i) {
-          HANSA_ASSIGN_OR_RETURN(
-              auto taken, tx.execute("DELETE FROM mlog_unstamped WHERE record_id = $1", {ids[i]}));
-          if (taken.affected_rows() != 1) {
+          if (!taken.contains(ids[i])) {
             continue;
           }
           add_link(links, ids[i], ts_id, *stamped, i);
@@ -1029,14 +1138,15 @@ struct MessageLog::Impl {
     std::optional<std::string> ts_chain;
     std::optional<std::string> token;
     std::optional<std::string> ts_result;
+    std::optional<std::int64_t> ts_id;
+    std::optional<std::int64_t> ts_index;  // the record's place among its time-stamp's inputs
     std::string group;
   };
 
   static constexpr std::string_view kContainerSelect =
       "SELECT r.id, r.time_ms, r.query_id, r.response, r.rest, r.body_mode, r.message, "
       "r.attachments, COALESCE(g.signature, r.signature), r.hash_chain_result, r.hash_chain, "
-      "s.ts_hash_chain, t.token, "
-      "t.hash_chain_result";
+      "s.ts_hash_chain, t.token, t.hash_chain_result, s.timestamp_id, s.input_index";
 
   static Result<ContainerRow> container_row(const db::Row& row) {
     ContainerRow c;
@@ -1060,10 +1170,25 @@ struct MessageLog::Impl {
     HANSA_ASSIGN_OR_RETURN(c.ts_chain, row.optional_blob(11));
     HANSA_ASSIGN_OR_RETURN(c.token, row.optional_blob(12));
     HANSA_ASSIGN_OR_RETURN(c.ts_result, row.optional_blob(13));
-    if (row.size() > 14) {
-      HANSA_ASSIGN_OR_RETURN(c.group, row.text(14));
+    HANSA_ASSIGN_OR_RETURN(c.ts_id, row.optional_int64(14));
+    HANSA_ASSIGN_OR_RETURN(c.ts_index, row.optional_int64(15));
+    if (row.size() > 16) {
+      HANSA_ASSIGN_OR_RETURN(c.group, row.text(16));
     }
     return c;
+  }
+
+  // A record linked by its place in a batch time-stamp (schema version 6) gets its chain
+  // written from the time-stamp's inputs.
+  static Status complete_ts_chain(db::Transaction& tx, TimestampTrees& trees, ContainerRow& c) {
+    if (!c.ts_result || c.ts_chain) {
+      return ok_status();
+    }
+    if (!c.ts_id || !c.ts_index) {
+      return Error(FaultCode::kDatabaseError, "the record's time-stamp hash chain is missing",
+                   std::to_string(c.id));
+    }
+    return trees.chain(tx, *c.ts_id, *c.ts_index, c.ts_chain);
   }
 
   static Result<std::string> build_container(const ContainerRow& c) {
@@ -1108,26 +1233,8 @@ struct MessageLog::Impl {
   };
 
   Status mark_archived(db::Transaction& tx, const std::vector<std::int64_t>& ids) {
-    std::size_t i = 0;
-    while (i < ids.size()) {
-      std::size_t n = std::min<std::size_t>(64, ids.size() - i);
-      if (n != 64 && n >= 16) {
-        n = 16;
-      } else if (n < 16 && n >= 4) {
-        n = 4;
-      } else if (n < 4) {
-        n = 1;
-      }
-      std::string sql = "DELETE FROM mlog_unarchived WHERE record_id IN (";
-      std::vector<db::Value> params;
-      for (std::size_t k = 0; k < n; ++k) {
-        sql += (k == 0 ? "$" : ",$") + std::to_string(k + 1);
-        params.emplace_back(ids[i + k]);
-      }
-      sql += ")";
-      HANSA_RETURN_IF_ERROR(tx.execute(sql, params));
-      i += n;
-    }
+    HANSA_ASSIGN_OR_RETURN(auto taken, dequeue(tx, "mlog_unarchived", ids));
+    (void)taken;
     return ok_status();
   }
 
@@ -1274,6 +1381,7 @@ struct MessageLog::Impl {
     HANSA_RETURN_IF_ERROR(recover(std::chrono::minutes(10)));
     ArchiveOutcome outcome;
     std::map<std::string, OpenArchive> open;
+    TimestampTrees trees;
     std::int64_t after = 0;
     const std::string sql = std::string(kContainerSelect) + ", " + group_key_column() +
                             " FROM mlog_unarchived a JOIN mlog_record r ON r.id = a.record_id "
@@ -1290,6 +1398,7 @@ struct MessageLog::Impl {
             tx.execute(sql, {after, static_cast<std::int64_t>(options.archive_read_batch)}));
         for (const auto& row : result) {
           HANSA_ASSIGN_OR_RETURN(auto c, container_row(row));
+          HANSA_RETURN_IF_ERROR(complete_ts_chain(tx, trees, c));
           rows.push_back(std::move(c));
         }
       }
@@ -1331,7 +1440,10 @@ struct MessageLog::Impl {
   void run_transfer_command(const std::vector<std::filesystem::path>& files) {
     std::string list;
     for (const auto& f : files) {
-      list += (list.empty() ? "" : " ") + f.filename().string();
+      if (!list.empty()) {
+        list += ' ';
+      }
+      list += f.filename().string();
     }
     pid_t pid = ::fork();
     if (pid == 0) {
@@ -1628,6 +1740,8 @@ Result<std::string> MessageLog::container(std::int64_t id) const {
     return Error(FaultCode::kNotFound, "no such message log record", std::to_string(id));
   }
   HANSA_ASSIGN_OR_RETURN(auto c, Impl::container_row(*row));
+  TimestampTrees trees;
+  HANSA_RETURN_IF_ERROR(Impl::complete_ts_chain(tx, trees, c));
   return Impl::build_container(c);
 }
 

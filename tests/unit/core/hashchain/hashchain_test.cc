@@ -394,6 +394,57 @@ TEST(HashChainRoundTripTest, TamperingAnyInputOrStepFails) {
   }
 }
 
+// A message log keeps a time-stamp batch's input digests and writes a record's chain from them
+// when asked: each chain written later verifies against the result stamped earlier, in any order.
+TEST(HashChainTreeTest, ChainsWrittenOnDemandVerifyAgainstTheResult) {
+  BuildOptions ts;
+  ts.hash_chain_uri = "/ts-hashchain.xml";
+  ts.data_uri = "/META-INF/signatures.xml";
+  for (std::size_t n : {1U, 2U, 5U, 64U, 100U}) {
+    std::vector<ChainInput> inputs;
+    std::vector<std::string> signatures;
+    for (std::size_t i = 0; i < n; ++i) {
+      signatures.push_back("<signatures n=\"" + std::to_string(i % 7) + "\"/>");  // repeats
+      inputs.push_back({sha512(signatures.back()), {}});
+    }
+    auto tree = Tree::build(inputs, ts);
+    ASSERT_TRUE(tree.ok()) << n;
+    ASSERT_EQ(tree->size(), n);
+    const std::string result = tree->result_xml();
+    for (std::size_t i = n; i-- > 0;) {
+      auto chain = tree->chain_xml(i);
+      ASSERT_TRUE(chain.ok());
+      const ReferenceResolver resolver = [&](std::string_view uri) -> std::optional<std::string> {
+        if (uri == "/ts-hashchain.xml") {
+          return *chain;
+        }
+        if (uri == "/META-INF/signatures.xml") {
+          return signatures[i];
+        }
+        return std::nullopt;
+      };
+      auto st = verify_hash_chain(result, resolver, {{"/META-INF/signatures.xml", std::nullopt}});
+      EXPECT_TRUE(st.ok()) << "n=" << n << " i=" << i << ": " << st.error().to_string();
+      if (n > 1) {
+        // Another record's signature does not fit this record's chain.
+        const std::string other = signatures[(i + 1) % n];
+        if (other != signatures[i]) {
+          const ReferenceResolver wrong = [&](std::string_view uri) -> std::optional<std::string> {
+            return uri == "/ts-hashchain.xml" ? std::optional<std::string>(*chain)
+                                              : std::optional<std::string>(other);
+          };
+          EXPECT_FALSE(
+              verify_hash_chain(result, wrong, {{"/META-INF/signatures.xml", std::nullopt}}).ok());
+        }
+      }
+    }
+    auto beyond = tree->chain_xml(n);
+    ASSERT_FALSE(beyond.ok());
+    EXPECT_EQ(beyond.error().code, FaultCode::kInvalidRequest);
+  }
+  EXPECT_EQ(Tree::build({}).error().code, FaultCode::kInvalidRequest);
+}
+
 TEST(HashChainBuildTest, TreeShapeMatchesPairingWithPromotedOrphans) {
   std::vector<std::string> d;
   std::vector<ChainInput> inputs;

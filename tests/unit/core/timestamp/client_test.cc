@@ -197,6 +197,42 @@ TEST_F(TimestampClientTest, BatchStampGivesEveryInputItsChain) {
             FaultCode::kInvalidRequest);
 }
 
+// Without chains, the result is the same and each input's chain comes from a tree over the same
+// inputs, byte for byte what the batch would have carried.
+TEST_F(TimestampClientTest, BatchWithoutChainsStampsTheSameResult) {
+  std::vector<std::string> digests;
+  for (int i = 0; i < 6; ++i) {
+    digests.push_back(crypto::digest(DigestAlgorithm::kSha512, "input " + std::to_string(i)));
+  }
+  std::string stamped;
+  Stamper keep = [&](std::string_view data) -> Result<TimestampToken> {
+    stamped = std::string(data);
+    return Error(FaultCode::kTimeout, "not sent");
+  };
+  (void)stamp_batch(digests, keep);
+  const std::string with_chains = stamped;
+  BatchOptions options;
+  options.chains = false;
+  (void)stamp_batch(digests, keep, options);
+  EXPECT_EQ(stamped, with_chains);
+
+  CannedServer tsa(openssl_tsa());
+  auto full = stamp_batch(digests, TimestampClient(), tsa.url(), approved());
+  auto bare = stamp_batch(digests, TimestampClient(), tsa.url(), approved(), options);
+  ASSERT_TRUE(full.ok() && bare.ok());
+  EXPECT_TRUE(bare->chain_xmls.empty());
+  EXPECT_EQ(bare->result_xml, full->result_xml);
+  std::vector<hashchain::ChainInput> inputs;
+  for (const auto& d : digests) {
+    inputs.push_back({d, {}});
+  }
+  auto tree = hashchain::Tree::build(inputs, options.chain);
+  ASSERT_TRUE(tree.ok());
+  for (std::size_t i = 0; i < digests.size(); ++i) {
+    EXPECT_EQ(*tree->chain_xml(i), full->chain_xmls[i]) << i;
+  }
+}
+
 TEST_F(TimestampClientTest, BatchPassesStamperErrorsOn) {
   Stamper failing = [](std::string_view) -> Result<TimestampToken> {
     return Error(FaultCode::kTimeout, "no answer");

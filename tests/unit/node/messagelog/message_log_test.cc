@@ -25,9 +25,11 @@
 #include "core/asic/asic.h"
 #include "core/crypto/digest.h"
 #include "core/db/database.h"
+#include "core/hashchain/hashchain.h"
 #include "core/http/client.h"
 #include "core/http/server.h"
 #include "core/signature/signature.h"
+#include "core/timestamp/batch.h"
 #include "node/api/admin_api.h"
 #include "node/api/admin_store.h"
 #include "node/messagelog/message_log.h"
@@ -1233,9 +1235,46 @@ class TrustedLogTest : public LogTest {
     }
   }
 
-  // Schema version 5 undone: `stamped` and `archived` flags on the record rows instead of the
-  // queues, with the partial indexes of version 4.
+  // Schema version 6 undone: each batch-stamped record's time-stamp hash chain stored on its link
+  // (written here from the time-stamp's inputs, as version 5 stored it), no inputs, no places.
+  void back_to_version_5(db::Database& db) {
+    {
+      auto tx = db.begin();
+      ASSERT_TRUE(tx.ok());
+      auto links = tx->execute(
+          "SELECT s.record_id, s.input_index, t.inputs FROM mlog_record_ts s "
+          "JOIN mlog_timestamp t ON t.id = s.timestamp_id WHERE s.input_index IS NOT NULL");
+      ASSERT_TRUE(links.ok()) << links.error().to_string();
+      for (const auto& row : *links) {
+        const std::string inputs = *row.blob(2);
+        std::vector<hashchain::ChainInput> leaves;
+        for (std::size_t at = 0; at < inputs.size(); at += 64) {
+          leaves.push_back({inputs.substr(at, 64), {}});
+        }
+        auto tree = hashchain::Tree::build(leaves, timestamp::BatchOptions{}.chain);
+        ASSERT_TRUE(tree.ok());
+        auto chain = tree->chain_xml(static_cast<std::size_t>(*row.int64(1)));
+        ASSERT_TRUE(chain.ok());
+        auto updated =
+            tx->execute("UPDATE mlog_record_ts SET ts_hash_chain = $1 WHERE record_id = $2",
+                        {db::Value::blob(*chain), *row.int64(0)});
+        ASSERT_TRUE(updated.ok()) << updated.error().to_string();
+      }
+      ASSERT_TRUE(tx->commit().ok());
+    }
+    ASSERT_NO_FATAL_FAILURE(run_statements(
+        db, {
+                "ALTER TABLE mlog_record_ts DROP COLUMN input_index",
+                "ALTER TABLE mlog_timestamp DROP COLUMN inputs",
+                "DELETE FROM schema_migrations WHERE component = 'node_messagelog' AND "
+                "version = 6",
+            }));
+  }
+
+  // Schema versions 6 and 5 undone: `stamped` and `archived` flags on the record rows instead of
+  // the queues, with the partial indexes of version 4.
   void back_to_version_4(db::Database& db) {
+    ASSERT_NO_FATAL_FAILURE(back_to_version_5(db));
     ASSERT_NO_FATAL_FAILURE(run_statements(
         db, {
                 "ALTER TABLE mlog_record ADD COLUMN stamped INTEGER NOT NULL DEFAULT 0",
@@ -1516,12 +1555,16 @@ TEST_P(TrustedLogTest, LargePassLinksEveryRecordToOneTimeStamp) {
   auto tx = db->begin(db::Access::kReadOnly);
   ASSERT_TRUE(tx.ok());
   auto links = tx->query_one(
-      "SELECT COUNT(*), COUNT(DISTINCT timestamp_id), COUNT(ts_hash_chain) FROM mlog_record_ts");
+      "SELECT COUNT(*), COUNT(DISTINCT timestamp_id), COUNT(DISTINCT input_index), "
+      "MAX(input_index) FROM mlog_record_ts");
   ASSERT_TRUE(links.ok() && links->has_value());
   EXPECT_EQ(*(**links).int64(0), 1'100);
   EXPECT_EQ(*(**links).int64(1), 1);
   EXPECT_EQ(*(**links).int64(2), 1'100);
-  ASSERT_NO_FATAL_FAILURE(expect_container_verifies(*log, "p1099"));
+  EXPECT_EQ(*(**links).int64(3), 1'099);
+  for (const char* q : {"p0", "p500", "p1099"}) {
+    ASSERT_NO_FATAL_FAILURE(expect_container_verifies(*log, q));
+  }
 }
 
 // Two instances sharing one database stamp the same queue at once: every record is linked to
@@ -1724,6 +1767,88 @@ TEST_P(TrustedLogTest, UpgradeFromVersion4QueuesWaitingRecords) {
   ASSERT_TRUE(deleted.ok()) << deleted.error().to_string();
   EXPECT_EQ(*deleted, 5);
   EXPECT_EQ(count(*db), 0);
+}
+
+// A node upgraded from schema version 5 (each record's time-stamp hash chain stored on its link)
+// keeps those chains: the containers of records stamped before the upgrade verify, records
+// stamped after it are linked by their place among the time-stamp's inputs and store no chain,
+// and one archive of both verifies.
+TEST_P(TrustedLogTest, UpgradeFromVersion5KeepsStoredTimeStampChains) {
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  ASSERT_NO_FATAL_FAILURE(log_batch_and_lone_record(*db, "x"));
+  ASSERT_NO_FATAL_FAILURE(back_to_version_5(*db));
+  auto links = [&](const std::string& where) {
+    auto tx = db->begin(db::Access::kReadOnly);
+    EXPECT_TRUE(tx.ok());
+    auto row = tx->query_one("SELECT COUNT(*) FROM mlog_record_ts WHERE " + where);
+    EXPECT_TRUE(row.ok() && row->has_value());
+    return (**row).int64(0).value_or(-1);
+  };
+  EXPECT_EQ(links("ts_hash_chain IS NOT NULL"), 3);
+
+  auto upgraded = archiving_log(*db, "archive");  // applies version 6
+  ASSERT_TRUE(upgraded);
+  EXPECT_EQ(links("ts_hash_chain IS NOT NULL AND input_index IS NULL"), 3);
+  for (const char* q : {"x1", "x2", "x3"}) {
+    ASSERT_NO_FATAL_FAILURE(expect_container_verifies(*upgraded, q));
+  }
+  for (auto& r : signed_records({"x5", "x6"}, true)) {
+    ASSERT_TRUE(upgraded->append(std::move(r)).ok());
+  }
+  auto stamped = upgraded->timestamp_now();  // x4, x5 and x6 in one batch
+  ASSERT_TRUE(stamped.ok()) << stamped.error().to_string();
+  EXPECT_EQ(*stamped, 3u);
+  EXPECT_EQ(links("ts_hash_chain IS NULL AND input_index IS NOT NULL"), 3);
+  for (const char* q : {"x4", "x5", "x6"}) {
+    ASSERT_NO_FATAL_FAILURE(expect_container_verifies(*upgraded, q));
+  }
+  ASSERT_NO_FATAL_FAILURE(expect_one_verified_archive(*upgraded, 6));
+}
+
+// A batch time-stamp keeps its inputs' digests once (64 bytes a record) and each record its place
+// among them; a link whose place or time-stamp inputs are damaged fails its container with a
+// database error instead of writing a chain that does not verify.
+TEST_P(TrustedLogTest, TimeStampChainsAreWrittenFromTheBatchInputs) {
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  auto log = make_log(*db, MessageLogOptions{}, tsas());
+  ASSERT_TRUE(log);
+  for (auto& r : signed_records({"i1", "i2", "i3", "i4", "i5"}, true)) {
+    ASSERT_TRUE(log->append(std::move(r)).ok());
+  }
+  ASSERT_TRUE(log->timestamp_now().ok());
+  {
+    auto tx = db->begin(db::Access::kReadOnly);
+    ASSERT_TRUE(tx.ok());
+    auto row = tx->query_one(
+        "SELECT COUNT(*), COUNT(s.ts_hash_chain), MIN(s.input_index), MAX(s.input_index), "
+        "MAX(length(t.inputs)) FROM mlog_record_ts s JOIN mlog_timestamp t ON t.id = "
+        "s.timestamp_id");
+    ASSERT_TRUE(row.ok() && row->has_value());
+    EXPECT_EQ(*(**row).int64(0), 5);
+    EXPECT_EQ(*(**row).int64(1), 0);
+    EXPECT_EQ(*(**row).int64(2), 0);
+    EXPECT_EQ(*(**row).int64(3), 4);
+    EXPECT_EQ(*(**row).int64(4), 5 * 64);
+  }
+  for (const char* q : {"i1", "i3", "i5"}) {
+    ASSERT_NO_FATAL_FAILURE(expect_container_verifies(*log, q));
+  }
+  RecordQuery q;
+  q.query_id = "i2";
+  auto found = log->find(q);
+  ASSERT_TRUE(found.ok() && found->size() == 1u);
+  const std::int64_t id = found->front().id;
+  ASSERT_NO_FATAL_FAILURE(run_statements(*db, {"UPDATE mlog_record_ts SET input_index = 5"}));
+  auto c = log->container(id);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().code, FaultCode::kDatabaseError) << c.error().to_string();
+  ASSERT_NO_FATAL_FAILURE(run_statements(*db, {"UPDATE mlog_record_ts SET input_index = 1",
+                                               "UPDATE mlog_timestamp SET inputs = NULL"}));
+  c = log->container(id);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().code, FaultCode::kDatabaseError) << c.error().to_string();
 }
 
 TEST_P(TrustedLogTest, GroupingBySubsystemKeepsSeparateChains) {
