@@ -185,6 +185,7 @@ std::optional<std::int64_t> id_of_container_name(std::string_view name) {
 // The columns a new record fills, in PreparedRecord::values order. `id` (first) is NULL for SQLite
 // to assign and taken from the sequence on PostgreSQL (see insert_records()). `signature` stays
 // empty: the signature is stored once in mlog_signature, and signature_id (last) is set at commit.
+// `hash_chain_result` stays NULL: a batch's result is stored with its signature (schema version 6).
 constexpr std::size_t kRecordColumnCount = 19;
 constexpr std::array<std::string_view, kRecordColumnCount> kRecordColumns = {
     "id",
@@ -285,6 +286,7 @@ struct PreparedRecord {
   std::vector<db::Value> values;  // kRecordColumnCount
   std::string signature;          // stored in mlog_signature unless already there
   std::string signature_hash;     // SHA-512 of `signature`
+  std::string hash_chain_result;  // the batch's; stored with the signature (empty: none)
 };
 
 // The mlog_signature ids of signatures this process stored or referred to in the last few
@@ -598,7 +600,8 @@ struct MessageLog::Impl {
     p.values.push_back(attachments ? db::Value::blob(std::move(*attachments)) : db::Value());
     p.values.push_back(db::Value::blob(std::string()));
     p.values.push_back(db::Value::blob(p.signature_hash));
-    p.values.push_back(blob_or_null(std::move(r.hash_chain_result)));
+    p.hash_chain_result = std::move(r.hash_chain_result);
+    p.values.emplace_back();  // hash_chain_result, stored with the signature
     p.values.push_back(blob_or_null(std::move(r.hash_chain)));
     p.values.emplace_back();  // signature_id, set by store_signatures()
     HANSA_CHECK(p.values.size() == kRecordColumnCount);
@@ -728,6 +731,11 @@ struct MessageLog::Impl {
     return ids;
   }
 
+  static db::Value result_or_null(PreparedRecord& r) {
+    return r.hash_chain_result.empty() ? db::Value()
+                                       : db::Value::blob(std::move(r.hash_chain_result));
+  }
+
   // Sets each record's signature_id: a signature stored in the last seconds (the cache) is
   // referred to, others are stored once per batch. Returns the rows referred to, for the cache
   // once the transaction commits.
@@ -753,9 +761,10 @@ struct MessageLog::Impl {
         if (ids.empty()) {
           HANSA_ASSIGN_OR_RETURN(
               auto row,
-              tx.query_one("INSERT INTO mlog_signature (time_ms, signature) "
-                           "VALUES ($1, $2) RETURNING id",
-                           {r->values[kTimeColumn], db::Value::blob(std::move(r->signature))}));
+              tx.query_one("INSERT INTO mlog_signature (time_ms, signature, hash_chain_result) "
+                           "VALUES ($1, $2, $3) RETURNING id",
+                           {r->values[kTimeColumn], db::Value::blob(std::move(r->signature)),
+                            result_or_null(*r)}));
           if (!row) {
             return Error(FaultCode::kDatabaseError, "INSERT RETURNING gave no row");
           }
@@ -765,10 +774,12 @@ struct MessageLog::Impl {
           rows.emplace_back(ids[i]);
           rows.push_back(r->values[kTimeColumn]);
           rows.push_back(db::Value::blob(std::move(r->signature)));
+          rows.push_back(result_or_null(*r));
         }
       }
       if (!rows.empty()) {
-        static constexpr std::array<std::string_view, 3> kColumns = {"id", "time_ms", "signature"};
+        static constexpr std::array<std::string_view, 4> kColumns = {"id", "time_ms", "signature",
+                                                                     "hash_chain_result"};
         HANSA_ASSIGN_OR_RETURN(auto n, tx.insert_rows("mlog_signature", kColumns, rows));
         (void)n;
       }
@@ -1145,7 +1156,8 @@ struct MessageLog::Impl {
 
   static constexpr std::string_view kContainerSelect =
       "SELECT r.id, r.time_ms, r.query_id, r.response, r.rest, r.body_mode, r.message, "
-      "r.attachments, COALESCE(g.signature, r.signature), r.hash_chain_result, r.hash_chain, "
+      "r.attachments, COALESCE(g.signature, r.signature), "
+      "COALESCE(r.hash_chain_result, g.hash_chain_result), r.hash_chain, "
       "s.ts_hash_chain, t.token, t.hash_chain_result, s.timestamp_id, s.input_index";
 
   static Result<ContainerRow> container_row(const db::Row& row) {

@@ -161,14 +161,19 @@ ALTER TABLE mlog_record DROP COLUMN stamped;
 ALTER TABLE mlog_record DROP COLUMN archived
 )sql";
 
-// A batch time-stamp's hash chains are written when a container is built, from the digests the
-// time-stamp covers (mlog_timestamp.inputs, 64 bytes per record), instead of being stored per
-// record: a record's chain is about 4 KB of XML, as much as the rest of a small record, written
-// by every time-stamp pass and, on SQLite, again by the checkpoint after it. A link keeps the
-// record's place among the inputs. Links stored before keep their chain; nothing is rewritten.
+// Bytes repeated per record are stored once per batch.
+// - A batch time-stamp's hash chains are written when a container is built, from the digests the
+//   time-stamp covers (mlog_timestamp.inputs, 64 bytes per record), instead of being stored per
+//   record: a record's chain is about 4 KB of XML, as much as the rest of a small record,
+//   written by every time-stamp pass and, on SQLite, again by the checkpoint after it. A link
+//   keeps the record's place among the inputs.
+// - A batch signature's HashChainResult (about 0.6 KB, the same for every message the signature
+//   covers) is stored with the signature; new records leave theirs NULL.
+// Rows stored before keep their chains and results; nothing is rewritten.
 constexpr std::string_view kV6 = R"sql(
 ALTER TABLE mlog_timestamp ADD COLUMN inputs {BLOB};
-ALTER TABLE mlog_record_ts ADD COLUMN input_index BIGINT
+ALTER TABLE mlog_record_ts ADD COLUMN input_index BIGINT;
+ALTER TABLE mlog_signature ADD COLUMN hash_chain_result {BLOB}
 )sql";
 
 // A migration from `text` for both backends; `postgres_extra` runs after it on PostgreSQL.
@@ -202,8 +207,10 @@ std::vector<db::Migration> make() {
                          lz4_columns("mlog_signature", {"signature"})));
   out.push_back(from_ddl(
       5, "message log: records waiting for a time-stamp or the archive are queued by id", kV5));
-  out.push_back(from_ddl(
-      6, "message log: time-stamp hash chains written from the batch's inputs when read", kV6));
+  out.push_back(from_ddl(6,
+                         "message log: time-stamp hash chains written from the batch's inputs "
+                         "when read; signature hash-chain results stored with the signature",
+                         kV6, lz4_columns("mlog_signature", {"hash_chain_result"})));
   return out;
 }
 

@@ -270,11 +270,11 @@ TEST_P(StoreTest, PostgresLargeColumnsAreCompressedWithLz4) {
   for (const auto& row : *columns) {
     names.push_back(*row.text(0));
   }
-  EXPECT_EQ(names,
-            (std::vector<std::string>{"mlog_record.attachments", "mlog_record.hash_chain",
-                                      "mlog_record.hash_chain_result", "mlog_record.message",
-                                      "mlog_record.signature", "mlog_record_ts.ts_hash_chain",
-                                      "mlog_signature.signature"}));
+  EXPECT_EQ(names, (std::vector<std::string>{
+                       "mlog_record.attachments", "mlog_record.hash_chain",
+                       "mlog_record.hash_chain_result", "mlog_record.message",
+                       "mlog_record.signature", "mlog_record_ts.ts_hash_chain",
+                       "mlog_signature.hash_chain_result", "mlog_signature.signature"}));
 }
 
 TEST_P(StoreTest, AppendStoresTheRecordAndFindsItByEachFilter) {
@@ -730,8 +730,8 @@ TEST_P(StoreTest, EveryByteValueRoundTrips) {
   ASSERT_TRUE(tx.ok());
   auto row = tx->query_one(
       "SELECT query_id, message, attachments, COALESCE(g.signature, r.signature), signature_hash, "
-      "hash_chain_result, hash_chain FROM mlog_record r LEFT JOIN mlog_signature g ON g.id = "
-      "r.signature_id");
+      "COALESCE(r.hash_chain_result, g.hash_chain_result), hash_chain FROM mlog_record r "
+      "LEFT JOIN mlog_signature g ON g.id = r.signature_id");
   ASSERT_TRUE(row.ok() && row->has_value());
   const db::Row& got = **row;
   EXPECT_EQ(*got.text(0), "bytes-řida-日本");
@@ -1236,7 +1236,8 @@ class TrustedLogTest : public LogTest {
   }
 
   // Schema version 6 undone: each batch-stamped record's time-stamp hash chain stored on its link
-  // (written here from the time-stamp's inputs, as version 5 stored it), no inputs, no places.
+  // (written here from the time-stamp's inputs, as version 5 stored it), no inputs, no places;
+  // each record's signature hash-chain result on its own row.
   void back_to_version_5(db::Database& db) {
     {
       auto tx = db.begin();
@@ -1266,6 +1267,10 @@ class TrustedLogTest : public LogTest {
         db, {
                 "ALTER TABLE mlog_record_ts DROP COLUMN input_index",
                 "ALTER TABLE mlog_timestamp DROP COLUMN inputs",
+                "UPDATE mlog_record SET hash_chain_result = (SELECT g.hash_chain_result FROM "
+                "mlog_signature g WHERE g.id = mlog_record.signature_id) "
+                "WHERE hash_chain_result IS NULL",
+                "ALTER TABLE mlog_signature DROP COLUMN hash_chain_result",
                 "DELETE FROM schema_migrations WHERE component = 'node_messagelog' AND "
                 "version = 6",
             }));
@@ -1786,6 +1791,7 @@ TEST_P(TrustedLogTest, UpgradeFromVersion5KeepsStoredTimeStampChains) {
     return (**row).int64(0).value_or(-1);
   };
   EXPECT_EQ(links("ts_hash_chain IS NOT NULL"), 3);
+  EXPECT_EQ(count(*db, "hash_chain_result IS NOT NULL"), 3);
 
   auto upgraded = archiving_log(*db, "archive");  // applies version 6
   ASSERT_TRUE(upgraded);
@@ -1800,6 +1806,7 @@ TEST_P(TrustedLogTest, UpgradeFromVersion5KeepsStoredTimeStampChains) {
   ASSERT_TRUE(stamped.ok()) << stamped.error().to_string();
   EXPECT_EQ(*stamped, 3u);
   EXPECT_EQ(links("ts_hash_chain IS NULL AND input_index IS NOT NULL"), 3);
+  EXPECT_EQ(count(*db, "hash_chain_result IS NOT NULL"), 3);  // x5 and x6 share their signature's
   for (const char* q : {"x4", "x5", "x6"}) {
     ASSERT_NO_FATAL_FAILURE(expect_container_verifies(*upgraded, q));
   }
@@ -1807,8 +1814,9 @@ TEST_P(TrustedLogTest, UpgradeFromVersion5KeepsStoredTimeStampChains) {
 }
 
 // A batch time-stamp keeps its inputs' digests once (64 bytes a record) and each record its place
-// among them; a link whose place or time-stamp inputs are damaged fails its container with a
-// database error instead of writing a chain that does not verify.
+// among them, and a batch signature's hash-chain result is stored once with the signature; a link
+// whose place or time-stamp inputs are damaged fails its container with a database error instead
+// of writing a chain that does not verify.
 TEST_P(TrustedLogTest, TimeStampChainsAreWrittenFromTheBatchInputs) {
   auto db = open_db();
   ASSERT_TRUE(db);
@@ -1831,7 +1839,15 @@ TEST_P(TrustedLogTest, TimeStampChainsAreWrittenFromTheBatchInputs) {
     EXPECT_EQ(*(**row).int64(2), 0);
     EXPECT_EQ(*(**row).int64(3), 4);
     EXPECT_EQ(*(**row).int64(4), 5 * 64);
+    auto results = tx->query_one(
+        "SELECT COUNT(*), COUNT(hash_chain_result), MIN(length(hash_chain_result)) "
+        "FROM mlog_signature");
+    ASSERT_TRUE(results.ok() && results->has_value());
+    EXPECT_EQ(*(**results).int64(0), 1);
+    EXPECT_EQ(*(**results).int64(1), 1);
+    EXPECT_GT(*(**results).int64(2), 100);
   }
+  EXPECT_EQ(count(*db, "hash_chain_result IS NULL AND hash_chain IS NOT NULL"), 5);
   for (const char* q : {"i1", "i3", "i5"}) {
     ASSERT_NO_FATAL_FAILURE(expect_container_verifies(*log, q));
   }
