@@ -707,26 +707,33 @@ struct MessageLog::Impl {
     return s;
   }
 
-  // New ids for `n` rows of `table` (mlog_record, mlog_signature). PostgreSQL: from the table's
-  // sequence in one round trip (the rows then go in by binary COPY, which returns nothing; a
-  // parameter would travel hex-encoded). SQLite: none, it assigns them as it inserts.
-  static Result<std::vector<std::int64_t>> new_ids(db::Transaction& tx, std::string_view table,
-                                                   std::size_t n) {
-    std::vector<std::int64_t> ids;
-    if (tx.backend() != db::Backend::kPostgres) {
+  // New ids for `signatures` mlog_signature rows and `records` mlog_record rows. PostgreSQL: from
+  // the tables' sequences, both in one round trip (the rows then go in by binary COPY, which
+  // returns nothing; a parameter would travel hex-encoded). SQLite: none, it assigns them as it
+  // inserts.
+  struct NewIds {
+    std::vector<std::int64_t> signatures;
+    std::vector<std::int64_t> records;
+  };
+  static Result<NewIds> new_ids(db::Transaction& tx, std::size_t signatures, std::size_t records) {
+    NewIds ids;
+    if (tx.backend() != db::Backend::kPostgres || signatures + records == 0) {
       return ids;
     }
     HANSA_ASSIGN_OR_RETURN(
-        auto rows, tx.execute("SELECT nextval(pg_get_serial_sequence('" + std::string(table) +
-                                  "', 'id')) FROM generate_series(1, $1)",
-                              {static_cast<std::int64_t>(n)}));
+        auto rows,
+        tx.execute("SELECT 0, nextval(pg_get_serial_sequence('mlog_signature', 'id')) "
+                   "FROM generate_series(1, $1) UNION ALL "
+                   "SELECT 1, nextval(pg_get_serial_sequence('mlog_record', 'id')) "
+                   "FROM generate_series(1, $2)",
+                   {static_cast<std::int64_t>(signatures), static_cast<std::int64_t>(records)}));
     for (const auto& row : rows) {
-      HANSA_ASSIGN_OR_RETURN(auto id, row.int64(0));
-      ids.push_back(id);
+      HANSA_ASSIGN_OR_RETURN(auto table, row.int64(0));
+      HANSA_ASSIGN_OR_RETURN(auto id, row.int64(1));
+      (table == 0 ? ids.signatures : ids.records).push_back(id);
     }
-    if (ids.size() != n) {
-      return Error(FaultCode::kDatabaseError, "the id sequence gave too few ids",
-                   std::string(table));
+    if (ids.signatures.size() != signatures || ids.records.size() != records) {
+      return Error(FaultCode::kDatabaseError, "the id sequences gave too few ids");
     }
     return ids;
   }
@@ -737,10 +744,12 @@ struct MessageLog::Impl {
   }
 
   // Sets each record's signature_id: a signature stored in the last seconds (the cache) is
-  // referred to, others are stored once per batch. Returns the rows referred to, for the cache
-  // once the transaction commits.
+  // referred to, others are stored once per batch. On PostgreSQL also takes the records' ids
+  // (`record_ids`), in the same round trip as the signatures'. Returns the rows referred to, for
+  // the cache once the transaction commits.
   Result<std::vector<std::pair<std::string, std::int64_t>>> store_signatures(
-      db::Transaction& tx, std::vector<PreparedRecord*>& recs) {
+      db::Transaction& tx, std::vector<PreparedRecord*>& recs,
+      std::vector<std::int64_t>& record_ids) {
     std::unordered_map<std::string_view, std::int64_t> batch;  // hash -> id, 0: to store
     std::vector<PreparedRecord*> fresh;  // the first record of each signature to store
     for (PreparedRecord* r : recs) {
@@ -753,8 +762,10 @@ struct MessageLog::Impl {
         fresh.push_back(r);
       }
     }
+    HANSA_ASSIGN_OR_RETURN(auto new_rows, new_ids(tx, fresh.size(), recs.size()));
+    record_ids = std::move(new_rows.records);
     if (!fresh.empty()) {
-      HANSA_ASSIGN_OR_RETURN(auto ids, new_ids(tx, "mlog_signature", fresh.size()));
+      const std::vector<std::int64_t>& ids = new_rows.signatures;
       std::vector<db::Value> rows;
       for (std::size_t i = 0; i < fresh.size(); ++i) {
         PreparedRecord* r = fresh[i];
@@ -795,11 +806,12 @@ struct MessageLog::Impl {
     return used;
   }
 
-  // Stores the records with one bulk insert (PostgreSQL: binary COPY; SQLite: a prepared
-  // single-row INSERT per record) and returns their ids in order.
+  // Stores the records with one bulk insert (PostgreSQL: binary COPY with the ids `ids` taken by
+  // store_signatures(); SQLite: a prepared single-row INSERT per record, `ids` empty) and returns
+  // their ids in order.
   static Result<std::vector<std::int64_t>> insert_records(db::Transaction& tx,
-                                                          std::vector<PreparedRecord*>& recs) {
-    HANSA_ASSIGN_OR_RETURN(auto ids, new_ids(tx, "mlog_record", recs.size()));
+                                                          std::vector<PreparedRecord*>& recs,
+                                                          std::vector<std::int64_t> ids) {
     std::vector<db::Value> values;
     values.reserve(recs.size() * kRecordColumnCount);
     for (std::size_t i = 0; i < recs.size(); ++i) {
@@ -833,8 +845,40 @@ struct MessageLog::Impl {
   // A record waits for its time-stamp in mlog_unstamped with its signature's hash, which is all
   // a batch pass reads: the pass neither reads the record's row (on SQLite, reaching a column
   // behind the message walks the message's overflow pages) nor rewrites it to mark it stamped.
+  // PostgreSQL: one INSERT of two array parameters, a round trip where COPY takes two (a queue
+  // row is small, so its hex-encoded hash costs little).
   static Status queue_for_timestamp(db::Transaction& tx, const std::vector<std::int64_t>& ids,
                                     const std::vector<PreparedRecord*>& recs) {
+    if (ids.empty()) {
+      return ok_status();
+    }
+    if (tx.backend() == db::Backend::kPostgres) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      std::string id_array = "{";
+      std::string hash_array = "{";
+      for (std::size_t i = 0; i < ids.size(); ++i) {
+        const char* sep = i == 0 ? "" : ",";
+        id_array += sep + std::to_string(ids[i]);
+        hash_array += sep;
+        hash_array += "\"\\\\x";  // an element "\\x..." is bytea's hex input \x...
+        for (unsigned char c : recs[i]->signature_hash) {
+          hash_array += kHex[c >> 4];
+          hash_array += kHex[c & 15];
+        }
+        hash_array += '"';
+      }
+      id_array += '}';
+      hash_array += '}';
+      HANSA_ASSIGN_OR_RETURN(
+          auto inserted,
+          tx.execute("INSERT INTO mlog_unstamped (record_id, signature_hash) "
+                     "SELECT * FROM unnest($1::BIGINT[], $2::BYTEA[])",
+                     {db::Value(std::move(id_array)), db::Value(std::move(hash_array))}));
+      if (inserted.affected_rows() != static_cast<std::int64_t>(ids.size())) {
+        return Error(FaultCode::kDatabaseError, "the time-stamp queue took too few records");
+      }
+      return ok_status();
+    }
     static constexpr std::array<std::string_view, 2> kColumns = {"record_id", "signature_hash"};
     std::vector<db::Value> rows;
     rows.reserve(ids.size() * kColumns.size());
@@ -882,11 +926,12 @@ struct MessageLog::Impl {
     if (!tx.ok()) {
       return logging_failed(tx.error());
     }
-    auto used = store_signatures(*tx, recs);
+    std::vector<std::int64_t> record_ids;
+    auto used = store_signatures(*tx, recs, record_ids);
     if (!used.ok()) {
       return logging_failed(used.error());
     }
-    auto ids = insert_records(*tx, recs);
+    auto ids = insert_records(*tx, recs, std::move(record_ids));
     if (!ids.ok()) {
       return logging_failed(ids.error());
     }
