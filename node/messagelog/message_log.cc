@@ -355,11 +355,16 @@ struct StampedBatch {
   std::string tsa_url;
 };
 
+// The most records one time-stamp covers: a pass takes at most timestamp_batch (10,000), a commit
+// in time-stamp-immediately mode at most max_commit_batch.
+constexpr std::size_t kMaxCommitBatch = 100'000;
+
 // The hash-chain options of the message log's time-stamp batches; a record's chain is written
 // from its time-stamp's inputs with these, as at stamping.
 const timestamp::BatchOptions& timestamp_batch_options() {
   static const timestamp::BatchOptions kOptions = [] {
-    timestamp::BatchOptions o;  // at most 10,000 inputs, as timestamp_batch
+    timestamp::BatchOptions o;
+    o.chain.max_inputs = kMaxCommitBatch;
     o.chains = false;
     return o;
   }();
@@ -1597,8 +1602,8 @@ Result<std::unique_ptr<MessageLog>> MessageLog::create(db::Database& db, Message
   if (options.max_queue == 0) {
     problems.push_back("max_queue must be positive");
   }
-  if (options.max_commit_batch == 0) {
-    problems.push_back("max_commit_batch must be positive");
+  if (options.max_commit_batch == 0 || options.max_commit_batch > kMaxCommitBatch) {
+    problems.push_back("max_commit_batch must be 1.." + std::to_string(kMaxCommitBatch));
   }
   if (options.timestamp_batch == 0 || options.timestamp_batch > 10'000) {
     problems.push_back("timestamp_batch must be 1..10000");

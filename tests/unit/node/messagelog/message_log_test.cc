@@ -477,6 +477,25 @@ TEST_P(StoreTest, MissingStoredSignatureIsReportedForTheRecord) {
       << c.error().to_string();
 }
 
+// A commit in time-stamp-immediately mode is one time-stamp batch, whose inputs a container is
+// later written from: a batch larger than a stored time-stamp may claim is refused at start.
+TEST_P(StoreTest, CommitBatchIsBounded) {
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  MessageLogOptions options;
+  for (std::size_t bad : {std::size_t{0}, std::size_t{100'001}}) {
+    options.max_commit_batch = bad;
+    auto refused = MessageLog::create(*db, options, {});
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_EQ(refused.error().code, FaultCode::kInvalidConfiguration);
+    EXPECT_NE(refused.error().to_string().find("max_commit_batch must be 1..100000"),
+              std::string::npos)
+        << refused.error().to_string();
+  }
+  options.max_commit_batch = 100'000;
+  EXPECT_TRUE(make_log(*db, options));
+}
+
 // Each commit writer holds a pooled connection: as many writers as connections is refused, and
 // the default keeps one writer on a pool too small for two.
 TEST_P(StoreTest, CommitWritersMustLeaveAPooledConnection) {
