@@ -23,6 +23,7 @@
 
 #include "core/asic/asic.h"
 #include "core/crypto/digest.h"
+#include "core/crypto/encoding.h"
 #include "core/crypto/parse_memo.h"
 #include "core/db/database.h"
 #include "core/db/migrate.h"
@@ -355,6 +356,8 @@ struct StampedBatch {
   std::string tsa_url;
 };
 
+namespace {
+
 // The most records one time-stamp covers: a pass takes at most timestamp_batch (10,000), a commit
 // in time-stamp-immediately mode at most max_commit_batch.
 constexpr std::size_t kMaxCommitBatch = 100'000;
@@ -370,8 +373,6 @@ const timestamp::BatchOptions& timestamp_batch_options() {
   }();
   return kOptions;
 }
-
-namespace {
 
 // Appends the kTsColumns row that links record `id`, input `i` of `stamped`, to its time-stamp:
 // its place among the inputs, or NULL when the time-stamp covers that record alone.
@@ -394,6 +395,7 @@ class TimestampTrees {
     for (const auto& [id, t] : trees_) {
       if (id == ts_id) {
         tree = &t;
+        break;
       }
     }
     if (tree == nullptr) {
@@ -748,29 +750,36 @@ struct MessageLog::Impl {
                                        : db::Value::blob(std::move(r.hash_chain_result));
   }
 
-  // Sets each record's signature_id: a signature stored in the last seconds (the cache) is
-  // referred to, others are stored once per batch. On PostgreSQL also takes the records' ids
-  // (`record_ids`), in the same round trip as the signatures'. Returns the rows referred to, for
-  // the cache once the transaction commits.
-  Result<std::vector<std::pair<std::string, std::int64_t>>> store_signatures(
-      db::Transaction& tx, std::vector<PreparedRecord*>& recs,
-      std::vector<std::int64_t>& record_ids) {
-    std::unordered_map<std::string_view, std::int64_t> batch;  // hash -> id, 0: to store
+  // A batch's signatures: a signature stored in the last seconds (the cache) is referred to,
+  // others are stored once per batch.
+  struct SignaturePlan {
+    std::unordered_map<std::string_view, std::int64_t> ids;  // by hash; 0: to store
     std::vector<PreparedRecord*> fresh;  // the first record of each signature to store
+  };
+  SignaturePlan plan_signatures(const std::vector<PreparedRecord*>& recs) {
+    SignaturePlan plan;
     for (PreparedRecord* r : recs) {
-      if (batch.contains(r->signature_hash)) {
+      if (plan.ids.contains(r->signature_hash)) {
         continue;
       }
       std::optional<std::int64_t> id = signatures.find(r->signature_hash);
-      batch.emplace(r->signature_hash, id.value_or(0));
+      plan.ids.emplace(r->signature_hash, id.value_or(0));
       if (!id) {
-        fresh.push_back(r);
+        plan.fresh.push_back(r);
       }
     }
-    HANSA_ASSIGN_OR_RETURN(auto new_rows, new_ids(tx, fresh.size(), recs.size()));
-    record_ids = std::move(new_rows.records);
+    return plan;
+  }
+
+  // Stores the plan's fresh signatures (PostgreSQL: under `ids`, from new_ids(); SQLite: `ids`
+  // empty, the rows get theirs as they are inserted) and sets each record's signature_id. Returns
+  // the rows referred to, for the cache once the transaction commits.
+  static Result<std::vector<std::pair<std::string, std::int64_t>>> store_signatures(
+      db::Transaction& tx, std::vector<PreparedRecord*>& recs, SignaturePlan& plan,
+      const std::vector<std::int64_t>& ids) {
+    std::unordered_map<std::string_view, std::int64_t>& batch = plan.ids;
+    const std::vector<PreparedRecord*>& fresh = plan.fresh;
     if (!fresh.empty()) {
-      const std::vector<std::int64_t>& ids = new_rows.signatures;
       std::vector<db::Value> rows;
       for (std::size_t i = 0; i < fresh.size(); ++i) {
         PreparedRecord* r = fresh[i];
@@ -811,9 +820,8 @@ struct MessageLog::Impl {
     return used;
   }
 
-  // Stores the records with one bulk insert (PostgreSQL: binary COPY with the ids `ids` taken by
-  // store_signatures(); SQLite: a prepared single-row INSERT per record, `ids` empty) and returns
-  // their ids in order.
+  // Stores the records with one bulk insert (PostgreSQL: binary COPY under `ids`, from new_ids();
+  // SQLite: a prepared single-row INSERT per record, `ids` empty) and returns their ids in order.
   static Result<std::vector<std::int64_t>> insert_records(db::Transaction& tx,
                                                           std::vector<PreparedRecord*>& recs,
                                                           std::vector<std::int64_t> ids) {
@@ -858,19 +866,14 @@ struct MessageLog::Impl {
       return ok_status();
     }
     if (tx.backend() == db::Backend::kPostgres) {
-      static constexpr char kHex[] = "0123456789abcdef";
       std::string id_array = "{";
       std::string hash_array = "{";
       for (std::size_t i = 0; i < ids.size(); ++i) {
         const char* sep = i == 0 ? "" : ",";
         id_array += sep + std::to_string(ids[i]);
         hash_array += sep;
-        hash_array += "\"\\\\x";  // an element "\\x..." is bytea's hex input \x...
-        for (unsigned char c : recs[i]->signature_hash) {
-          hash_array += kHex[c >> 4];
-          hash_array += kHex[c & 15];
-        }
-        hash_array += '"';
+        // An element "\\x..." is bytea's hex input \x...
+        hash_array += "\"\\\\x" + crypto::hex_encode(recs[i]->signature_hash) + '"';
       }
       id_array += '}';
       hash_array += '}';
@@ -931,12 +934,16 @@ struct MessageLog::Impl {
     if (!tx.ok()) {
       return logging_failed(tx.error());
     }
-    std::vector<std::int64_t> record_ids;
-    auto used = store_signatures(*tx, recs, record_ids);
+    SignaturePlan plan = plan_signatures(recs);
+    auto new_rows = new_ids(*tx, plan.fresh.size(), recs.size());
+    if (!new_rows.ok()) {
+      return logging_failed(new_rows.error());
+    }
+    auto used = store_signatures(*tx, recs, plan, new_rows->signatures);
     if (!used.ok()) {
       return logging_failed(used.error());
     }
-    auto ids = insert_records(*tx, recs, std::move(record_ids));
+    auto ids = insert_records(*tx, recs, std::move(new_rows->records));
     if (!ids.ok()) {
       return logging_failed(ids.error());
     }
