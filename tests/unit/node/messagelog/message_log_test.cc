@@ -1875,15 +1875,23 @@ TEST_P(TrustedLogTest, TimeStampChainsAreWrittenFromTheBatchInputs) {
   auto found = log->find(q);
   ASSERT_TRUE(found.ok() && found->size() == 1u);
   const std::int64_t id = found->front().id;
-  ASSERT_NO_FATAL_FAILURE(run_statements(*db, {"UPDATE mlog_record_ts SET input_index = 5"}));
-  auto c = log->container(id);
-  ASSERT_FALSE(c.ok());
-  EXPECT_EQ(c.error().code, FaultCode::kDatabaseError) << c.error().to_string();
-  ASSERT_NO_FATAL_FAILURE(run_statements(*db, {"UPDATE mlog_record_ts SET input_index = 1",
-                                               "UPDATE mlog_timestamp SET inputs = NULL"}));
-  c = log->container(id);
-  ASSERT_FALSE(c.ok());
-  EXPECT_EQ(c.error().code, FaultCode::kDatabaseError) << c.error().to_string();
+  auto expect_refused = [&](const char* sql, const std::string& why) {
+    ASSERT_NO_FATAL_FAILURE(run_statements(*db, {sql}));
+    auto c = log->container(id);
+    ASSERT_FALSE(c.ok()) << sql;
+    EXPECT_EQ(c.error().code, FaultCode::kDatabaseError) << c.error().to_string();
+    EXPECT_NE(c.error().to_string().find(why), std::string::npos) << c.error().to_string();
+  };
+  ASSERT_NO_FATAL_FAILURE(
+      expect_refused("UPDATE mlog_record_ts SET input_index = 5", "out of range"));
+  ASSERT_NO_FATAL_FAILURE(
+      expect_refused("UPDATE mlog_record_ts SET input_index = NULL", "hash chain is missing"));
+  ASSERT_NO_FATAL_FAILURE(run_statements(*db, {"UPDATE mlog_record_ts SET input_index = 1"}));
+  ASSERT_NO_FATAL_FAILURE(expect_container_verifies(*log, "i2"));
+  ASSERT_NO_FATAL_FAILURE(expect_refused(
+      "UPDATE mlog_timestamp SET inputs = substr(inputs, 1, 100)", "missing or damaged"));
+  ASSERT_NO_FATAL_FAILURE(
+      expect_refused("UPDATE mlog_timestamp SET inputs = NULL", "missing or damaged"));
 }
 
 TEST_P(TrustedLogTest, GroupingBySubsystemKeepsSeparateChains) {
