@@ -153,10 +153,14 @@ void on_tls_info(const SSL* ssl, int where, int) {
 
 }  // namespace
 
-// Cuts the connection of a call that outlives ClientOptions::total_timeout. Threading:
-// thread-safe: guarded by mu.
+// Cuts the connection of a call that outlives ClientOptions::total_timeout. Arming wakes the
+// watchdog's thread only when it sleeps past the new deadline (idle, or waiting for a later one):
+// deadlines of successive calls grow, so a busy client wakes it about once per total_timeout, not
+// once per call. Threading: thread-safe: guarded by mu.
 class Watchdog final {
  public:
+  using Clock = std::chrono::steady_clock;
+
   explicit Watchdog(httplib::ClientImpl& cli) : cli_(cli), thread_([this] { run(); }) {}
   ~Watchdog() {
     {
@@ -169,13 +173,17 @@ class Watchdog final {
   Watchdog(const Watchdog&) = delete;
   Watchdog& operator=(const Watchdog&) = delete;
 
-  void arm(std::chrono::steady_clock::time_point deadline) {
+  void arm(Clock::time_point deadline) {
+    bool wake = false;
     {
       std::lock_guard lock(mu_);
       deadline_ = deadline;
       fired_ = false;
+      wake = deadline < sleeps_until_;
     }
-    cv_.notify_all();
+    if (wake) {
+      cv_.notify_one();
+    }
   }
   // Disarms; true when the deadline passed and the connection was cut.
   bool disarm() {
@@ -183,31 +191,40 @@ class Watchdog final {
     deadline_.reset();
     return fired_;
   }
+  // How often the thread woke (tests).
+  std::uint64_t wakeups() const {
+    std::lock_guard lock(mu_);
+    return wakeups_;
+  }
 
  private:
   void run() {
     std::unique_lock lock(mu_);
     while (!quit_) {
       if (!deadline_) {
+        sleeps_until_ = Clock::time_point::max();
         cv_.wait(lock);
-        continue;
-      }
-      auto deadline = *deadline_;
-      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && deadline_ == deadline &&
-          std::chrono::steady_clock::now() >= deadline) {
+      } else if (Clock::now() >= *deadline_) {
         fired_ = true;
         deadline_.reset();
         lock.unlock();
         cli_.stop();  // shuts the socket down; the blocked read fails
         lock.lock();
+        continue;
+      } else {
+        sleeps_until_ = *deadline_;
+        cv_.wait_until(lock, sleeps_until_);
       }
+      ++wakeups_;
     }
   }
 
   httplib::ClientImpl& cli_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::optional<std::chrono::steady_clock::time_point> deadline_;
+  std::optional<Clock::time_point> deadline_;
+  Clock::time_point sleeps_until_ = Clock::time_point::min();  // until run() first sleeps
+  std::uint64_t wakeups_ = 0;
   bool fired_ = false;
   bool quit_ = false;
   std::thread thread_;
@@ -408,7 +425,8 @@ Result<ClientResponse> Client::send(std::string_view method, std::string_view ta
 }
 
 ClientStats Client::stats() const {
-  return ClientStats{impl_->tls_state.handshakes.load(), impl_->tls_state.resumed.load()};
+  return ClientStats{impl_->tls_state.handshakes.load(), impl_->tls_state.resumed.load(),
+                     impl_->watchdog ? impl_->watchdog->wakeups() : 0};
 }
 
 Result<ClientResponse> Client::post(std::string_view target, std::string_view body,

@@ -66,6 +66,9 @@ struct ClientTlsConfig {
 struct ClientStats {
   std::uint64_t tls_handshakes = 0;  // completed TLS handshakes (full and resumed)
   std::uint64_t tls_resumed = 0;     // of which resumed a previous session
+  // Times the total_timeout watchdog's thread woke (a deadline passed or a call armed it while
+  // it slept past that call's deadline); about once per total_timeout on a busy client.
+  std::uint64_t watchdog_wakeups = 0;
 };
 
 struct ClientOptions {

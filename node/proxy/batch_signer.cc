@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <future>
 #include <optional>
 #include <vector>
 
@@ -53,18 +54,23 @@ std::unique_ptr<SigningKeys> signer_keys(signer::Signer& signer) {
   return std::make_unique<NodeSignerKeys>(signer);
 }
 
+// A caller's message. `woken` is set once, after `result` (the batch holding it was signed) or
+// with no result (the caller was handed its member's turn, and is no longer in `waiting`).
 struct BatchSigner::Pending {
   signature::BatchItem item;
   std::optional<Result<signature::BatchSignature>> result;
+  std::promise<void> woken;
 };
 
-// One member's queue. `busy` while a caller signs a batch for the member.
+// One member's queue. `busy` while a caller holds the member's turn; `waiting` are the other
+// callers, in arrival order. Each caller sleeps on its own promise, so the end of a batch wakes
+// exactly its callers and the one that takes the next turn.
 struct BatchSigner::MemberQueue {
   std::deque<Pending*> waiting;
   bool busy = false;
-  std::condition_variable cv;
   std::chrono::steady_clock::time_point last_arrival;
   bool lingering = false;  // the turn's caller waits for more messages (BatchSignerOptions::linger)
+  std::condition_variable linger_cv;  // wakes the lingering caller when the batch is full
 };
 
 Result<std::unique_ptr<BatchSigner>> BatchSigner::create(SigningKeys& keys,
@@ -98,9 +104,8 @@ BatchSignerStats BatchSigner::stats() const {
 
 Result<signature::BatchSignature> BatchSigner::sign(const ids::MemberId& member,
                                                     signature::BatchItem item) {
-  Pending pending{std::move(item), std::nullopt};
+  Pending pending{std::move(item), std::nullopt, {}};
   const auto arrival = std::chrono::steady_clock::now();
-  const auto deadline = arrival + options_.max_wait;
   std::unique_lock lock(mu_);
   if (queued_ >= options_.max_queued) {
     return Error(FaultCode::kLimitExceeded, "signing queue full",
@@ -111,40 +116,18 @@ Result<signature::BatchSignature> BatchSigner::sign(const ids::MemberId& member,
     slot = std::make_unique<MemberQueue>();
   }
   MemberQueue& queue = *slot;
-  queue.waiting.push_back(&pending);
-  ++queued_;
   const bool under_load = arrival - queue.last_arrival < options_.linger;
   queue.last_arrival = arrival;
-  const auto batch_full = [&] { return queue.waiting.size() >= options_.max_batch; };
-  if (queue.lingering && batch_full()) {
-    queue.cv.notify_all();  // the lingering caller signs now
-  }
-  while (!pending.result) {
-    if (!queue.busy) {
-      // This caller's turn: sign everything waiting (up to max_batch) with one key operation.
-      queue.busy = true;
-      if (under_load) {
-        // Messages arrive faster than the linger: let more of them join this key operation.
-        // Callers arriving meanwhile find the member busy and wait for this batch.
-        queue.lingering = true;
-        queue.cv.wait_until(lock, arrival + options_.linger, batch_full);
-        queue.lingering = false;
-      }
-      std::size_t n = std::min(queue.waiting.size(), options_.max_batch);
-      std::vector<Pending*> batch(queue.waiting.begin(), queue.waiting.begin() + n);
-      queue.waiting.erase(queue.waiting.begin(), queue.waiting.begin() + n);
-      queued_ -= n;
-      lock.unlock();
-      sign_batch(member, batch);
-      lock.lock();
-      ++stats_.key_operations;
-      stats_.messages += n;
-      stats_.largest_batch = std::max<std::uint64_t>(stats_.largest_batch, n);
-      queue.busy = false;
-      queue.cv.notify_all();  // the batch's callers return; one waiting caller takes the turn
-      continue;
+  if (queue.busy) {
+    queue.waiting.push_back(&pending);
+    ++queued_;
+    if (queue.lingering && queue.waiting.size() + 1 >= options_.max_batch) {
+      queue.linger_cv.notify_one();  // the lingering caller signs now
     }
-    if (queue.cv.wait_until(lock, deadline) == std::cv_status::timeout && !pending.result) {
+    std::future<void> woken = pending.woken.get_future();
+    lock.unlock();
+    if (woken.wait_until(arrival + options_.max_wait) == std::future_status::timeout) {
+      lock.lock();
       auto it = std::find(queue.waiting.begin(), queue.waiting.end(), &pending);
       if (it != queue.waiting.end()) {
         queue.waiting.erase(it);
@@ -152,8 +135,56 @@ Result<signature::BatchSignature> BatchSigner::sign(const ids::MemberId& member,
         return Error(FaultCode::kTimeout, "signing took too long",
                      std::to_string(options_.max_wait.count()) + " ms");
       }
-      // Already taken into a batch being signed: its result arrives with that batch.
+      // Already taken into a batch being signed, or handed the turn: the promise follows.
+      lock.unlock();
     }
+    woken.wait();
+    if (pending.result) {
+      return std::move(*pending.result);
+    }
+    lock.lock();  // handed the turn
+  }
+  queue.busy = true;
+  if (under_load) {
+    // Messages arrive faster than the linger: let more of them join this key operation.
+    // Callers arriving meanwhile find the member busy and wait for this batch.
+    queue.lingering = true;
+    queue.linger_cv.wait_until(lock, arrival + options_.linger,
+                               [&] { return queue.waiting.size() + 1 >= options_.max_batch; });
+    queue.lingering = false;
+  }
+  // This caller's turn: sign it with those waiting (up to max_batch) in one key operation.
+  const std::size_t n = std::min(queue.waiting.size(), options_.max_batch - 1);
+  std::vector<Pending*> batch{&pending};
+  batch.insert(batch.end(), queue.waiting.begin(),
+               queue.waiting.begin() + static_cast<std::ptrdiff_t>(n));
+  queue.waiting.erase(queue.waiting.begin(),
+                      queue.waiting.begin() + static_cast<std::ptrdiff_t>(n));
+  queued_ -= n;
+  lock.unlock();
+  sign_batch(member, batch);
+  lock.lock();
+  ++stats_.key_operations;
+  stats_.messages += batch.size();
+  stats_.largest_batch = std::max<std::uint64_t>(stats_.largest_batch, batch.size());
+  Pending* next = nullptr;
+  if (queue.waiting.empty()) {
+    queue.busy = false;
+  } else {
+    next = queue.waiting.front();  // keeps the turn
+    queue.waiting.pop_front();
+    --queued_;
+  }
+  lock.unlock();
+  // The next turn starts first. A woken caller may return (and free its Pending) as soon as its
+  // promise is set: each promise is moved out before it is set.
+  if (next != nullptr) {
+    std::promise<void> woken = std::move(next->woken);
+    woken.set_value();
+  }
+  for (std::size_t i = 1; i < batch.size(); ++i) {
+    std::promise<void> woken = std::move(batch[i]->woken);
+    woken.set_value();
   }
   return std::move(*pending.result);
 }

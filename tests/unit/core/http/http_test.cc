@@ -549,6 +549,47 @@ TEST(HttpClient, TricklingServerIsCutOffByTheTotalTimeout) {
   EXPECT_EQ(res.error().code, FaultCode::kTimeout) << res.error().to_string();
 }
 
+TEST(HttpClient, TotalTimeoutWatchdogSleepsThroughCallsThatEndInTime) {
+  auto server = start_server({}, echo_routes);
+  ASSERT_TRUE(server);
+  ClientOptions options;
+  options.total_timeout = 60s;
+  auto client = make_client(http_url(*server), options);
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(client->get("/hello").ok());
+  }
+  // Only the first call finds the watchdog idle; later deadlines lie beyond the one it sleeps to.
+  EXPECT_LE(client->stats().watchdog_wakeups, 2u);
+}
+
+TEST(HttpClient, TotalTimeoutCutsACallAfterManyCallsThatEndedInTime) {
+  auto server = start_server({}, [](Server& s) {
+    echo_routes(s);
+    s.route("GET", "/slow", [](const Request&, Response& res) {
+      std::this_thread::sleep_for(2s);
+      res.set_body("late", "text/plain");
+    });
+  });
+  ASSERT_TRUE(server);
+  ClientOptions options;
+  options.total_timeout = 600ms;
+  options.read_timeout = 5s;
+  auto client = make_client(http_url(*server), options);
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(client->get("/hello").ok());
+  }
+  // The watchdog sleeps to the first call's deadline; this call's deadline lies after it.
+  std::this_thread::sleep_for(300ms);
+  auto started = std::chrono::steady_clock::now();
+  auto res = client->get("/slow");
+  auto took = std::chrono::steady_clock::now() - started;
+  ASSERT_FALSE(res.ok());
+  EXPECT_EQ(res.error().code, FaultCode::kTimeout) << res.error().to_string();
+  EXPECT_GE(took, 550ms);
+  EXPECT_LT(took, 1900ms);  // cut before the server answers
+  ASSERT_TRUE(client->get("/hello").ok());  // the client reconnects
+}
+
 TEST(HttpClient, ConnectionRefusedIsNetworkError) {
   std::uint16_t port;
   {

@@ -227,6 +227,60 @@ TEST_F(BatchSignerTest, FullQueueIsRefusedNotBlocked) {
   second.join();
 }
 
+// A caller still waiting when max_wait passes gets Timeout and leaves the queue; the batch being
+// signed is not disturbed, and later callers are served.
+TEST_F(BatchSignerTest, CallerWaitingPastMaxWaitTimesOutAndLeavesTheQueue) {
+  keys_->delay = std::chrono::milliseconds(600);
+  BatchSignerOptions options;
+  options.max_wait = std::chrono::milliseconds(100);
+  auto signer = BatchSigner::create(*keys_, options).value();
+  std::thread first(
+      [&] { EXPECT_TRUE(signer->sign(*member_, signer->item_for("<a/>", {})).ok()); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  auto second = signer->sign(*member_, signer->item_for("<b/>", {}));
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code, FaultCode::kTimeout);
+  first.join();
+  keys_->delay = std::chrono::milliseconds(0);
+  EXPECT_TRUE(signer->sign(*member_, signer->item_for("<c/>", {})).ok());
+  auto stats = signer->stats();
+  EXPECT_EQ(stats.messages, 2u);  // <a/> and <c/>; <b/> was never signed
+  EXPECT_EQ(stats.key_operations, 2u);
+}
+
+// Messages that arrive while a batch is signed wait for it to end; the first of them then takes
+// the turn and signs them all with one key operation, and every caller gets its own signature.
+TEST_F(BatchSignerTest, MessagesArrivingDuringABatchFormTheNextOne) {
+  conf_ = pki_.conf();
+  keys_->delay = std::chrono::milliseconds(300);
+  BatchSignerOptions options;
+  options.linger = std::chrono::milliseconds(0);
+  auto signer = BatchSigner::create(*keys_, options).value();
+  std::thread first(
+      [&] { EXPECT_TRUE(signer->sign(*member_, signer->item_for("<m>first</m>", {})).ok()); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  constexpr int kWaiting = 6;
+  std::vector<std::optional<Result<signature::BatchSignature>>> results(kWaiting);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kWaiting; ++i) {
+    threads.emplace_back([&, i] {
+      results[i] = signer->sign(*member_, signer->item_for("<m>" + std::to_string(i) + "</m>", {}));
+    });
+  }
+  first.join();
+  for (auto& t : threads) {
+    t.join();
+  }
+  auto stats = signer->stats();
+  EXPECT_EQ(stats.key_operations, 2u);
+  EXPECT_EQ(stats.largest_batch, static_cast<std::uint64_t>(kWaiting));
+  EXPECT_EQ(stats.messages, static_cast<std::uint64_t>(kWaiting + 1));
+  for (int i = 0; i < kWaiting; ++i) {
+    ASSERT_TRUE(results[i]->ok()) << results[i]->error().to_string();
+    expect_verifies(**results[i], "<m>" + std::to_string(i) + "</m>");
+  }
+}
+
 TEST_F(BatchSignerTest, ZeroLimitsAreRefused) {
   BatchSignerOptions options;
   options.max_batch = 0;
