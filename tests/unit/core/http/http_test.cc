@@ -13,6 +13,7 @@
 #include "core/http/client.h"
 #include "core/http/http.h"
 #include "core/http/server.h"
+#include "tests/unit/core/http/tcp_segments.h"
 #include "tests/unit/core/http/test_support.h"
 
 namespace hansa::http {
@@ -497,6 +498,43 @@ TEST(HttpServer, OverlongHeaderLineClosesTheConnection) {
   EXPECT_EQ(answer.find("200 OK"), std::string::npos) << answer.substr(0, 100);
 }
 
+// The header block and body of a small answer are gathered and sent together: the client
+// receives them in one TCP segment (two sends with TCP_NODELAY would be two).
+TEST(HttpServer, SmallAnswerLeavesInOneSegment) {
+  auto server = start_server({}, echo_routes);
+  ASSERT_TRUE(server);
+  for (const std::string connection : {"close", "keep-alive"}) {
+    RawSocket sock(server->port());
+    ASSERT_TRUE(
+        sock.send("GET /hello HTTP/1.1\r\nHost: t\r\nConnection: " + connection + "\r\n\r\n"));
+    std::string answer = sock.read_all(connection == "close" ? 3s : 500ms);
+    EXPECT_NE(answer.find("200 OK"), std::string::npos) << answer;
+    EXPECT_NE(answer.find("GET /hello"), std::string::npos) << answer;
+    auto segments = hansa::testing::data_segments_received(sock.fd());
+    if (!segments) {
+      GTEST_SKIP() << "the kernel does not count received segments";
+    }
+    EXPECT_EQ(*segments, 1u) << connection;
+  }
+}
+
+// A client that asks for "100 Continue" gets it before it sends the body: gathered output is sent
+// before the server waits for input.
+TEST(HttpServer, ContinueIsSentBeforeTheBodyIsRead) {
+  auto server = start_server({}, echo_routes);
+  ASSERT_TRUE(server);
+  RawSocket sock(server->port());
+  ASSERT_TRUE(sock.send(
+      "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n"
+      "Expect: 100-continue\r\nConnection: close\r\n\r\n"));
+  std::string interim = sock.read_all(1s);
+  EXPECT_NE(interim.find("100 Continue"), std::string::npos) << interim;
+  ASSERT_TRUE(sock.send("hello"));
+  std::string answer = sock.read_all(3s);
+  EXPECT_NE(answer.find("200 OK"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("hello"), std::string::npos) << answer;
+}
+
 TEST(HttpServer, StopJoinsWhileClientsAreConnected) {
   auto server = start_server({}, echo_routes);
   ASSERT_TRUE(server);
@@ -586,7 +624,7 @@ TEST(HttpClient, TotalTimeoutCutsACallAfterManyCallsThatEndedInTime) {
   ASSERT_FALSE(res.ok());
   EXPECT_EQ(res.error().code, FaultCode::kTimeout) << res.error().to_string();
   EXPECT_GE(took, 550ms);
-  EXPECT_LT(took, 1900ms);  // cut before the server answers
+  EXPECT_LT(took, 1900ms);                  // cut before the server answers
   ASSERT_TRUE(client->get("/hello").ok());  // the client reconnects
 }
 
