@@ -4,7 +4,8 @@
 // for locks held by other processes, and `synchronous` as configured. With WAL, FULL syncs the log
 // on every commit, so commit() returning success means the transaction survives a power loss;
 // NORMAL would only sync at checkpoints. The message log tells callers their record is durable, so
-// FULL is the default; group commit above this layer amortizes the sync.
+// FULL is the default; group commit above this layer amortizes the sync. With FULL, connections
+// open through the gather VFS (sqlite_gather_vfs.h): a commit's WAL frames leave in one write.
 //
 // Writers take turns inside the process, first come first served (WriterTurn): BEGIN IMMEDIATE
 // then never waits on a sibling connection of this process, waiters wake at once instead of
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include "core/db/driver.h"
+#include "core/db/sqlite_gather_vfs.h"
 
 namespace hansa::db::internal {
 namespace {
@@ -343,7 +345,10 @@ class SqliteConnector final : public Connector {
     sqlite3* db = nullptr;
     const int flags =
         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
-    int rc = sqlite3_open_v2(shared_->path.c_str(), &db, flags, nullptr);
+    // With synchronous=FULL a commit's WAL frames go out in one write (see sqlite_gather_vfs.h).
+    const char* vfs =
+        shared_->config.sqlite_sync == SqliteSync::kFull ? gather_vfs_name() : nullptr;
+    int rc = sqlite3_open_v2(shared_->path.c_str(), &db, flags, vfs);
     if (rc != SQLITE_OK) {
       Error e = sqlite_error(db, rc, "open");
       sqlite3_close_v2(db);

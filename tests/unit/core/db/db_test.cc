@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
@@ -19,6 +20,7 @@
 
 #include "core/db/database.h"
 #include "core/db/migrate.h"
+#include "core/db/sqlite_gather_vfs.h"
 
 // libpqxx 6.4 leaks libpq's PGresult when a connection breaks while it prepares a statement or
 // begins a transaction (its error path throws before taking ownership). Only the tests that end
@@ -1224,6 +1226,181 @@ TEST(DbOpen, SqliteUsesWalFullSyncAndForeignKeys) {
   EXPECT_TRUE(std::filesystem::exists(dir / "a.db"));
   EXPECT_TRUE(std::filesystem::exists(dir / "b.db"));
   std::filesystem::remove_all(dir);
+}
+
+// A fresh directory for SQLite files, removed at the end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "hansa-db-XXXXXX").string();
+    if (mkdtemp(tmpl.data()) != nullptr) {
+      path_ = tmpl;
+    }
+  }
+  ~TempDir() {
+    if (!path_.empty()) {
+      std::filesystem::remove_all(path_);
+    }
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+std::int64_t rows_in(Database& db, const std::string& table) {
+  auto tx = db.begin(Access::kReadOnly);
+  if (!tx.ok()) {
+    return -1;
+  }
+  auto row = tx->query_one("SELECT COUNT(*) FROM " + table);
+  return row.ok() && *row ? (*row)->int64(0).value_or(-1) : -1;
+}
+
+// With synchronous=FULL a commit's WAL frames (24-byte header and page, two writes each in
+// SQLite) leave in one write, and every other connection sees the commit whole.
+TEST(DbSqliteWal, FullSyncSendsACommitsFramesInOneWrite) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  auto db = Database::open(uri_config((dir.path() / "g.db").string(), 4));
+  ASSERT_TRUE(db.ok()) << db.error().to_string();
+  ASSERT_NE(internal::gather_vfs_name(), nullptr);
+  {
+    auto tx = (*db)->begin();
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE(tx->execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)").ok());
+    ASSERT_TRUE(tx->execute("CREATE INDEX t_v ON t (v)").ok());
+    ASSERT_TRUE(tx->commit().ok());
+  }
+  for (int round = 0; round < 3; ++round) {
+    const std::uint64_t before = internal::gather_vfs_wal_writes();
+    auto tx = (*db)->begin();
+    ASSERT_TRUE(tx.ok());
+    for (int i = 0; i < 100; ++i) {  // about 20 KB of rows and as much index: a dozen pages
+      ASSERT_TRUE(tx->execute("INSERT INTO t (v) VALUES ($1)",
+                              {Value::blob(std::string(200, static_cast<char>('a' + i % 26)) +
+                                           std::to_string(round * 100 + i))})
+                      .ok());
+    }
+    ASSERT_TRUE(tx->commit().ok());
+    EXPECT_EQ(internal::gather_vfs_wal_writes() - before, 1u) << "round " << round;
+    EXPECT_EQ(rows_in(**db, "t"), (round + 1) * 100);
+  }
+  // synchronous=NORMAL does not sync the WAL at commit: it keeps SQLite's own VFS.
+  DbConfig normal = uri_config((dir.path() / "n.db").string(), 2);
+  normal.sqlite_sync = SqliteSync::kNormal;
+  auto plain = Database::open(normal);
+  ASSERT_TRUE(plain.ok());
+  const std::uint64_t before = internal::gather_vfs_wal_writes();
+  auto tx = (*plain)->begin();
+  ASSERT_TRUE(tx.ok());
+  ASSERT_TRUE(tx->execute("CREATE TABLE t (v TEXT)").ok());
+  ASSERT_TRUE(tx->execute("INSERT INTO t (v) VALUES ('x')").ok());
+  ASSERT_TRUE(tx->commit().ok());
+  EXPECT_EQ(internal::gather_vfs_wal_writes(), before);
+}
+
+// Transactions larger than the gathering limit and SQLite's page cache (pages spilled into the
+// WAL and read back before the commit), readers on other connections throughout, the checkpoints
+// of commits that pass 1,000 WAL pages, and a reopened file: every commit is read whole and the
+// file stays intact.
+TEST(DbSqliteWal, LargeTransactionsReadersAndCheckpointsStayConsistent) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  const std::string path = (dir.path() / "big.db").string();
+  constexpr int kRowsPerCommit = 400;
+  constexpr std::size_t kRowBytes = 8 * 1024;  // 3.2 MB per commit
+  {
+    auto db = Database::open(uri_config(path, 4));
+    ASSERT_TRUE(db.ok()) << db.error().to_string();
+    {
+      auto tx = (*db)->begin();
+      ASSERT_TRUE(tx.ok());
+      ASSERT_TRUE(tx->execute("PRAGMA cache_size=50").ok());  // this connection spills early
+      ASSERT_TRUE(tx->execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)").ok());
+      ASSERT_TRUE(tx->commit().ok());
+    }
+    std::atomic<bool> done{false};
+    std::atomic<int> torn{0};
+    std::thread reader([&] {
+      while (!done) {
+        std::int64_t n = rows_in(**db, "t");
+        if (n < 0 || n % kRowsPerCommit != 0) {
+          ++torn;
+        }
+      }
+    });
+    auto join = [&](std::thread* t) {
+      done = true;
+      t->join();
+    };
+    std::unique_ptr<std::thread, decltype(join)> stop_reader(&reader, join);
+    for (int commit = 0; commit < 4; ++commit) {
+      auto tx = (*db)->begin();
+      ASSERT_TRUE(tx.ok());
+      for (int i = 0; i < kRowsPerCommit; ++i) {
+        auto inserted = tx->execute("INSERT INTO t (v) VALUES ($1)",
+                                    {Value::blob(std::string(kRowBytes, static_cast<char>(i)))});
+        ASSERT_TRUE(inserted.ok()) << inserted.error().to_string();
+      }
+      // Reads its own spilled pages back before committing.
+      auto own = tx->query_one("SELECT COUNT(*), SUM(LENGTH(v)) FROM t");
+      ASSERT_TRUE(own.ok() && *own);
+      EXPECT_EQ((*own)->int64(0).value(), (commit + 1) * kRowsPerCommit);
+      ASSERT_TRUE(tx->commit().ok());  // over 1,000 WAL pages: the commit checkpoints
+    }
+    stop_reader.reset();
+    EXPECT_EQ(torn, 0);
+  }
+  auto db = Database::open(uri_config(path, 1));
+  ASSERT_TRUE(db.ok());
+  EXPECT_EQ(rows_in(**db, "t"), 4 * kRowsPerCommit);
+  auto tx = (*db)->begin(Access::kReadOnly);
+  ASSERT_TRUE(tx.ok());
+  EXPECT_EQ(tx->query_one("PRAGMA integrity_check").value()->text(0).value(), "ok");
+  EXPECT_EQ(tx->query_one("SELECT SUM(LENGTH(v)) FROM t").value()->int64(0).value(),
+            static_cast<std::int64_t>(4 * kRowsPerCommit * kRowBytes));
+}
+
+// A commit that returned is in the file even when the process ends at once, without closing
+// the database (nothing of it is left gathered in memory).
+TEST(DbSqliteWal, CommittedDataSurvivesAnAbruptExit) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  const std::string path = (dir.path() / "exit.db").string();
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto db = Database::open(uri_config(path, 1));
+    if (!db.ok()) {
+      _exit(2);
+    }
+    auto tx = (*db)->begin();
+    if (!tx.ok() || !tx->execute("CREATE TABLE t (v TEXT)").ok() ||
+        !tx->execute("INSERT INTO t (v) VALUES ('committed')").ok() || !tx->commit().ok()) {
+      _exit(3);
+    }
+    auto open_tx = (*db)->begin();  // a second transaction, never committed
+    if (!open_tx.ok() || !open_tx->execute("INSERT INTO t (v) VALUES ('lost')").ok()) {
+      _exit(4);
+    }
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+  auto db = Database::open(uri_config(path, 1));
+  ASSERT_TRUE(db.ok());
+  auto tx = (*db)->begin(Access::kReadOnly);
+  ASSERT_TRUE(tx.ok());
+  auto rows = tx->execute("SELECT v FROM t");
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].text(0).value(), "committed");
+  EXPECT_EQ(tx->query_one("PRAGMA integrity_check").value()->text(0).value(), "ok");
 }
 
 TEST(DbValue, ConstructsFromCommonTypes) {
