@@ -9,6 +9,7 @@
 #include <optional>
 #include <thread>
 
+#include "core/http/gathering_client.h"
 #include "core/http/tls_internal.h"
 
 namespace hansa::http {
@@ -270,7 +271,7 @@ Result<std::unique_ptr<Client>> Client::create(std::string_view base_url, Client
       }
     }
     impl->policy.hook = tls.verify_server;
-    auto ssl = std::make_unique<httplib::SSLClient>(target.host, target.port);
+    auto ssl = std::make_unique<GatheringClient<httplib::SSLClient>>(target.host, target.port);
     SSL_CTX* ctx = ssl->ssl_context();
     if (ctx == nullptr) {
       return Error(FaultCode::kInternalError, "cannot create TLS context");
@@ -296,7 +297,7 @@ Result<std::unique_ptr<Client>> Client::create(std::string_view base_url, Client
     SSL_CTX_set_info_callback(ctx, on_tls_info);
     impl->cli = std::move(ssl);
   } else {
-    impl->cli = std::make_unique<httplib::ClientImpl>(target.host, target.port);
+    impl->cli = std::make_unique<GatheringClient<httplib::ClientImpl>>(target.host, target.port);
   }
   auto [cs, cu] = split(impl->options.connect_timeout);
   auto [rs, ru] = split(impl->options.read_timeout);
@@ -305,8 +306,8 @@ Result<std::unique_ptr<Client>> Client::create(std::string_view base_url, Client
   impl->cli->set_read_timeout(rs, ru);
   impl->cli->set_write_timeout(ws, wu);
   impl->cli->set_keep_alive(impl->options.keep_alive);
-  // A request's head and body are separate send() calls: without TCP_NODELAY the body waits for
-  // the server's delayed ACK (40 ms) on a kept-alive connection.
+  // Small requests leave in one send (ClientStream); a large body follows its head in a second
+  // one, which without TCP_NODELAY would wait for the server's delayed ACK (40 ms).
   impl->cli->set_tcp_nodelay(true);
   impl->cli->set_follow_location(false);
   impl->cli->set_url_encode(false);  // targets are sent exactly as given

@@ -2,11 +2,13 @@
 #include <netinet/tcp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
+#include <poll.h>
 
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -626,6 +628,60 @@ TEST(HttpClient, TotalTimeoutCutsACallAfterManyCallsThatEndedInTime) {
   EXPECT_GE(took, 550ms);
   EXPECT_LT(took, 1900ms);                  // cut before the server answers
   ASSERT_TRUE(client->get("/hello").ok());  // the client reconnects
+}
+
+// The header block and body of a small request are gathered and sent together: the server
+// receives the request in one TCP segment.
+TEST(HttpClient, SmallRequestLeavesInOneSegment) {
+  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 4), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::string body(1024, 'b');
+  std::optional<std::uint32_t> segments;
+  std::string received;
+  std::thread server([&] {
+    int conn = ::accept(listener, nullptr, nullptr);
+    if (conn < 0) {
+      return;
+    }
+    // Reads the head and the 1 KB body, then answers.
+    char buf[4096];
+    while (received.find("\r\n\r\n") == std::string::npos ||
+           received.size() - received.find("\r\n\r\n") - 4 < body.size()) {
+      pollfd p{conn, POLLIN, 0};
+      if (::poll(&p, 1, 3000) <= 0) {
+        break;
+      }
+      ssize_t n = ::recv(conn, buf, sizeof buf, 0);
+      if (n <= 0) {
+        break;
+      }
+      received.append(buf, static_cast<std::size_t>(n));
+    }
+    segments = hansa::testing::data_segments_received(conn);
+    const std::string answer =
+        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+    (void)::send(conn, answer.data(), answer.size(), MSG_NOSIGNAL);
+    ::close(conn);
+  });
+  auto client = make_client("http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)));
+  auto res = client->post("/in", body, "text/plain");
+  server.join();
+  ::close(listener);
+  ASSERT_TRUE(res.ok()) << res.error().to_string();
+  EXPECT_EQ(res->body, "ok");
+  EXPECT_NE(received.find("POST /in HTTP/1.1"), std::string::npos);
+  EXPECT_NE(received.find(body), std::string::npos);
+  if (!segments) {
+    GTEST_SKIP() << "the kernel does not count received segments";
+  }
+  EXPECT_EQ(*segments, 1u);
 }
 
 TEST(HttpClient, ConnectionRefusedIsNetworkError) {

@@ -1,0 +1,85 @@
+#pragma once
+
+// httplib's client with a byte stream of Hansa's own, for the code that drives httplib clients
+// directly (core/http's Client, node/proxy's provider client). Includes <httplib.h>: keep it out
+// of headers.
+//
+// httplib writes a request's header block and body as two writes; with TCP_NODELAY each leaves as
+// its own TCP segment, and over TLS as its own record. GatheringStream gathers writes and sends
+// them when the stream first reads (the request is complete) or kMaxGathered bytes wait. Reads
+// are buffered, as in httplib's own stream.
+
+#include <httplib.h>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <string>
+
+namespace hansa::http {
+
+// One client connection, plain (`ssl` null) or TLS, as the stream httplib reads and writes. Each
+// wait for the socket is bounded by the read or write timeout. Threading: one owner (the thread
+// making the call).
+class GatheringStream final : public httplib::Stream {
+ public:
+  static constexpr std::size_t kMaxGathered = 64 * 1024;
+  // Bytes taken from the socket per read: httplib reads a response's head a byte at a time.
+  static constexpr std::size_t kReadBuffer = 16 * 1024;
+
+  GatheringStream(int fd, SSL* ssl, std::chrono::milliseconds read_timeout,
+                  std::chrono::milliseconds write_timeout)
+      : fd_(fd), ssl_(ssl), read_timeout_(read_timeout), write_timeout_(write_timeout) {}
+
+  bool is_readable() const override;
+  bool is_writable() const override;
+  ssize_t read(char* ptr, size_t size) override;
+  ssize_t write(const char* ptr, size_t size) override;
+  void get_remote_ip_and_port(std::string& ip, int& port) const override;
+  void get_local_ip_and_port(std::string& ip, int& port) const override;
+  socket_t socket() const override { return fd_; }
+
+  // Sends what write() gathered; false when the connection failed.
+  bool flush() const;
+
+ private:
+  bool send_all(const char* ptr, size_t size) const;
+  // Refills in_ from the socket: bytes read, 0 at the peer's orderly close, -1 on error or
+  // timeout.
+  ssize_t fill();
+
+  int fd_;
+  SSL* ssl_;
+  std::chrono::milliseconds read_timeout_;
+  std::chrono::milliseconds write_timeout_;
+  // Written by the const paths that must send gathered output before waiting for input.
+  mutable bool failed_ = false;
+  mutable std::string out_;
+  std::string in_;  // read from the socket, not yet handed to httplib from pos_
+  std::size_t pos_ = 0;
+};
+
+// httplib::ClientImpl or httplib::SSLClient serving each request through a GatheringStream, with
+// the client's read and write timeouts. httplib calls process_socket once per request on the
+// connection it keeps.
+template <class Base>
+class GatheringClient final : public Base {
+ public:
+  using Base::Base;
+
+ private:
+  bool process_socket(const httplib::ClientImpl::Socket& socket,
+                      std::function<bool(httplib::Stream&)> callback) override {
+    GatheringStream stream(socket.sock, socket.ssl,
+                           to_ms(this->read_timeout_sec_, this->read_timeout_usec_),
+                           to_ms(this->write_timeout_sec_, this->write_timeout_usec_));
+    bool ok = callback(stream);
+    return stream.flush() && ok;
+  }
+
+  static std::chrono::milliseconds to_ms(time_t sec, time_t usec) {
+    return std::chrono::milliseconds(static_cast<std::int64_t>(sec) * 1000 + usec / 1000);
+  }
+};
+
+}  // namespace hansa::http
