@@ -1,13 +1,36 @@
 #include "core/crypto/random.h"
 
 #include <openssl/rand.h>
+#include <pthread.h>
 
+#include <atomic>
 #include <climits>
+#include <cstdint>
+#include <mutex>
 
 #include "core/crypto/encoding.h"
 #include "core/errors/errors.h"
 
 namespace hansa::crypto {
+namespace {
+
+// Bumped in the child of every fork(): a thread's block, copied into the child, is not reused.
+std::atomic<std::uint64_t> g_fork_generation{0};
+std::once_flag g_atfork_once;
+
+void on_fork_child() { g_fork_generation.fetch_add(1, std::memory_order_relaxed); }
+
+// One thread's block of DRBG output for identifiers.
+struct IdentifierBlock {
+  static constexpr std::size_t kBytes = 1024;
+  unsigned char bytes[kBytes];
+  std::size_t used = kBytes;  // empty until first drawn
+  std::uint64_t generation = 0;
+};
+
+thread_local IdentifierBlock t_block;
+
+}  // namespace
 
 std::string random_bytes(std::size_t n) {
   std::string out(n, '\0');
@@ -16,8 +39,24 @@ std::string random_bytes(std::size_t n) {
   return out;
 }
 
+std::string random_identifier_bytes(std::size_t n) {
+  HANSA_CHECK(n <= kMaxIdentifierBytes);
+  std::call_once(g_atfork_once,
+                 [] { HANSA_CHECK(::pthread_atfork(nullptr, nullptr, on_fork_child) == 0); });
+  IdentifierBlock& block = t_block;
+  const std::uint64_t generation = g_fork_generation.load(std::memory_order_relaxed);
+  if (block.generation != generation || IdentifierBlock::kBytes - block.used < n) {
+    HANSA_CHECK(RAND_bytes(block.bytes, static_cast<int>(IdentifierBlock::kBytes)) == 1);
+    block.used = 0;
+    block.generation = generation;
+  }
+  std::string out(reinterpret_cast<const char*>(block.bytes + block.used), n);
+  block.used += n;
+  return out;
+}
+
 std::string random_uuid() {
-  std::string b = random_bytes(16);
+  std::string b = random_identifier_bytes(16);
   b[6] = static_cast<char>((static_cast<unsigned char>(b[6]) & 0x0f) | 0x40);
   b[8] = static_cast<char>((static_cast<unsigned char>(b[8]) & 0x3f) | 0x80);
   const std::string h = hex_encode(b);

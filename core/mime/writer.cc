@@ -26,7 +26,7 @@ bool contains(std::string_view hay, std::string_view needle) {
 std::string random_boundary() {
   static constexpr std::string_view kAlphabet =
       "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-  std::string bytes = crypto::random_bytes(32);
+  std::string bytes = crypto::random_identifier_bytes(32);
   std::string out = "hansa";
   for (char b : bytes) {
     out.push_back(kAlphabet[static_cast<unsigned char>(b) % kAlphabet.size()]);
