@@ -29,7 +29,13 @@ class GatheringStream final : public httplib::Stream {
 
   GatheringStream(int fd, SSL* ssl, std::chrono::milliseconds read_timeout,
                   std::chrono::milliseconds write_timeout)
-      : fd_(fd), ssl_(ssl), read_timeout_(read_timeout), write_timeout_(write_timeout) {}
+      : fd_(fd), ssl_(ssl), read_timeout_(read_timeout), write_timeout_(write_timeout) {
+    if (ssl_ != nullptr) {
+      // SSL_read returns after a record without application data (a session ticket) instead of
+      // blocking on the socket for the next one, so each wait stays bounded by read_timeout.
+      SSL_clear_mode(ssl_, SSL_MODE_AUTO_RETRY);
+    }
+  }
 
   bool is_readable() const override;
   bool is_writable() const override;
