@@ -1,57 +1,21 @@
 #include "core/http/gathering_client.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdint>
 #include <cstring>
+
+#include "core/http/socket_io.h"
 
 namespace hansa::http {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using internal::Clock;
 
-// Waits until `fd` is ready for `events` or `timeout` passes.
 bool wait_ready(int fd, short events, std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  while (true) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    pollfd p{fd, events, 0};
-    int r = ::poll(&p, 1, static_cast<int>(std::clamp<std::int64_t>(left.count(), 0, 1 << 30)));
-    if (r > 0) {
-      return true;
-    }
-    if (r == 0 || errno != EINTR) {
-      return false;
-    }
-  }
-}
-
-void address_of(int fd, bool local, std::string& ip, int& port) {
-  sockaddr_storage addr{};
-  socklen_t len = sizeof addr;
-  int r = local ? ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len)
-                : ::getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ip.clear();
-  port = 0;
-  if (r != 0) {
-    return;
-  }
-  char host[INET6_ADDRSTRLEN] = {};
-  if (addr.ss_family == AF_INET) {
-    const auto* a = reinterpret_cast<const sockaddr_in*>(&addr);
-    ::inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
-    port = ntohs(a->sin_port);
-  } else if (addr.ss_family == AF_INET6) {
-    const auto* a = reinterpret_cast<const sockaddr_in6*>(&addr);
-    ::inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
-    port = ntohs(a->sin6_port);
-  }
-  ip = host;
+  return internal::wait_for(fd, events, Clock::now() + timeout);
 }
 
 }  // namespace
@@ -121,64 +85,12 @@ ssize_t GatheringStream::fill() {
   return got;
 }
 
-ssize_t GatheringStream::write(const char* ptr, size_t size) {
-  if (out_.size() + size <= kMaxGathered) {
-    out_.append(ptr, size);
-    return static_cast<ssize_t>(size);
-  }
-  if (!flush() || !send_all(ptr, size)) {
-    return -1;
-  }
-  return static_cast<ssize_t>(size);
-}
-
-bool GatheringStream::flush() const {
-  if (out_.empty()) {
-    return !failed_;
-  }
-  bool sent = send_all(out_.data(), out_.size());
-  out_.clear();
-  return sent;
-}
-
 void GatheringStream::get_remote_ip_and_port(std::string& ip, int& port) const {
-  address_of(fd_, false, ip, port);
+  internal::socket_address(fd_, false, ip, port);
 }
 
 void GatheringStream::get_local_ip_and_port(std::string& ip, int& port) const {
-  address_of(fd_, true, ip, port);
-}
-
-bool GatheringStream::send_all(const char* ptr, size_t size) const {
-  size_t done = 0;
-  while (done < size) {
-    ssize_t n;
-    if (ssl_ != nullptr) {
-      n = SSL_write(ssl_, ptr + done, static_cast<int>(std::min<size_t>(size - done, 1 << 20)));
-      if (n <= 0) {
-        int err = SSL_get_error(ssl_, static_cast<int>(n));
-        short ev = err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
-        if ((err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) &&
-            wait_ready(fd_, ev, write_timeout_)) {
-          continue;
-        }
-        failed_ = true;
-        return false;
-      }
-    } else {
-      n = ::send(fd_, ptr + done, size - done, MSG_NOSIGNAL);
-      if (n < 0) {
-        if ((errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) &&
-            wait_ready(fd_, POLLOUT, write_timeout_)) {
-          continue;
-        }
-        failed_ = true;
-        return false;
-      }
-    }
-    done += static_cast<size_t>(n);
-  }
-  return true;
+  internal::socket_address(fd_, true, ip, port);
 }
 
 }  // namespace hansa::http

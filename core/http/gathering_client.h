@@ -5,9 +5,9 @@
 // of headers.
 //
 // httplib writes a request's header block and body as two writes; with TCP_NODELAY each leaves as
-// its own TCP segment, and over TLS as its own record. GatheringStream gathers writes and sends
-// them when the stream first reads (the request is complete) or kMaxGathered bytes wait. Reads
-// are buffered, as in httplib's own stream.
+// its own TCP segment, and over TLS as its own record. GatheringStream gathers writes
+// (internal::WriteGatherer) and sends them when the stream first reads: the request is complete.
+// Reads are buffered, as in httplib's own stream.
 
 #include <httplib.h>
 
@@ -16,6 +16,8 @@
 #include <functional>
 #include <string>
 
+#include "core/http/socket_io.h"
+
 namespace hansa::http {
 
 // One client connection, plain (`ssl` null) or TLS, as the stream httplib reads and writes. Each
@@ -23,13 +25,16 @@ namespace hansa::http {
 // making the call).
 class GatheringStream final : public httplib::Stream {
  public:
-  static constexpr std::size_t kMaxGathered = 64 * 1024;
   // Bytes taken from the socket per read: httplib reads a response's head a byte at a time.
   static constexpr std::size_t kReadBuffer = 16 * 1024;
 
   GatheringStream(int fd, SSL* ssl, std::chrono::milliseconds read_timeout,
                   std::chrono::milliseconds write_timeout)
-      : fd_(fd), ssl_(ssl), read_timeout_(read_timeout), write_timeout_(write_timeout) {
+      : fd_(fd),
+        ssl_(ssl),
+        read_timeout_(read_timeout),
+        write_timeout_(write_timeout),
+        out_(fd, ssl, write_timeout) {
     if (ssl_ != nullptr) {
       // SSL_read returns after a record without application data (a session ticket) instead of
       // blocking on the socket for the next one, so each wait stays bounded by read_timeout.
@@ -40,16 +45,15 @@ class GatheringStream final : public httplib::Stream {
   bool is_readable() const override;
   bool is_writable() const override;
   ssize_t read(char* ptr, size_t size) override;
-  ssize_t write(const char* ptr, size_t size) override;
+  ssize_t write(const char* ptr, size_t size) override { return out_.write(ptr, size); }
   void get_remote_ip_and_port(std::string& ip, int& port) const override;
   void get_local_ip_and_port(std::string& ip, int& port) const override;
   socket_t socket() const override { return fd_; }
 
   // Sends what write() gathered; false when the connection failed.
-  bool flush() const;
+  bool flush() const { return out_.flush(); }
 
  private:
-  bool send_all(const char* ptr, size_t size) const;
   // Refills in_ from the socket: bytes read, 0 at the peer's orderly close, -1 on error or
   // timeout.
   ssize_t fill();
@@ -58,9 +62,8 @@ class GatheringStream final : public httplib::Stream {
   SSL* ssl_;
   std::chrono::milliseconds read_timeout_;
   std::chrono::milliseconds write_timeout_;
-  // Written by the const paths that must send gathered output before waiting for input.
-  mutable bool failed_ = false;
-  mutable std::string out_;
+  // Sent by the const paths that must send gathered output before waiting for input.
+  mutable internal::WriteGatherer out_;
   std::string in_;  // read from the socket, not yet handed to httplib from pos_
   std::size_t pos_ = 0;
 };

@@ -9,7 +9,6 @@
 #include <mutex>
 #include <thread>
 
-#include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -21,6 +20,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "core/http/socket_io.h"
 #include "core/http/tls_internal.h"
 
 namespace hansa::http {
@@ -88,40 +88,19 @@ class BoundedPool final : public httplib::TaskQueue {
   std::vector<std::thread> threads_;
 };
 
-using Clock = std::chrono::steady_clock;
+using internal::Clock;
+using internal::wait_for;
 
 // Connections the kernel completes and queues before the accept loop takes them.
 constexpr int kListenBacklog = 1024;
-
-int millis_until(Clock::time_point deadline) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-  return left.count() <= 0 ? 0 : static_cast<int>(std::min<std::int64_t>(left.count(), 1 << 30));
-}
-
-// Waits until `fd` is ready for `events` or `deadline` passes.
-bool wait_for(int fd, short events, Clock::time_point deadline) {
-  while (true) {
-    pollfd p{fd, events, 0};
-    int r = ::poll(&p, 1, millis_until(deadline));
-    if (r > 0) {
-      return true;
-    }
-    if (r == 0 || errno != EINTR) {
-      return false;
-    }
-  }
-}
 
 // One accepted connection, plain or TLS, as the byte stream httplib parses. Enforces the
 // per-read/write timeouts, and while a request's header block is being read, an overall deadline
 // and a byte budget. Threading: one owner (the worker serving the connection).
 class Connection final : public httplib::Stream {
  public:
-  // Most bytes write() gathers before sending.
-  static constexpr std::size_t kMaxGathered = 64 * 1024;
-
   Connection(int fd, const ServerOptions& options, SSL* ssl)
-      : fd_(fd), options_(options), ssl_(ssl) {}
+      : fd_(fd), options_(options), ssl_(ssl), out_(fd, ssl, options.write_timeout) {}
 
   // Starts the header phase of a new request.
   void begin_request() {
@@ -143,7 +122,7 @@ class Connection final : public httplib::Stream {
   [[nodiscard]] bool body_exceeded() const { return body_exceeded_; }
 
   void set_close() { close_ = true; }
-  [[nodiscard]] bool must_close() const { return close_ || failed_; }
+  [[nodiscard]] bool must_close() const { return close_ || failed_ || out_.failed(); }
   [[nodiscard]] bool has_buffered() const {
     return pos_ < buf_.size() || (ssl_ != nullptr && SSL_pending(ssl_) > 0);
   }
@@ -186,35 +165,18 @@ class Connection final : public httplib::Stream {
     return static_cast<ssize_t>(n);
   }
 
-  // Writes are gathered until the connection next waits for input, the answer is complete
-  // (flush()) or kMaxGathered bytes wait: a small response's header block and body leave in one
-  // send, one TLS record, instead of two.
-  ssize_t write(const char* ptr, size_t size) override {
-    if (out_.size() + size <= kMaxGathered) {
-      out_.append(ptr, size);
-      return static_cast<ssize_t>(size);
-    }
-    if (!flush() || !send_all(ptr, size)) {
-      return -1;
-    }
-    return static_cast<ssize_t>(size);
-  }
+  // Writes are gathered (internal::WriteGatherer) until the connection next waits for input or
+  // the answer is complete (flush()).
+  ssize_t write(const char* ptr, size_t size) override { return out_.write(ptr, size); }
 
   // Sends what write() gathered; false when the connection failed.
-  bool flush() const {
-    if (!out_.empty()) {
-      bool sent = send_all(out_.data(), out_.size());
-      out_.clear();
-      return sent;
-    }
-    return !failed_;
-  }
+  bool flush() const { return out_.flush() && !failed_; }
 
   void get_remote_ip_and_port(std::string& ip, int& port) const override {
-    address_of(false, ip, port);
+    internal::socket_address(fd_, false, ip, port);
   }
   void get_local_ip_and_port(std::string& ip, int& port) const override {
-    address_of(true, ip, port);
+    internal::socket_address(fd_, true, ip, port);
   }
   socket_t socket() const override { return fd_; }
 
@@ -240,41 +202,6 @@ class Connection final : public httplib::Stream {
   }
 
  private:
-  // Sends `size` bytes, waiting up to write_timeout for each stall.
-  bool send_all(const char* ptr, size_t size) const {
-    auto deadline = Clock::now() + options_.write_timeout;
-    size_t done = 0;
-    while (done < size) {
-      ssize_t n;
-      if (ssl_ != nullptr) {
-        n = SSL_write(ssl_, ptr + done, static_cast<int>(std::min<size_t>(size - done, 1 << 20)));
-        if (n <= 0) {
-          int err = SSL_get_error(ssl_, static_cast<int>(n));
-          short ev = err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
-          if ((err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) &&
-              wait_for(fd_, ev, deadline)) {
-            continue;
-          }
-          failed_ = true;
-          return false;
-        }
-      } else {
-        n = ::send(fd_, ptr + done, size - done, MSG_NOSIGNAL);
-        if (n < 0) {
-          if ((errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) &&
-              wait_for(fd_, POLLOUT, deadline)) {
-            continue;
-          }
-          failed_ = true;
-          return false;
-        }
-      }
-      done += static_cast<size_t>(n);
-      deadline = Clock::now() + options_.write_timeout;  // the timeout bounds each stall
-    }
-    return true;
-  }
-
   Clock::time_point read_deadline() const {
     auto deadline = Clock::now() + options_.read_timeout;
     return in_headers_ ? std::min(deadline, header_deadline_) : deadline;
@@ -325,23 +252,6 @@ class Connection final : public httplib::Stream {
     }
   }
 
-  void address_of(bool local, std::string& ip, int& port) const {
-    sockaddr_storage addr{};
-    socklen_t len = sizeof addr;
-    int r = local ? ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len)
-                  : ::getpeername(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    if (r != 0) {
-      return;
-    }
-    char host[NI_MAXHOST];
-    char serv[NI_MAXSERV];
-    if (::getnameinfo(reinterpret_cast<sockaddr*>(&addr), len, host, sizeof host, serv, sizeof serv,
-                      NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
-      ip = host;
-      port = std::atoi(serv);
-    }
-  }
-
   int fd_;
   const ServerOptions& options_;
   SSL* ssl_;
@@ -355,9 +265,9 @@ class Connection final : public httplib::Stream {
   std::size_t body_budget_ = 0;
   Clock::time_point header_deadline_;
   bool close_ = false;
-  // Written by the const paths that must send gathered output before waiting for input.
-  mutable bool failed_ = false;
-  mutable std::string out_;  // gathered by write(), sent by flush()
+  bool failed_ = false;
+  // Sent by the const paths that must send gathered output before waiting for input.
+  mutable internal::WriteGatherer out_;
   CertChain chain_;
 };
 

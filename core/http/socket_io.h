@@ -1,0 +1,57 @@
+#pragma once
+
+// Internal to core/http (include only from its .cc files and gathering_client.h): the socket
+// waits and writes that the server's connections and the clients' streams share.
+
+#include <openssl/ssl.h>
+
+#include <sys/types.h>
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+namespace hansa::http::internal {
+
+using Clock = std::chrono::steady_clock;
+
+// Waits until `fd` is ready for `events` (POLLIN, POLLOUT) or `deadline` passes.
+[[nodiscard]] bool wait_for(int fd, short events, Clock::time_point deadline);
+
+// Sends `size` bytes on `fd`, through `ssl` when it is not null, waiting up to `stall_timeout`
+// each time the socket cannot take more. False when the connection failed or stalled.
+[[nodiscard]] bool send_all(int fd, SSL* ssl, const char* data, std::size_t size,
+                            std::chrono::milliseconds stall_timeout);
+
+// The local or remote address of `fd` as a numeric host and a port; leaves them unchanged when
+// the socket has none.
+void socket_address(int fd, bool local, std::string& ip, int& port);
+
+// The bytes a stream writes to one connection, gathered and sent together: httplib writes a
+// message's header block and body separately, and each would leave as its own TCP segment (and
+// TLS record). The stream calls flush() before it waits for input and when a message is complete.
+// Threading: one owner.
+class WriteGatherer final {
+ public:
+  // Most bytes gathered before they are sent.
+  static constexpr std::size_t kMaxBytes = 64 * 1024;
+
+  WriteGatherer(int fd, SSL* ssl, std::chrono::milliseconds stall_timeout)
+      : fd_(fd), ssl_(ssl), stall_timeout_(stall_timeout) {}
+
+  // As httplib::Stream::write: `size` when taken, -1 when the connection failed.
+  ssize_t write(const char* data, std::size_t size);
+  // Sends what write() gathered; false when the connection failed, now or before.
+  bool flush();
+  [[nodiscard]] bool failed() const { return failed_; }
+
+ private:
+  bool send(const char* data, std::size_t size);
+
+  int fd_;
+  SSL* ssl_;
+  std::chrono::milliseconds stall_timeout_;
+  std::string pending_;
+  bool failed_ = false;
+};
+
+}  // namespace hansa::http::internal
