@@ -13,13 +13,18 @@ namespace hansa::http::internal {
 
 bool wait_for(int fd, short events, Clock::time_point deadline) {
   while (true) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    // Rounded up: a wait never ends before the deadline (a caller may take "the deadline
+    // passed" from how long the wait took).
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
     pollfd p{fd, events, 0};
     int r = ::poll(&p, 1, static_cast<int>(std::clamp<std::int64_t>(left.count(), 0, 1 << 30)));
     if (r > 0) {
       return true;
     }
-    if (r == 0 || errno != EINTR) {
+    if (r < 0 && errno != EINTR) {
+      return false;
+    }
+    if (r == 0 && Clock::now() >= deadline) {
       return false;
     }
   }
