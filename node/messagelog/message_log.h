@@ -22,10 +22,10 @@
 // single layout, a SignatureTimeStamp over the SignatureValue; several: the batch layout, a ts hash
 // chain over H(signatures.xml) and META-INF/timestamp.tst), trying each TSA of the TsaSource in
 // turn. A batch time-stamp stores the digests it covers once; each record's ts hash chain is
-// written from them when its container is built (export or archive). In time-stamp-immediately mode each group commit stamps its batch before storing it,
-// and append() fails with TimestampingFailed when no TSA answers. When stamping has failed for
-// longer than acceptable_failure_period, check_usable() and append() fail with TimestampingFailed
-// until a batch succeeds.
+// written from them when its container is built (export or archive). In time-stamp-immediately mode
+// each group commit stamps its batch before storing it, and append() fails with TimestampingFailed
+// when no TSA answers. When stamping has failed for longer than acceptable_failure_period,
+// check_usable() and append() fail with TimestampingFailed until a batch succeeds.
 //
 // Archiving: time-stamped records (queued in mlog_unarchived as they are linked to their
 // time-stamp) go into containers (core/asic) and archives of at most
