@@ -45,14 +45,6 @@ int x_close(sqlite3_file* f) {
   return rc != SQLITE_OK ? rc : closed;
 }
 
-int x_read(sqlite3_file* f, void* buf, int amount, sqlite3_int64 offset) {
-  GatherFile* g = as_gather(f);
-  if (int rc = flush(g); rc != SQLITE_OK) {
-    return rc;
-  }
-  return g->real->pMethods->xRead(g->real, buf, amount, offset);
-}
-
 int x_write(sqlite3_file* f, const void* buf, int amount, sqlite3_int64 offset) {
   GatherFile* g = as_gather(f);
   std::string& pending = *g->pending;
@@ -73,61 +65,17 @@ int x_write(sqlite3_file* f, const void* buf, int amount, sqlite3_int64 offset) 
   return SQLITE_OK;
 }
 
-int x_truncate(sqlite3_file* f, sqlite3_int64 size) {
+// Forwards a call to the wrapped file's method `Method`; with `kFlush`, sends the gathered bytes
+// first (every call that reads, syncs, sizes or controls the file must see them).
+template <bool kFlush, auto Method, class... Args>
+int forward(sqlite3_file* f, Args... args) {
   GatherFile* g = as_gather(f);
-  if (int rc = flush(g); rc != SQLITE_OK) {
-    return rc;
+  if constexpr (kFlush) {
+    if (int rc = flush(g); rc != SQLITE_OK) {
+      return rc;
+    }
   }
-  return g->real->pMethods->xTruncate(g->real, size);
-}
-
-int x_sync(sqlite3_file* f, int flags) {
-  GatherFile* g = as_gather(f);
-  if (int rc = flush(g); rc != SQLITE_OK) {
-    return rc;
-  }
-  return g->real->pMethods->xSync(g->real, flags);
-}
-
-int x_file_size(sqlite3_file* f, sqlite3_int64* size) {
-  GatherFile* g = as_gather(f);
-  if (int rc = flush(g); rc != SQLITE_OK) {
-    return rc;
-  }
-  return g->real->pMethods->xFileSize(g->real, size);
-}
-
-int x_lock(sqlite3_file* f, int level) {
-  GatherFile* g = as_gather(f);
-  return g->real->pMethods->xLock(g->real, level);
-}
-
-int x_unlock(sqlite3_file* f, int level) {
-  GatherFile* g = as_gather(f);
-  return g->real->pMethods->xUnlock(g->real, level);
-}
-
-int x_check_reserved_lock(sqlite3_file* f, int* out) {
-  GatherFile* g = as_gather(f);
-  return g->real->pMethods->xCheckReservedLock(g->real, out);
-}
-
-int x_file_control(sqlite3_file* f, int op, void* arg) {
-  GatherFile* g = as_gather(f);
-  if (int rc = flush(g); rc != SQLITE_OK) {
-    return rc;
-  }
-  return g->real->pMethods->xFileControl(g->real, op, arg);
-}
-
-int x_sector_size(sqlite3_file* f) {
-  GatherFile* g = as_gather(f);
-  return g->real->pMethods->xSectorSize(g->real);
-}
-
-int x_device_characteristics(sqlite3_file* f) {
-  GatherFile* g = as_gather(f);
-  return g->real->pMethods->xDeviceCharacteristics(g->real);
+  return (g->real->pMethods->*Method)(g->real, args...);
 }
 
 // Version 1 methods: SQLite never maps or shares memory through a WAL file.
@@ -135,17 +83,17 @@ sqlite3_io_methods make_methods() {
   sqlite3_io_methods m{};
   m.iVersion = 1;
   m.xClose = x_close;
-  m.xRead = x_read;
+  m.xRead = forward<true, &sqlite3_io_methods::xRead, void*, int, sqlite3_int64>;
   m.xWrite = x_write;
-  m.xTruncate = x_truncate;
-  m.xSync = x_sync;
-  m.xFileSize = x_file_size;
-  m.xLock = x_lock;
-  m.xUnlock = x_unlock;
-  m.xCheckReservedLock = x_check_reserved_lock;
-  m.xFileControl = x_file_control;
-  m.xSectorSize = x_sector_size;
-  m.xDeviceCharacteristics = x_device_characteristics;
+  m.xTruncate = forward<true, &sqlite3_io_methods::xTruncate, sqlite3_int64>;
+  m.xSync = forward<true, &sqlite3_io_methods::xSync, int>;
+  m.xFileSize = forward<true, &sqlite3_io_methods::xFileSize, sqlite3_int64*>;
+  m.xLock = forward<false, &sqlite3_io_methods::xLock, int>;
+  m.xUnlock = forward<false, &sqlite3_io_methods::xUnlock, int>;
+  m.xCheckReservedLock = forward<false, &sqlite3_io_methods::xCheckReservedLock, int*>;
+  m.xFileControl = forward<true, &sqlite3_io_methods::xFileControl, int, void*>;
+  m.xSectorSize = forward<false, &sqlite3_io_methods::xSectorSize>;
+  m.xDeviceCharacteristics = forward<false, &sqlite3_io_methods::xDeviceCharacteristics>;
   return m;
 }
 
