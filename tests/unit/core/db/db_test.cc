@@ -4,12 +4,14 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <limits>
@@ -1200,34 +1202,6 @@ TEST(DbOpen, UnreachableServerOrFileIsDatabaseError) {
   EXPECT_EQ(sq.error().code, FaultCode::kDatabaseError);
 }
 
-TEST(DbOpen, SqliteUsesWalFullSyncAndForeignKeys) {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "hansa-db-XXXXXX").string();
-  ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-  const std::filesystem::path dir = tmpl;
-  for (const std::string& uri : {"sqlite:" + (dir / "a.db").string(), (dir / "b.db").string()}) {
-    auto db = Database::open(uri_config(uri));
-    ASSERT_TRUE(db.ok()) << db.error().to_string();
-    EXPECT_EQ((*db)->backend(), Backend::kSqlite);
-    auto tx = (*db)->begin(Access::kReadOnly);
-    ASSERT_TRUE(tx.ok());
-    EXPECT_EQ(tx->query_one("PRAGMA journal_mode").value()->text(0).value(), "wal");
-    EXPECT_EQ(tx->query_one("PRAGMA synchronous").value()->int64(0).value(), 2);  // FULL
-    EXPECT_EQ(tx->query_one("PRAGMA foreign_keys").value()->int64(0).value(), 1);
-  }
-  auto normal = Database::open([&] {
-    auto c = uri_config((dir / "c.db").string());
-    c.sqlite_sync = SqliteSync::kNormal;
-    return c;
-  }());
-  ASSERT_TRUE(normal.ok());
-  auto tx = (*normal)->begin(Access::kReadOnly);
-  ASSERT_TRUE(tx.ok());
-  EXPECT_EQ(tx->query_one("PRAGMA synchronous").value()->int64(0).value(), 1);
-  EXPECT_TRUE(std::filesystem::exists(dir / "a.db"));
-  EXPECT_TRUE(std::filesystem::exists(dir / "b.db"));
-  std::filesystem::remove_all(dir);
-}
-
 // A fresh directory for SQLite files, removed at the end of the test.
 class TempDir {
  public:
@@ -1249,6 +1223,33 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+TEST(DbOpen, SqliteUsesWalFullSyncAndForeignKeys) {
+  TempDir temp;
+  ASSERT_FALSE(temp.path().empty());
+  const std::filesystem::path& dir = temp.path();
+  for (const std::string& uri : {"sqlite:" + (dir / "a.db").string(), (dir / "b.db").string()}) {
+    auto db = Database::open(uri_config(uri));
+    ASSERT_TRUE(db.ok()) << db.error().to_string();
+    EXPECT_EQ((*db)->backend(), Backend::kSqlite);
+    auto tx = (*db)->begin(Access::kReadOnly);
+    ASSERT_TRUE(tx.ok());
+    EXPECT_EQ(tx->query_one("PRAGMA journal_mode").value()->text(0).value(), "wal");
+    EXPECT_EQ(tx->query_one("PRAGMA synchronous").value()->int64(0).value(), 2);  // FULL
+    EXPECT_EQ(tx->query_one("PRAGMA foreign_keys").value()->int64(0).value(), 1);
+  }
+  auto normal = Database::open([&] {
+    auto c = uri_config((dir / "c.db").string());
+    c.sqlite_sync = SqliteSync::kNormal;
+    return c;
+  }());
+  ASSERT_TRUE(normal.ok());
+  auto tx = (*normal)->begin(Access::kReadOnly);
+  ASSERT_TRUE(tx.ok());
+  EXPECT_EQ(tx->query_one("PRAGMA synchronous").value()->int64(0).value(), 1);
+  EXPECT_TRUE(std::filesystem::exists(dir / "a.db"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "b.db"));
+}
 
 std::int64_t rows_in(Database& db, const std::string& table) {
   auto tx = db.begin(Access::kReadOnly);
@@ -1400,6 +1401,65 @@ TEST(DbSqliteWal, CommittedDataSurvivesAnAbruptExit) {
   ASSERT_TRUE(rows.ok());
   ASSERT_EQ(rows->size(), 1u);
   EXPECT_EQ((*rows)[0].text(0).value(), "committed");
+  EXPECT_EQ(tx->query_one("PRAGMA integrity_check").value()->text(0).value(), "ok");
+}
+
+// When the gathered frames cannot be written (here: the file size limit, as on a full disk), the
+// commit fails instead of being reported durable, and the file keeps exactly the commits that
+// succeeded.
+TEST(DbSqliteWal, FailedFrameWriteFailsTheCommitAndKeepsEarlierCommits) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  const std::string path = (dir.path() / "full.db").string();
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(fds[0]);
+    std::signal(SIGXFSZ, SIG_IGN);  // a write past the limit fails with EFBIG instead
+    auto db = Database::open(uri_config(path, 1));
+    if (!db.ok()) {
+      _exit(2);
+    }
+    auto setup = (*db)->begin();
+    if (!setup.ok() || !setup->execute("CREATE TABLE t (v BLOB)").ok() || !setup->commit().ok()) {
+      _exit(3);
+    }
+    rlimit limit{512 * 1024, 512 * 1024};
+    if (setrlimit(RLIMIT_FSIZE, &limit) != 0) {
+      _exit(4);
+    }
+    std::int64_t committed = 0;
+    for (int i = 0; i < 100; ++i) {  // 100 x 16 KB: the WAL passes 512 KB
+      auto tx = (*db)->begin();
+      if (!tx.ok()) {
+        break;
+      }
+      if (!tx->execute("INSERT INTO t (v) VALUES ($1)", {Value::blob(std::string(16 * 1024, 'x'))})
+               .ok() ||
+          !tx->commit().ok()) {
+        break;
+      }
+      ++committed;
+    }
+    _exit(write(fds[1], &committed, sizeof committed) == sizeof committed ? 0 : 5);
+  }
+  close(fds[1]);
+  std::int64_t committed = -1;
+  ASSERT_EQ(read(fds[0], &committed, sizeof committed), static_cast<ssize_t>(sizeof committed));
+  close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_GT(committed, 0);
+  EXPECT_LT(committed, 100);  // a commit failed
+  auto db = Database::open(uri_config(path, 1));
+  ASSERT_TRUE(db.ok()) << db.error().to_string();
+  EXPECT_EQ(rows_in(**db, "t"), committed);
+  auto tx = (*db)->begin(Access::kReadOnly);
+  ASSERT_TRUE(tx.ok());
   EXPECT_EQ(tx->query_one("PRAGMA integrity_check").value()->text(0).value(), "ok");
 }
 
