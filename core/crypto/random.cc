@@ -6,7 +6,6 @@
 #include <atomic>
 #include <climits>
 #include <cstdint>
-#include <mutex>
 
 #include "core/crypto/encoding.h"
 #include "core/errors/errors.h"
@@ -16,9 +15,11 @@ namespace {
 
 // Bumped in the child of every fork(): a thread's block, copied into the child, is not reused.
 std::atomic<std::uint64_t> g_fork_generation{0};
-std::once_flag g_atfork_once;
 
 void on_fork_child() { g_fork_generation.fetch_add(1, std::memory_order_relaxed); }
+
+// Registered once, when the program starts, instead of on the message path.
+const bool g_atfork_registered = ::pthread_atfork(nullptr, nullptr, on_fork_child) == 0;
 
 // One thread's block of DRBG output for identifiers.
 struct IdentifierBlock {
@@ -41,8 +42,7 @@ std::string random_bytes(std::size_t n) {
 
 std::string random_identifier_bytes(std::size_t n) {
   HANSA_CHECK(n <= kMaxIdentifierBytes);
-  std::call_once(g_atfork_once,
-                 [] { HANSA_CHECK(::pthread_atfork(nullptr, nullptr, on_fork_child) == 0); });
+  HANSA_CHECK(g_atfork_registered);
   IdentifierBlock& block = t_block;
   const std::uint64_t generation = g_fork_generation.load(std::memory_order_relaxed);
   if (block.generation != generation || IdentifierBlock::kBytes - block.used < n) {
