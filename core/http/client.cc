@@ -306,7 +306,7 @@ Result<std::unique_ptr<Client>> Client::create(std::string_view base_url, Client
   impl->cli->set_read_timeout(rs, ru);
   impl->cli->set_write_timeout(ws, wu);
   impl->cli->set_keep_alive(impl->options.keep_alive);
-  // Small requests leave in one send (ClientStream); a large body follows its head in a second
+  // Small requests leave in one send (GatheringStream); a large body follows its head in a second
   // one, which without TCP_NODELAY would wait for the server's delayed ACK (40 ms).
   impl->cli->set_tcp_nodelay(true);
   impl->cli->set_follow_location(false);
