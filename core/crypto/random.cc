@@ -4,8 +4,10 @@
 #include <pthread.h>
 
 #include <atomic>
+#include <chrono>
 #include <climits>
 #include <cstdint>
+#include <utility>
 
 #include "core/crypto/encoding.h"
 #include "core/errors/errors.h"
@@ -55,13 +57,31 @@ std::string random_identifier_bytes(std::size_t n) {
   return out;
 }
 
-std::string random_uuid() {
-  std::string b = random_identifier_bytes(16);
-  b[6] = static_cast<char>((static_cast<unsigned char>(b[6]) & 0x0f) | 0x40);
+namespace {
+
+// Sets the version nibble and the RFC 9562 variant bits, and formats 8-4-4-4-12.
+std::string format_uuid(std::string b, unsigned version) {
+  b[6] = static_cast<char>((static_cast<unsigned char>(b[6]) & 0x0f) | (version << 4));
   b[8] = static_cast<char>((static_cast<unsigned char>(b[8]) & 0x3f) | 0x80);
   const std::string h = hex_encode(b);
   return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
          "-" + h.substr(20);
+}
+
+}  // namespace
+
+std::string random_uuid() { return format_uuid(random_identifier_bytes(16), 4); }
+
+std::string time_ordered_uuid() {
+  std::string b = random_identifier_bytes(16);
+  const auto ms =
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
+  for (int i = 0; i < 6; ++i) {
+    b[static_cast<std::size_t>(i)] = static_cast<char>((ms >> (8 * (5 - i))) & 0xff);
+  }
+  return format_uuid(std::move(b), 7);
 }
 
 }  // namespace hansa::crypto

@@ -213,7 +213,7 @@ Result<RestRequest> parse_rest_request(std::string_view method, std::string_view
   if (auto v = find_last_field(headers, kXRoadIdHeader); v && !trim(*v).empty()) {
     id = std::string(trim(*v));
   } else if (options.generate_missing_id) {
-    id = crypto::random_uuid();
+    id = crypto::time_ordered_uuid();
     generated = true;
   } else {
     return Error(FaultCode::kMissingHeaderField, "Missing X-Road-Id header");

@@ -64,7 +64,7 @@ struct RestRequest {
   std::string service_path;          // after the service code, encoded, "" or "/..."
   std::optional<std::string> query;  // raw query without '?'
   ids::ClientId client;              // X-Road-Client (the last one when repeated)
-  std::string id;                    // X-Road-Id (generated when missing and asked to)
+  std::string id;  // X-Road-Id (when missing and asked to, a generated time-ordered UUID)
   bool id_generated = false;
   std::optional<std::string> user_id;                    // X-Road-UserId
   std::optional<std::string> issue;                      // X-Road-Issue

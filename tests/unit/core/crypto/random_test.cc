@@ -4,6 +4,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdint>
 #include <regex>
 #include <set>
 #include <string>
@@ -37,6 +39,40 @@ TEST(Random, UuidsAreVersion4AndDistinctAcrossThreads) {
     }
   }
   EXPECT_EQ(all.size(), static_cast<std::size_t>(kThreads * kEach));
+}
+
+TEST(Random, TimeOrderedUuidsCarryTheTimeAndStayDistinct) {
+  const std::regex form("[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
+  auto now_ms = [] {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
+  };
+  auto time_of = [](const std::string& id) {  // the first 48 bits, "xxxxxxxx-xxxx"
+    return std::stoull(id.substr(0, 8) + id.substr(9, 4), nullptr, 16);
+  };
+  const std::uint64_t before = now_ms();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 20000; ++i) {
+    ids.push_back(time_ordered_uuid());
+  }
+  const std::uint64_t after = now_ms();
+  std::set<std::string> distinct(ids.begin(), ids.end());
+  EXPECT_EQ(distinct.size(), ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    ASSERT_TRUE(std::regex_match(ids[i], form)) << ids[i];
+    const std::uint64_t t = time_of(ids[i]);
+    EXPECT_GE(t, before) << ids[i];
+    EXPECT_LE(t, after) << ids[i];
+    if (i > 0) {
+      // Ids made in a later millisecond sort after the earlier ones, as strings too.
+      const std::uint64_t t0 = time_of(ids[i - 1]);
+      EXPECT_GE(t, t0);
+      if (t > t0) {
+        EXPECT_GT(ids[i], ids[i - 1]);
+      }
+    }
+  }
 }
 
 TEST(Random, IdentifierBytesCrossBlocksWithoutRepeating) {

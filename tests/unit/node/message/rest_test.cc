@@ -71,6 +71,24 @@ TEST(RestRequestTest, OnlyClientHeaderNeeded) {
   EXPECT_FALSE(r->query.has_value());
 }
 
+// Generated ids are time-ordered (UUID version 7): the message logs of both nodes index them, and
+// an index of ids made one after another grows at one end.
+TEST(RestRequestTest, GeneratedIdsAreTimeOrdered) {
+  std::string previous;
+  for (int i = 0; i < 3; ++i) {
+    auto r = parse_rest_request("GET", "/r1/HANSA/GOV/2002/registry/listPeople",
+                                {{"X-Road-Client", "HANSA/GOV/1001"}}, "");
+    ASSERT_TRUE(r.ok()) << r.error().to_string();
+    ASSERT_EQ(r->id.size(), 36u);
+    EXPECT_EQ(r->id[14], '7') << r->id;
+    // The first 48 bits (12 hex digits) are the time in ms: never earlier than the id before.
+    if (!previous.empty()) {
+      EXPECT_GE(r->id.substr(0, 13), previous.substr(0, 13)) << previous << " then " << r->id;
+    }
+    previous = r->id;
+  }
+}
+
 TEST(RestRequestTest, LastClientHeaderWins) {
   auto r = parse_rest_request(
       "POST", kTarget,
