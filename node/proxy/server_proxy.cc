@@ -2,62 +2,22 @@
 
 #include <spdlog/spdlog.h>
 
-#include <deque>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 
-#include "core/crypto/digest.h"
 #include "core/crypto/random.h"
 #include "core/signature/signature.h"
 #include "node/message/metaservices.h"
 #include "node/message/signing.h"
+#include "node/proxy/replay_cache.h"
 
 namespace hansa::proxy {
 
 namespace {
 
 using Clock = std::chrono::system_clock;
-
-// Remembers recently seen messages (client, query id, signature digest) for replay refusal.
-// Threading: thread-safe: guarded by mu_.
-class ReplayCache final {
- public:
-  ReplayCache(std::chrono::seconds window, std::size_t max_entries)
-      : window_(window), max_entries_(max_entries) {}
-
-  // False when `key` was seen within the window; otherwise remembers it at `now`.
-  bool insert(std::string key, Clock::time_point now) {
-    std::lock_guard lock(mu_);
-    while (!order_.empty() &&
-           (order_.front().second + window_ < now || order_.size() >= max_entries_)) {
-      auto it = seen_.find(order_.front().first);
-      if (it != seen_.end() && it->second == order_.front().second) {
-        seen_.erase(it);
-      }
-      order_.pop_front();
-    }
-    auto [it, inserted] = seen_.try_emplace(key, now);
-    if (!inserted) {
-      if (it->second + window_ >= now) {
-        return false;
-      }
-      it->second = now;
-    }
-    order_.emplace_back(std::move(key), now);
-    return true;
-  }
-
- private:
-  std::chrono::seconds window_;
-  std::size_t max_entries_;
-  std::mutex mu_;
-  std::unordered_map<std::string, Clock::time_point> seen_;
-  std::deque<std::pair<std::string, Clock::time_point>> order_;
-};
 
 // The request as the checks see it, SOAP or REST.
 struct Incoming {
@@ -222,16 +182,9 @@ Status ServerProxy::Impl::check_replay(const Incoming& in,
                    "query id " + in.id);
     }
   }
-  std::string key = in.client.to_string();
-  key += '\n';
-  key += in.id;
-  key += '\n';
   // A batch signature is shared by the messages of its batch; each has its own hash chain.
-  crypto::Digester digester(crypto::DigestAlgorithm::kSha256);
-  digester.update(signature_xml);
-  digester.update(hash_chain);
-  key += digester.finish();
-  if (!replay.insert(std::move(key), now)) {
+  if (!replay.insert(ReplayCache::key(in.client.to_string(), in.id, signature_xml, hash_chain),
+                     now)) {
     return Error(FaultCode::kInvalidRequest, "Replayed message refused",
                  "query id " + in.id + " from " + in.client.to_string() + " was already received");
   }
