@@ -116,19 +116,24 @@ def fmt(v, digits=0):
     return f"{v:,.{digits}f}"
 
 
-def read_onecore(path):
-    """(records/s, CPU us per record) of the pinned group-commit run, or None."""
+def read_benchmarks(path):
+    """hansa-microbench's JSON output: (benchmarks, None), or (None, why) when there is none."""
     if not path or not os.path.exists(path) or os.path.getsize(path) == 0:
-        return None
+        return None, "no output"
     try:
         with open(path) as f:
-            for bm in json.load(f).get("benchmarks", []):
-                if not bm.get("error_occurred") and bm.get("items_per_second"):
-                    unit = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}[bm.get("time_unit", "ns")]
-                    return bm["items_per_second"], bm["cpu_time"] * unit
-    except (OSError, ValueError, KeyError):
-        pass
-    return None
+            return json.load(f).get("benchmarks", []), None
+    except (OSError, ValueError) as e:
+        return None, str(e)
+
+
+def measured(benchmarks):
+    """The benchmarks that ran and counted items."""
+    return [b for b in benchmarks or [] if not b.get("error_occurred") and b.get("items_per_second")]
+
+
+def cpu_us(bm):
+    return bm["cpu_time"] * {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}[bm.get("time_unit", "ns")]
 
 
 def main():
@@ -232,17 +237,10 @@ def main():
                       f"{'met' if worst < 200 else 'MISSED'} |")
         else:
             md.append(f"| node RSS at c=64 < 200 MB | {backend} | not measured | - |")
-    best = None
-    if a.micro and os.path.exists(a.micro) and os.path.getsize(a.micro) > 0:
-        try:
-            with open(a.micro) as f:
-                for bm in json.load(f).get("benchmarks", []):
-                    # The node's default on PostgreSQL: two commit writers.
-                    if (bm["name"].startswith("BM_MessageLogGroupCommitPostgres/writers:2/")
-                            and not bm.get("error_occurred") and bm.get("items_per_second")):
-                        best = max(best or 0, bm["items_per_second"])
-        except (OSError, ValueError):
-            pass
+    micro, micro_error = read_benchmarks(a.micro)
+    # The node's default on PostgreSQL: two commit writers.
+    best = max((bm["items_per_second"] for bm in measured(micro)
+                if bm["name"].startswith("BM_MessageLogGroupCommitPostgres/writers:2/")), default=None)
     if best is not None:
         md.append("| message log >= 20,000 durable records/s (1 KB, PostgreSQL) | "
                   f"hansa-microbench group commit, 2 writers (node default), best thread count | {fmt(best)} records/s | "
@@ -250,14 +248,14 @@ def main():
     else:
         md.append("| message log >= 20,000 durable records/s (1 KB, PostgreSQL) | "
                   "hansa-microbench | not measured | - |")
-    onecore = read_onecore(a.micro_onecore)
-    if onecore is not None:
-        rate, cpu_us = onecore
+    onecore = measured(read_benchmarks(a.micro_onecore)[0])
+    if onecore:
+        rate, per_record = onecore[0]["items_per_second"], cpu_us(onecore[0])
         busy = f"; PostgreSQL's CPU {float(a.onecore_pg_busy):.0%} busy" if a.onecore_pg_busy else ""
         md.append("| message log on one core: >= 20,000 durable records/s | "
                   "the same benchmark (2 writers, 256 appenders) pinned to CPU 0, PostgreSQL on CPU 1 | "
-                  f"{fmt(rate)} records/s; the node's side {cpu_us:.1f} us of CPU per record "
-                  f"({fmt(1e6 / cpu_us)} records per CPU second){busy} | "
+                  f"{fmt(rate)} records/s; the node's side {per_record:.1f} us of CPU per record "
+                  f"({fmt(1e6 / per_record)} records per CPU second){busy} | "
                   f"{'met' if rate >= 20000 else 'MISSED'} |")
     md.append("")
 
@@ -281,11 +279,11 @@ def main():
     if a.hansa_notes:
         md.append(a.hansa_notes + "\n")
 
-    if a.micro and os.path.exists(a.micro) and os.path.getsize(a.micro) > 0:
+    if a.micro and (micro is not None or micro_error != "no output"):
         md.append("## Micro-benchmarks (hansa-microbench)\n")
-        try:
-            with open(a.micro) as f:
-                data = json.load(f)
+        if micro is None:
+            md.append(f"(could not read the micro-benchmark output: {micro_error})")
+        else:
             md.append("| benchmark | time/op | CPU/op | items/s | bytes/s | counters |")
             md.append("|---|---:|---:|---:|---:|---|")
             standard = {"name", "family_index", "per_family_instance_index", "run_name", "run_type",
@@ -293,7 +291,7 @@ def main():
                         "cpu_time", "time_unit", "items_per_second", "bytes_per_second",
                         "error_occurred", "error_message", "aggregate_name", "aggregate_unit",
                         "label"}
-            for b in data.get("benchmarks", []):
+            for b in micro:
                 if b.get("error_occurred"):
                     md.append(f"| {b['name']} | skipped: {b.get('error_message', '')} | | | | |")
                     continue
@@ -305,8 +303,6 @@ def main():
                 md.append(f"| {b['name']} | {b['real_time']:.1f} {unit} | "
                           f"{b['cpu_time']:.1f} {unit} | {fmt(ips) if ips else '-'} | "
                           f"{f'{bps / 1e6:.0f} MB/s' if bps else '-'} | {counters or '-'} |")
-        except (OSError, ValueError) as e:
-            md.append(f"(could not read the micro-benchmark output: {e})")
         md.append("")
 
     with open(a.out, "w") as f:
