@@ -33,6 +33,15 @@ struct IdentifierBlock {
 
 thread_local IdentifierBlock t_block;
 
+// Sets the version nibble and the RFC 9562 variant bits, and formats 8-4-4-4-12.
+std::string format_uuid(std::string b, unsigned version) {
+  b[6] = static_cast<char>((static_cast<unsigned char>(b[6]) & 0x0f) | (version << 4));
+  b[8] = static_cast<char>((static_cast<unsigned char>(b[8]) & 0x3f) | 0x80);
+  const std::string h = hex_encode(b);
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
+         "-" + h.substr(20);
+}
+
 }  // namespace
 
 std::string random_bytes(std::size_t n) {
@@ -56,19 +65,6 @@ std::string random_identifier_bytes(std::size_t n) {
   block.used += n;
   return out;
 }
-
-namespace {
-
-// Sets the version nibble and the RFC 9562 variant bits, and formats 8-4-4-4-12.
-std::string format_uuid(std::string b, unsigned version) {
-  b[6] = static_cast<char>((static_cast<unsigned char>(b[6]) & 0x0f) | (version << 4));
-  b[8] = static_cast<char>((static_cast<unsigned char>(b[8]) & 0x3f) | 0x80);
-  const std::string h = hex_encode(b);
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
-         "-" + h.substr(20);
-}
-
-}  // namespace
 
 std::string random_uuid() { return format_uuid(random_identifier_bytes(16), 4); }
 
