@@ -1,5 +1,6 @@
 #include "node/proxy/replay_cache.h"
 
+#include <cstdint>
 #include <string>
 
 #include "core/crypto/digest.h"

@@ -13,7 +13,6 @@
 #include <array>
 #include <chrono>
 #include <cstddef>
-#include <cstdint>
 #include <cstring>
 #include <deque>
 #include <mutex>
