@@ -21,6 +21,7 @@
 #include <mutex>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -65,11 +66,37 @@ LogUnderTest open_log(const std::string& uri, std::size_t writers,
   return t;
 }
 
+// A fresh directory under /tmp, removed when the process exits: the shared SQLite log and the
+// time-stamping authority live until then (they are never destroyed). Empty if none was made.
+std::string scratch_dir(std::string_view prefix) {
+  static std::mutex mu;
+  static auto* dirs = new std::vector<std::string>;
+  std::string tmpl = "/tmp/" + std::string(prefix) + "-XXXXXX";
+  if (::mkdtemp(tmpl.data()) == nullptr) {
+    return {};
+  }
+  std::lock_guard lock(mu);
+  if (dirs->empty()) {
+    std::atexit([] {
+      for (const std::string& dir : *dirs) {
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+      }
+    });
+  }
+  dirs->push_back(tmpl);
+  return tmpl;
+}
+
 LogUnderTest* sqlite_log() {
   static LogUnderTest* t = [] {
-    char tmpl[] = "/tmp/hansa-microbench-log-XXXXXX";
-    const char* dir = ::mkdtemp(tmpl);
-    return new LogUnderTest(open_log(std::string(dir ? dir : "/tmp") + "/messagelog.db", 1));
+    const std::string dir = scratch_dir("hansa-microbench-log");
+    if (dir.empty()) {
+      auto* out = new LogUnderTest;
+      out->error = "cannot make a directory under /tmp";
+      return out;
+    }
+    return new LogUnderTest(open_log(dir + "/messagelog.db", 1));
   }();
   return t;
 }
@@ -221,10 +248,12 @@ Tsa* tsa() {
     auto* out = new Tsa;
     const char* dir_env = std::getenv("HANSA_BENCH_PKI_DIR");
     const std::filesystem::path dir = dir_env ? dir_env : HANSA_DEFAULT_PKI_DIR;
-    char tmpl[] = "/tmp/hansa-microbench-tsa-XXXXXX";
-    const char* state = ::mkdtemp(tmpl);
-    auto server =
-        trust::TrustServer::create(trust::dev_pki_config(dir, std::string(state) + "/trust"));
+    const std::string state = scratch_dir("hansa-microbench-tsa");
+    if (state.empty()) {
+      out->error = "cannot make a directory under /tmp";
+      return out;
+    }
+    auto server = trust::TrustServer::create(trust::dev_pki_config(dir, state + "/trust"));
     if (!server.ok()) {
       out->error = server.error().to_string();
       return out;
