@@ -729,10 +729,10 @@ struct MessageLog::Impl {
     }
     HANSA_ASSIGN_OR_RETURN(
         auto rows,
-        tx.execute("SELECT 0, nextval(pg_get_serial_sequence('mlog_signature', 'id')) "
-                   "FROM generate_series(1, $1) UNION ALL "
-                   "SELECT 1, nextval(pg_get_serial_sequence('mlog_record', 'id')) "
-                   "FROM generate_series(1, $2)",
+        tx.execute("SELECT 0, nextval((SELECT pg_get_serial_sequence('mlog_signature', 'id')"
+                   "::regclass)) FROM generate_series(1, $1) UNION ALL "
+                   "SELECT 1, nextval((SELECT pg_get_serial_sequence('mlog_record', 'id')"
+                   "::regclass)) FROM generate_series(1, $2)",
                    {static_cast<std::int64_t>(signatures), static_cast<std::int64_t>(records)}));
     for (const auto& row : rows) {
       HANSA_ASSIGN_OR_RETURN(auto table, row.int64(0));
