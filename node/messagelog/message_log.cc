@@ -716,8 +716,9 @@ struct MessageLog::Impl {
 
   // New ids for `signatures` mlog_signature rows and `records` mlog_record rows. PostgreSQL: from
   // the tables' sequences, both in one round trip (the rows then go in by binary COPY, which
-  // returns nothing; a parameter would travel hex-encoded). SQLite: none, it assigns them as it
-  // inserts.
+  // returns nothing; a parameter would travel hex-encoded). Each sequence is looked up once per
+  // statement, in a subquery (an InitPlan); called in the select list, the catalog lookup ran for
+  // every row. SQLite: none, it assigns them as it inserts.
   struct NewIds {
     std::vector<std::int64_t> signatures;
     std::vector<std::int64_t> records;
