@@ -375,17 +375,33 @@ Document Document::clone() const {
   return DocumentAccess::adopt(std::move(copy));
 }
 
-std::string Document::serialize(bool xml_declaration) const {
+std::string Document::serialize(bool xml_declaration, std::size_t size_hint) const {
   ensure_libxml_initialized();
-  BufferPtr buf(xmlBufferCreate());
-  HANSA_CHECK(buf != nullptr);
+  // libxml2 hands its output over in blocks of a few KB, appended here; an xmlBuffer would double
+  // as it grows and then be copied into the string once more.
+  struct Sink {
+    std::string out;
+    bool failed = false;
+  } sink;
+  sink.out.reserve(size_hint);
+  auto append = [](void* context, const char* data, int len) -> int {
+    auto* to = static_cast<Sink*>(context);
+    try {
+      to->out.append(data, static_cast<std::size_t>(len));
+    } catch (...) {
+      to->failed = true;  // out of memory
+      return -1;
+    }
+    return len;
+  };
   {
-    SaveCtxtPtr save(xmlSaveToBuffer(buf.get(), "UTF-8", xml_declaration ? 0 : XML_SAVE_NO_DECL));
+    SaveCtxtPtr save(
+        xmlSaveToIO(append, nullptr, &sink, "UTF-8", xml_declaration ? 0 : XML_SAVE_NO_DECL));
     HANSA_CHECK(save != nullptr);
     HANSA_CHECK(xmlSaveDoc(save.get(), impl_->doc.get()) >= 0);
   }  // closing flushes
-  return std::string(reinterpret_cast<const char*>(xmlBufferContent(buf.get())),
-                     static_cast<std::size_t>(xmlBufferLength(buf.get())));
+  HANSA_CHECK(!sink.failed);
+  return std::move(sink.out);
 }
 
 // ---------------------------------------------------------------------------------------------

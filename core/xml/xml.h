@@ -165,8 +165,10 @@ class Document final {
   [[nodiscard]] Document clone() const;
 
   // Serializes the document. With `xml_declaration`, starts with
-  // <?xml version="1.0" encoding="UTF-8"?> and a newline. Output is UTF-8.
-  [[nodiscard]] std::string serialize(bool xml_declaration = true) const;
+  // <?xml version="1.0" encoding="UTF-8"?> and a newline. Output is UTF-8. `size_hint`, when
+  // known (say, the size of the bytes the document was parsed from), is reserved up front so that
+  // a large document is not copied again as the output grows.
+  [[nodiscard]] std::string serialize(bool xml_declaration = true, std::size_t size_hint = 0) const;
 
  private:
   friend struct DocumentAccess;

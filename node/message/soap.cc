@@ -739,7 +739,8 @@ Result<std::string> insert_request_hash(std::string_view response_soap_part,
   xml::Element hash = parts.header.append_element(kXRoadNamespace, prefix + ":requestHash");
   hash.set_attribute("algorithmId", crypto::digest_uri(algorithm));
   hash.set_text(compute_request_hash(algorithm, request_soap_part));
-  return doc.serialize(true);
+  // About the response's size plus the new element: reserved, not grown.
+  return doc.serialize(true, response_soap_part.size() + 512);
 }
 
 Status check_request_hash(const SoapHeader& response, std::string_view request_soap_part) {

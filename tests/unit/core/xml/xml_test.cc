@@ -352,6 +352,28 @@ TEST(XmlBuildTest, BuildsAndSerializesDocuments) {
 }
 
 // Canonicalization vectors follow the W3C C14N 1.0 / exclusive C14N recommendations.
+// A document far larger than libxml2's output blocks comes out byte for byte as it went in,
+// whatever size the caller reserves (less, none, more).
+TEST(XmlBuildTest, LargeDocumentsSerializeWhole) {
+  std::string text;
+  for (int i = 0; text.size() < 300 * 1024; ++i) {
+    text += "line " + std::to_string(i) + " &lt;tag&gt; &amp; \xc3\xa4\xe2\x82\xac\n";
+  }
+  std::string input = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  input += "<r xmlns=\"urn:r\" k=\"v&amp;\"><a>";
+  input += text;
+  input += "</a><b/></r>\n";
+  auto doc = Document::parse(input);
+  ASSERT_TRUE(doc.ok()) << doc.error().to_string();
+  for (std::size_t hint : {std::size_t{0}, std::size_t{100}, input.size(), 2 * input.size()}) {
+    const std::string out = doc->serialize(true, hint);
+    EXPECT_EQ(out.size(), input.size()) << "hint " << hint;
+    EXPECT_TRUE(out == input) << "hint " << hint;
+  }
+  const std::string bare = doc->serialize(false);
+  EXPECT_EQ(bare, input.substr(input.find("<r ")));
+}
+
 TEST(XmlC14nTest, CanonicalizesWholeDocument) {
   const std::string input =
       "<?xml version=\"1.0\"?>\n<!-- c -->\n<doc xmlns=\"urn:d\" b='2'  a=\"1\"><e/>"
