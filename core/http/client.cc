@@ -337,6 +337,11 @@ Result<ClientResponse> Client::Impl::send(httplib::Request& req) {
         too_big = true;
         return false;
       }
+      if (ec == std::errc()) {
+        // Received in blocks: without this, a large body is copied again each time it grows.
+        // Untouched pages of the reservation cost no memory, and `length` is at most `max`.
+        out.body.reserve(static_cast<std::size_t>(length));
+      }
     }
     return true;
   };
