@@ -10,15 +10,10 @@
 #include "core/http/socket_io.h"
 
 namespace hansa::http {
-namespace {
 
-using internal::Clock;
-
-bool wait_ready(int fd, short events, std::chrono::milliseconds timeout) {
-  return internal::wait_for(fd, events, Clock::now() + timeout);
+bool GatheringStream::wait_ready(short events, std::chrono::milliseconds timeout) const {
+  return internal::wait_for(fd_, events, internal::wait_end(timeout, deadline_));
 }
-
-}  // namespace
 
 bool GatheringStream::is_readable() const {
   if (pos_ < in_.size()) {
@@ -27,10 +22,10 @@ bool GatheringStream::is_readable() const {
   if (!flush()) {
     return false;
   }
-  return (ssl_ != nullptr && SSL_pending(ssl_) > 0) || wait_ready(fd_, POLLIN, read_timeout_);
+  return (ssl_ != nullptr && SSL_pending(ssl_) > 0) || wait_ready(POLLIN, read_timeout_);
 }
 
-bool GatheringStream::is_writable() const { return wait_ready(fd_, POLLOUT, write_timeout_); }
+bool GatheringStream::is_writable() const { return wait_ready(POLLOUT, write_timeout_); }
 
 ssize_t GatheringStream::read(char* ptr, size_t size) {
   if (pos_ >= in_.size()) {
@@ -54,7 +49,7 @@ ssize_t GatheringStream::fill() {
   ssize_t got = -1;
   if (ssl_ != nullptr) {
     while (true) {
-      if (SSL_pending(ssl_) == 0 && !wait_ready(fd_, POLLIN, read_timeout_)) {
+      if (SSL_pending(ssl_) == 0 && !wait_ready(POLLIN, read_timeout_)) {
         break;
       }
       int n = SSL_read(ssl_, in_.data(), static_cast<int>(in_.size()));
@@ -73,7 +68,7 @@ ssize_t GatheringStream::fill() {
       // A record that held no application data (a session ticket): wait for the next.
     }
   } else {
-    while (wait_ready(fd_, POLLIN, read_timeout_)) {
+    while (wait_ready(POLLIN, read_timeout_)) {
       ssize_t n = ::recv(fd_, in_.data(), in_.size(), 0);
       if (n >= 0 || (errno != EINTR && errno != EAGAIN)) {
         got = n;

@@ -22,20 +22,24 @@
 namespace hansa::http {
 
 // One client connection, plain (`ssl` null) or TLS, as the stream httplib reads and writes. Each
-// wait for the socket is bounded by the read or write timeout. Threading: one owner (the thread
-// making the call).
+// wait for the socket is bounded by the read or write timeout, and every wait by `deadline` (the
+// whole call's, however the server paces its bytes). Threading: one owner (the thread making the
+// call).
 class GatheringStream final : public httplib::Stream {
  public:
   // Bytes taken from the socket per read: httplib reads a response's head a byte at a time.
   static constexpr std::size_t kReadBuffer = 16 * 1024;
 
   GatheringStream(int fd, SSL* ssl, std::chrono::milliseconds read_timeout,
-                  std::chrono::milliseconds write_timeout)
+                  std::chrono::milliseconds write_timeout,
+                  internal::Clock::time_point deadline = internal::Clock::time_point::max())
       : fd_(fd),
         ssl_(ssl),
         read_timeout_(read_timeout),
         write_timeout_(write_timeout),
+        deadline_(deadline),
         out_(fd, ssl, write_timeout) {
+    out_.set_deadline(deadline);
     if (ssl_ != nullptr) {
       // SSL_read returns after a record without application data (a session ticket) instead of
       // blocking on the socket for the next one, so each wait stays bounded by read_timeout.
@@ -58,31 +62,44 @@ class GatheringStream final : public httplib::Stream {
   // Refills in_ from the socket: bytes read, 0 at the peer's orderly close, -1 on error or
   // timeout.
   ssize_t fill();
+  // Waits for `events` up to `timeout`, never past deadline_.
+  bool wait_ready(short events, std::chrono::milliseconds timeout) const;
 
   int fd_;
   SSL* ssl_;
   std::chrono::milliseconds read_timeout_;
   std::chrono::milliseconds write_timeout_;
+  internal::Clock::time_point deadline_;
   // Sent by the const paths that must send gathered output before waiting for input.
   mutable internal::WriteGatherer out_;
   std::string in_;  // read from the socket, not yet handed to httplib from pos_
   std::size_t pos_ = 0;
 };
 
+// A deadline for the whole of a client's next calls: none of their reads or writes waits past it.
+// Threading: set by the thread that then makes the calls.
+class CallDeadline {
+ public:
+  void set_call_deadline(internal::Clock::time_point deadline) { call_deadline_ = deadline; }
+
+ protected:
+  internal::Clock::time_point call_deadline_ = internal::Clock::time_point::max();
+};
+
 // httplib::ClientImpl or httplib::SSLClient serving each request through a GatheringStream, with
-// the client's read and write timeouts. httplib calls process_socket once per request on the
-// connection it keeps.
+// the client's read and write timeouts and its CallDeadline. httplib calls process_socket once per
+// request on the connection it keeps.
 template <class Base>
-class GatheringClient final : public Base {
+class GatheringClient final : public Base, public CallDeadline {
  public:
   using Base::Base;
 
  private:
   bool process_socket(const httplib::ClientImpl::Socket& socket,
                       std::function<bool(httplib::Stream&)> callback) override {
-    GatheringStream stream(socket.sock, socket.ssl,
-                           to_ms(this->read_timeout_sec_, this->read_timeout_usec_),
-                           to_ms(this->write_timeout_sec_, this->write_timeout_usec_));
+    GatheringStream stream(
+        socket.sock, socket.ssl, to_ms(this->read_timeout_sec_, this->read_timeout_usec_),
+        to_ms(this->write_timeout_sec_, this->write_timeout_usec_), call_deadline_);
     bool ok = callback(stream);
     return stream.flush() && ok;
   }

@@ -95,8 +95,10 @@ using internal::wait_for;
 constexpr int kListenBacklog = 1024;
 
 // One accepted connection, plain or TLS, as the byte stream httplib parses. Enforces the
-// per-read/write timeouts, and while a request's header block is being read, an overall deadline
-// and a byte budget. Threading: one owner (the worker serving the connection).
+// per-read/write timeouts; while a request's header block is being read, an overall deadline and a
+// byte budget; while its body is read, a budget and a deadline that each received byte extends
+// (ServerOptions::body_timeout, min_body_rate). Threading: one owner (the worker serving the
+// connection).
 class Connection final : public httplib::Stream {
  public:
   Connection(int fd, const ServerOptions& options, SSL* ssl)
@@ -107,19 +109,23 @@ class Connection final : public httplib::Stream {
     in_headers_ = true;
     in_body_ = false;
     body_exceeded_ = false;
+    body_timed_out_ = false;
     header_bytes_ = 0;
     header_deadline_ = Clock::now() + options_.header_timeout;
   }
-  // The header block is complete: the body is read with per-read timeouts only, and at most
-  // `body_budget` bytes of it are read from the wire (httplib does not cap chunked bodies).
+  // The header block is complete: at most `body_budget` bytes of the body are read from the wire
+  // (httplib does not cap chunked bodies), at no less than the minimum rate.
   void end_headers(std::size_t body_budget) {
     in_headers_ = false;
     in_body_ = true;
     body_bytes_ = 0;
     body_budget_ = body_budget;
+    body_started_ = Clock::now();
   }
   // True when the current request's body went over its budget.
   [[nodiscard]] bool body_exceeded() const { return body_exceeded_; }
+  // True when the current request's body arrived too slowly (its deadline passed).
+  [[nodiscard]] bool body_timed_out() const { return body_timed_out_; }
 
   void set_close() { close_ = true; }
   [[nodiscard]] bool must_close() const { return close_ || failed_ || out_.failed(); }
@@ -139,6 +145,7 @@ class Connection final : public httplib::Stream {
     if (pos_ >= buf_.size()) {
       if (!flush() || !fill()) {
         failed_ = true;
+        body_timed_out_ = in_body_ && Clock::now() >= body_deadline();
         return -1;
       }
       if (buf_.empty()) {
@@ -204,7 +211,21 @@ class Connection final : public httplib::Stream {
  private:
   Clock::time_point read_deadline() const {
     auto deadline = Clock::now() + options_.read_timeout;
-    return in_headers_ ? std::min(deadline, header_deadline_) : deadline;
+    if (in_headers_) {
+      return std::min(deadline, header_deadline_);
+    }
+    return in_body_ ? std::min(deadline, body_deadline()) : deadline;
+  }
+
+  // body_timeout after the header block, plus a second for each min_body_rate bytes read since.
+  Clock::time_point body_deadline() const {
+    if (options_.min_body_rate == 0) {
+      return Clock::time_point::max();
+    }
+    // Whole milliseconds: at most 2^64 / 1000 bytes, far beyond any body budget.
+    auto earned = std::chrono::milliseconds(
+        static_cast<std::int64_t>(body_bytes_ * 1000 / options_.min_body_rate));
+    return body_started_ + options_.body_timeout + earned;
   }
 
   std::size_t header_budget() const {
@@ -263,6 +284,8 @@ class Connection final : public httplib::Stream {
   bool body_exceeded_ = false;
   std::size_t body_bytes_ = 0;
   std::size_t body_budget_ = 0;
+  bool body_timed_out_ = false;
+  Clock::time_point body_started_;
   Clock::time_point header_deadline_;
   bool close_ = false;
   bool failed_ = false;
@@ -606,6 +629,9 @@ void Server::Impl::configure() {
         if (tl_connection != nullptr && tl_connection->body_exceeded()) {
           res.status = 413;
           res.body.clear();
+        } else if (tl_connection != nullptr && tl_connection->body_timed_out()) {
+          res.status = 408;
+          res.body.clear();
         }
         if (!res.body.empty()) {
           return httplib::Server::HandlerResponse::Unhandled;  // a handler's own error answer
@@ -616,6 +642,7 @@ void Server::Impl::configure() {
           close_after(res);
         }
         std::string message = res.status == 413   ? "request body too large"
+                              : res.status == 408 ? "request body arrived too slowly"
                               : res.status == 414 ? "request target too long"
                               : res.status == 404 ? "no such resource"
                                                   : "request rejected";
@@ -650,7 +677,8 @@ Result<std::unique_ptr<Server>> Server::create(ServerOptions options) {
   if (options.worker_threads == 0 || options.max_queued_connections == 0 ||
       options.max_body_bytes == 0 || options.read_timeout.count() <= 0 ||
       options.write_timeout.count() <= 0 || options.header_timeout.count() <= 0 ||
-      options.tls_handshake_timeout.count() <= 0 || options.keep_alive_max_requests == 0) {
+      options.body_timeout.count() <= 0 || options.tls_handshake_timeout.count() <= 0 ||
+      options.keep_alive_max_requests == 0) {
     return Error(FaultCode::kInvalidConfiguration, "server limits must be positive");
   }
   auto impl = std::make_unique<Impl>();

@@ -75,6 +75,12 @@ struct ServerOptions {
   // The request line and all headers of one request must arrive within this time, however the
   // client paces its bytes (slowloris): a slower client is disconnected.
   std::chrono::milliseconds header_timeout{20'000};
+  // A request body must arrive within body_timeout plus one second for every min_body_rate
+  // bytes received so far (Apache's mod_reqtimeout rule): a client that paces its body slower,
+  // each byte within read_timeout, is answered 408 and disconnected. A min_body_rate of 0 leaves
+  // only the per-read timeout.
+  std::chrono::milliseconds body_timeout{20'000};
+  std::size_t min_body_rate = 4096;
   // The TLS handshake must complete within this time.
   std::chrono::milliseconds tls_handshake_timeout{10'000};
   // Idle connections: how long a kept-alive connection may wait for its next request, and how

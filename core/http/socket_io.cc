@@ -30,8 +30,14 @@ bool wait_for(int fd, short events, Clock::time_point deadline) {
   }
 }
 
+Clock::time_point wait_end(std::chrono::milliseconds timeout, Clock::time_point deadline) {
+  const auto now = Clock::now();
+  // Compared as what is left, so that a far deadline (time_point::max()) cannot overflow.
+  return deadline - now < timeout ? deadline : now + timeout;
+}
+
 bool send_all(int fd, SSL* ssl, const char* data, std::size_t size,
-              std::chrono::milliseconds stall_timeout) {
+              std::chrono::milliseconds stall_timeout, Clock::time_point deadline) {
   std::size_t done = 0;
   while (done < size) {
     ssize_t n;
@@ -42,7 +48,7 @@ bool send_all(int fd, SSL* ssl, const char* data, std::size_t size,
         int err = SSL_get_error(ssl, static_cast<int>(n));
         short ev = err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
         if ((err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) &&
-            wait_for(fd, ev, Clock::now() + stall_timeout)) {
+            wait_for(fd, ev, wait_end(stall_timeout, deadline))) {
           continue;
         }
         return false;
@@ -51,7 +57,7 @@ bool send_all(int fd, SSL* ssl, const char* data, std::size_t size,
       n = ::send(fd, data + done, size - done, MSG_NOSIGNAL);
       if (n < 0) {
         if ((errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) &&
-            wait_for(fd, POLLOUT, Clock::now() + stall_timeout)) {
+            wait_for(fd, POLLOUT, wait_end(stall_timeout, deadline))) {
           continue;
         }
         return false;
@@ -99,7 +105,7 @@ bool WriteGatherer::flush() {
 }
 
 bool WriteGatherer::send(const char* data, std::size_t size) {
-  if (!failed_ && !send_all(fd_, ssl_, data, size, stall_timeout_)) {
+  if (!failed_ && !send_all(fd_, ssl_, data, size, stall_timeout_, deadline_)) {
     failed_ = true;
   }
   return !failed_;

@@ -18,9 +18,15 @@ using Clock = std::chrono::steady_clock;
 [[nodiscard]] bool wait_for(int fd, short events, Clock::time_point deadline);
 
 // Sends `size` bytes on `fd`, through `ssl` when it is not null, waiting up to `stall_timeout`
-// each time the socket cannot take more. False when the connection failed or stalled.
+// each time the socket cannot take more, and never past `deadline`. False when the connection
+// failed or stalled.
 [[nodiscard]] bool send_all(int fd, SSL* ssl, const char* data, std::size_t size,
-                            std::chrono::milliseconds stall_timeout);
+                            std::chrono::milliseconds stall_timeout,
+                            Clock::time_point deadline = Clock::time_point::max());
+
+// The end of a wait of at most `timeout` that starts now, but no later than `deadline`.
+[[nodiscard]] Clock::time_point wait_end(std::chrono::milliseconds timeout,
+                                         Clock::time_point deadline);
 
 // The local or remote address of `fd` as a numeric host and a port; leaves them unchanged when
 // the socket has none.
@@ -42,6 +48,8 @@ class WriteGatherer final {
   ssize_t write(const char* data, std::size_t size);
   // Sends what write() gathered; false when the connection failed, now or before.
   bool flush();
+  // No send waits past `deadline` (a whole call's), however the peer paces its reading.
+  void set_deadline(Clock::time_point deadline) { deadline_ = deadline; }
   [[nodiscard]] bool failed() const { return failed_; }
 
  private:
@@ -50,6 +58,7 @@ class WriteGatherer final {
   int fd_;
   SSL* ssl_;
   std::chrono::milliseconds stall_timeout_;
+  Clock::time_point deadline_ = Clock::time_point::max();
   std::string pending_;
   bool failed_ = false;
 };

@@ -161,6 +161,9 @@ Result<NodeConf> read_conf(conf::ConfReader& reader, const std::filesystem::path
         static_cast<std::size_t>(t.get_integer("max_body_bytes", 64 << 20, 1024, 1 << 30));
     p.read_timeout = t.get_duration("read_timeout", 30s, 100ms, 3600s);
     p.header_timeout = t.get_duration("header_timeout", 20s, 100ms, 600s);
+    p.body_timeout = t.get_duration("body_timeout", 20s, 100ms, 3600s);
+    p.min_body_rate =
+        static_cast<std::size_t>(t.get_integer("min_body_rate", 4096, 0, 1'000'000'000));
     p.keep_alive_timeout = std::chrono::duration_cast<std::chrono::seconds>(
         t.get_duration("keep_alive_timeout", 60s, 1s, 3600s));
     p.peer_connect_timeout = t.get_duration("peer_connect_timeout", 5s, 100ms, 600s);
@@ -170,7 +173,7 @@ Result<NodeConf> read_conf(conf::ConfReader& reader, const std::filesystem::path
         t.get_duration("node_cache_ttl", 3600s, 1s, 7 * 24 * 3600s));
     p.peer_pool_size = static_cast<std::size_t>(t.get_integer("peer_pool_size", 64, 1, 10'000));
     p.provider_connect_timeout = t.get_duration("provider_connect_timeout", 5s, 100ms, 600s);
-    p.provider_timeout = t.get_duration("provider_timeout", 60s, 1s, 3600s);
+    p.provider_timeout = t.get_duration("provider_timeout", 120s, 1s, 3600s);
     p.max_signing_queue =
         static_cast<std::size_t>(t.get_integer("max_signing_queue", 10'000, 1, 1'000'000));
     p.max_batch = static_cast<std::size_t>(t.get_integer("max_batch", 1'000, 1, 100'000));

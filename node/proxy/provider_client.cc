@@ -5,6 +5,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <utility>
@@ -207,7 +208,7 @@ void ProviderClient::Impl::give_back(const std::string& key,
 
 Result<std::unique_ptr<ProviderClient>> ProviderClient::create(ProviderClientOptions options) {
   if (options.connect_timeout.count() <= 0 || options.write_timeout.count() <= 0 ||
-      options.max_response_bytes == 0) {
+      options.total_timeout.count() <= 0 || options.max_response_bytes == 0) {
     return Error(FaultCode::kInvalidConfiguration, "provider client limits must be positive");
   }
   auto impl = std::make_unique<Impl>();
@@ -269,6 +270,10 @@ Result<ProviderResponse> ProviderClient::call(const ProviderRequest& request) {
   }
   auto [rs, ru] = split(request.timeout);
   cli->set_read_timeout(rs, ru);
+  // Every client make() returns serves its calls through http::GatheringClient.
+  auto* deadline = dynamic_cast<http::CallDeadline*>(cli.get());
+  HANSA_CHECK(deadline != nullptr);
+  const auto total = std::max(impl_->options.total_timeout, request.timeout);
 
   httplib::Request req;
   req.method = request.method;
@@ -311,6 +316,7 @@ Result<ProviderResponse> ProviderClient::call(const ProviderRequest& request) {
   httplib::Response res;
   httplib::Error err = httplib::Error::Success;
   const auto started = std::chrono::steady_clock::now();
+  deadline->set_call_deadline(started + total);
   const bool sent = cli->send(req, res, err);
   const auto elapsed = std::chrono::steady_clock::now() - started;
   const std::string where = target.host + ":" + std::to_string(target.port);
@@ -326,6 +332,10 @@ Result<ProviderResponse> ProviderClient::call(const ProviderRequest& request) {
         return Error(FaultCode::kNetworkError, "Cannot connect to the service", where);
       case httplib::Error::Read:
       case httplib::Error::Write:
+        if (elapsed >= total) {
+          return Error(FaultCode::kTimeout, "The service's answer did not complete in time",
+                       where + " (whole call limited to " + std::to_string(total.count()) + " ms)");
+        }
         if (elapsed >= request.timeout) {
           return Error(FaultCode::kTimeout, "The service did not answer within the timeout",
                        where + " (" + std::to_string(request.timeout.count()) + " ms)");

@@ -6,8 +6,12 @@
 // followed (PR-REST 4.2). A connection is owned by one call at a time and returned to the pool
 // when the call completed cleanly; the calling thread does the I/O (no hand-off).
 //
+// Two time limits apply to a call: the service's timeout bounds each wait for the answer (as in
+// X-Road), and ProviderClientOptions::total_timeout, or the service's timeout when that is longer,
+// bounds the whole call however the provider paces its bytes.
+//
 // Failures as X-Road reports a provider that misbehaves (the server proxy wraps them as
-// ServiceFailed.<code>): Timeout (no connection or no answer within the timeout), NetworkError
+// ServiceFailed.<code>): Timeout (no connection or no answer within a timeout), NetworkError
 // (refused, reset, closed early, not HTTP), LimitExceeded (response over max_response_bytes),
 // SslAuthenticationFailed (HTTPS handshake or certificate), ServiceMissingUrl (bad URL).
 //
@@ -33,6 +37,10 @@ struct ProviderClientOptions {
   std::chrono::milliseconds connect_timeout{5'000};
   // Bound on sending the request (each write).
   std::chrono::milliseconds write_timeout{30'000};
+  // Bound on a whole call, from its start to the answer's last byte, for services whose own
+  // timeout is shorter: a provider that trickles its answer, each byte within the service's
+  // timeout, still ends here. The client proxy gives up on the call after its peer_total_timeout.
+  std::chrono::milliseconds total_timeout{120'000};
   // Largest response body accepted from a provider.
   std::size_t max_response_bytes = 50 * 1024 * 1024;
   // Idle kept-alive connections kept per target; more are closed after their call.
@@ -56,7 +64,8 @@ struct ProviderRequest {
   std::string url;
   http::Headers headers;  // sent as given (Host and Content-Length are set by the client)
   std::string body;
-  // X-Road's service timeout: bound on waiting for each read of the answer.
+  // X-Road's service timeout: bound on waiting for each read of the answer, and on the whole call
+  // when longer than ProviderClientOptions::total_timeout.
   std::chrono::milliseconds timeout{60'000};
   bool ssl_verify = true;  // verify the provider's certificate (https only)
 };

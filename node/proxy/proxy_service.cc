@@ -39,6 +39,8 @@ http::ServerOptions listener(const ProxyServiceOptions& o, const std::string& ho
   so.read_timeout = o.read_timeout;
   so.write_timeout = o.read_timeout;
   so.header_timeout = o.header_timeout;
+  so.body_timeout = o.body_timeout;
+  so.min_body_rate = o.min_body_rate;
   so.keep_alive_timeout = o.keep_alive_timeout;
   so.keep_alive_max_requests = 10'000;
   return so;
@@ -104,6 +106,7 @@ Result<std::unique_ptr<ProxyService>> ProxyService::create(ProxyServiceOptions o
 
   ProviderClientOptions pco;
   pco.connect_timeout = options.provider_connect_timeout;
+  pco.total_timeout = options.provider_timeout;
   pco.max_response_bytes = options.max_body_bytes;
   HANSA_ASSIGN_OR_RETURN(impl->provider, ProviderClient::create(pco));
   impl->metaservices =

@@ -52,6 +52,9 @@ struct ProxyServiceOptions {
   // IS and peer connections: per read / write, and the header deadline (slowloris).
   std::chrono::milliseconds read_timeout{30'000};
   std::chrono::milliseconds header_timeout{20'000};
+  // A request body: body_timeout plus a second per min_body_rate bytes received (0: no rate).
+  std::chrono::milliseconds body_timeout{20'000};
+  std::size_t min_body_rate = 4096;
   std::chrono::seconds keep_alive_timeout{60};
   // Calls to peer nodes: connect, whole call.
   std::chrono::milliseconds peer_connect_timeout{5'000};
@@ -61,9 +64,10 @@ struct ProxyServiceOptions {
   std::chrono::seconds node_cache_ttl{3'600};
   // Pooled connections per peer node.
   std::size_t peer_pool_size = 64;
-  // Calls to provider information systems (server proxy): connect and whole call.
+  // Calls to provider information systems (server proxy): connect, and the whole call unless the
+  // service's own timeout is longer (ProviderClientOptions::total_timeout).
   std::chrono::milliseconds provider_connect_timeout{5'000};
-  std::chrono::milliseconds provider_timeout{60'000};
+  std::chrono::milliseconds provider_timeout{120'000};
   // Batch signer limits.
   std::size_t max_signing_queue = 10'000;
   std::size_t max_batch = 1'000;

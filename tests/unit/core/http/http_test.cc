@@ -474,6 +474,69 @@ TEST(HttpServer, TricklingHeadersAreCutOffByTheHeaderDeadline) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
 }
 
+// The header block of a POST to /echo whose body of `length` bytes follows separately.
+std::string echo_head(std::size_t length, bool close) {
+  return "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: " +
+         std::to_string(length) + (close ? "\r\nConnection: close" : "") + "\r\n\r\n";
+}
+
+// A body paced below min_body_rate, each byte well within the read timeout, is answered 408
+// once body_timeout plus its earned time has passed, and the connection is closed.
+TEST(HttpServer, TricklingBodyIsCutOffByTheRateDeadline) {
+  ServerOptions options;
+  options.read_timeout = 2s;  // each byte arrives well within this
+  options.body_timeout = 500ms;
+  options.min_body_rate = 100;  // 10 ms earned per byte; the client sends one per 50 ms
+  auto server = start_server(options, echo_routes);
+  ASSERT_TRUE(server);
+  RawSocket sock(server->port());
+  ASSERT_TRUE(sock.send(echo_head(1000, false)));
+  auto started = std::chrono::steady_clock::now();
+  bool closed = false;
+  std::string answer;
+  for (int i = 0; i < 60 && !closed; ++i) {
+    if (!sock.send("x")) {
+      break;
+    }
+    answer += sock.read_all(50ms, &closed);
+  }
+  answer += sock.read_all(1s, &closed);
+  EXPECT_TRUE(closed);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 2500ms);
+  EXPECT_NE(answer.find("408"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("request body arrived too slowly"), std::string::npos) << answer;
+  EXPECT_EQ(answer.find("200 OK"), std::string::npos) << answer;
+}
+
+// A body that keeps up the minimum rate is read whole, although it takes longer than
+// body_timeout.
+TEST(HttpServer, SteadyBodyOutlastingTheBodyTimeoutIsRead) {
+  ServerOptions options;
+  options.body_timeout = 300ms;
+  options.min_body_rate = 1000;  // the client sends 2,000 bytes/s for 600 ms
+  auto server = start_server(options, echo_routes);
+  ASSERT_TRUE(server);
+  RawSocket sock(server->port());
+  ASSERT_TRUE(sock.send(echo_head(1200, true)));
+  auto started = std::chrono::steady_clock::now();
+  for (int i = 0; i < 6; ++i) {
+    std::this_thread::sleep_for(100ms);
+    ASSERT_TRUE(sock.send(std::string(200, static_cast<char>('a' + i))));
+  }
+  EXPECT_GT(std::chrono::steady_clock::now() - started, options.body_timeout);
+  std::string answer = sock.read_all(3s);
+  EXPECT_NE(answer.find("200 OK"), std::string::npos) << answer;
+  EXPECT_NE(answer.find(std::string(200, 'f')), std::string::npos);
+}
+
+TEST(HttpServer, ZeroBodyTimeoutIsRefused) {
+  ServerOptions options;
+  options.body_timeout = 0ms;
+  auto server = Server::create(options);
+  ASSERT_FALSE(server.ok());
+  EXPECT_EQ(server.error().code, FaultCode::kInvalidConfiguration);
+}
+
 TEST(HttpServer, EndlessHeadersAreCutOffByTheByteBudget) {
   ServerOptions options;
   options.max_header_bytes = 4096;

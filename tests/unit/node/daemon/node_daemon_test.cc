@@ -99,6 +99,9 @@ server_port = 6500
 client_worker_threads = 32
 peer_total_timeout = 10
 sign_batch_linger = 0.005
+body_timeout = 5
+min_body_rate = 0
+provider_timeout = 30
 )",
                            "/tmp");
   ASSERT_TRUE(c.ok()) << c.error().to_string();
@@ -110,8 +113,15 @@ sign_batch_linger = 0.005
   EXPECT_EQ(c->proxy.client_worker_threads, 32u);
   EXPECT_EQ(c->proxy.peer_total_timeout, std::chrono::seconds(10));
   EXPECT_EQ(c->proxy.sign_batch_linger, std::chrono::milliseconds(5));
+  EXPECT_EQ(c->proxy.body_timeout, std::chrono::seconds(5));
+  EXPECT_EQ(c->proxy.min_body_rate, 0u);
+  EXPECT_EQ(c->proxy.provider_timeout, std::chrono::seconds(30));
   EXPECT_FALSE(parse_node_conf("", "/tmp")->proxy_enabled);  // off unless enabled
-  EXPECT_EQ(parse_node_conf("", "/tmp")->proxy.sign_batch_linger, std::chrono::milliseconds(2));
+  const auto defaults = parse_node_conf("", "/tmp")->proxy;
+  EXPECT_EQ(defaults.sign_batch_linger, std::chrono::milliseconds(2));
+  EXPECT_EQ(defaults.body_timeout, std::chrono::seconds(20));
+  EXPECT_EQ(defaults.min_body_rate, 4096u);
+  EXPECT_EQ(defaults.provider_timeout, std::chrono::seconds(120));
   auto bad = parse_node_conf(R"(
 [proxy]
 client_http_host = ""
@@ -119,11 +129,13 @@ client_https_host = ""
 peer_port = 0
 max_batch = 0
 sign_batch_linger = 0.5
+body_timeout = 0
+min_body_rate = -1
 )",
                              "/tmp");
   ASSERT_FALSE(bad.ok());
   for (const char* key : {"proxy.client_http_host", "proxy.peer_port", "proxy.max_batch",
-                          "proxy.sign_batch_linger"}) {
+                          "proxy.sign_batch_linger", "proxy.body_timeout", "proxy.min_body_rate"}) {
     EXPECT_NE(bad.error().message.find(key), std::string::npos)
         << key << ": " << bad.error().message;
   }

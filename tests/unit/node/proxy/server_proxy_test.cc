@@ -24,6 +24,7 @@
 #include "node/proxy/metaservices.h"
 #include "node/proxy/peer_verifier.h"
 #include "node/proxy/provider_client.h"
+#include "tests/unit/core/http/test_support.h"
 #include "tests/unit/core/signature/signature_fixtures.h"
 
 namespace hansa::proxy {
@@ -1044,6 +1045,54 @@ TEST_F(ServerProxyTest, OversizedProviderResponseIsServiceFailed) {
   EXPECT_EQ(response.error().code, FaultCode::kLimitExceeded);
   request.url = "ftp://example.org/";
   EXPECT_EQ(tiny->call(request).error().code, FaultCode::kServiceMissingUrl);
+}
+
+// Calls a provider that trickles its answer, a byte every 50 ms (each read well within any
+// service timeout), with the client's `total` limit and the service's `timeout`: the outcome and
+// how long the call took.
+struct TrickledCall {
+  Result<ProviderResponse> response;
+  std::chrono::steady_clock::duration took;
+  std::size_t idle_after = 0;
+};
+TrickledCall call_trickling_provider(std::chrono::milliseconds total,
+                                     std::chrono::milliseconds timeout) {
+  hansa::testing::TricklingServer slow(std::chrono::milliseconds(50));
+  ProviderClientOptions options;
+  options.total_timeout = total;
+  auto client = ProviderClient::create(options).value();
+  ProviderRequest request;
+  request.url = "http://127.0.0.1:" + std::to_string(slow.port()) + "/api";
+  request.method = "GET";
+  request.timeout = timeout;
+  auto started = std::chrono::steady_clock::now();
+  auto response = client->call(request);
+  return {std::move(response), std::chrono::steady_clock::now() - started,
+          client->idle_connections()};
+}
+
+// Cut when the whole call's limit passes: Timeout, and the connection is not pooled.
+TEST(ProviderClient, TricklingProviderIsCutOffByTheTotalTimeout) {
+  auto c = call_trickling_provider(std::chrono::milliseconds(1000), std::chrono::milliseconds(300));
+  ASSERT_FALSE(c.response.ok());
+  EXPECT_EQ(c.response.error().code, FaultCode::kTimeout) << c.response.error().to_string();
+  EXPECT_NE(c.response.error().to_string().find("whole call"), std::string::npos)
+      << c.response.error().to_string();
+  EXPECT_GE(c.took, std::chrono::milliseconds(1000));
+  EXPECT_LT(c.took, std::chrono::milliseconds(4000));
+  EXPECT_EQ(c.idle_after, 0u);
+}
+
+// A service whose own timeout is longer than total_timeout gets its own as the whole call's limit.
+TEST(ProviderClient, LongerServiceTimeoutBoundsTheWholeCall) {
+  auto c = call_trickling_provider(std::chrono::milliseconds(300), std::chrono::milliseconds(1500));
+  ASSERT_FALSE(c.response.ok());
+  EXPECT_EQ(c.response.error().code, FaultCode::kTimeout);
+  EXPECT_GE(c.took, std::chrono::milliseconds(1500));
+  EXPECT_LT(c.took, std::chrono::milliseconds(5000));
+  ProviderClientOptions zero;
+  zero.total_timeout = std::chrono::milliseconds(0);
+  EXPECT_EQ(ProviderClient::create(zero).error().code, FaultCode::kInvalidConfiguration);
 }
 
 TEST_F(ServerProxyTest, PeerVerifierChecksTheTargetNodeForTheClientSide) {
