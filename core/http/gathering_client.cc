@@ -11,8 +11,8 @@
 
 namespace hansa::http {
 
-bool GatheringStream::wait_ready(short events, std::chrono::milliseconds timeout) const {
-  return internal::wait_for(fd_, events, internal::wait_end(timeout, deadline_));
+bool GatheringStream::wait_readable() const {
+  return internal::wait_for(fd_, POLLIN, internal::wait_end(read_timeout_, deadline_));
 }
 
 bool GatheringStream::is_readable() const {
@@ -22,10 +22,10 @@ bool GatheringStream::is_readable() const {
   if (!flush()) {
     return false;
   }
-  return (ssl_ != nullptr && SSL_pending(ssl_) > 0) || wait_ready(POLLIN, read_timeout_);
+  return (ssl_ != nullptr && SSL_pending(ssl_) > 0) || wait_readable();
 }
 
-bool GatheringStream::is_writable() const { return wait_ready(POLLOUT, write_timeout_); }
+bool GatheringStream::is_writable() const { return out_.wait_writable(); }
 
 ssize_t GatheringStream::read(char* ptr, size_t size) {
   if (pos_ >= in_.size()) {
@@ -49,7 +49,7 @@ ssize_t GatheringStream::fill() {
   ssize_t got = -1;
   if (ssl_ != nullptr) {
     while (true) {
-      if (SSL_pending(ssl_) == 0 && !wait_ready(POLLIN, read_timeout_)) {
+      if (SSL_pending(ssl_) == 0 && !wait_readable()) {
         break;
       }
       int n = SSL_read(ssl_, in_.data(), static_cast<int>(in_.size()));
@@ -68,7 +68,7 @@ ssize_t GatheringStream::fill() {
       // A record that held no application data (a session ticket): wait for the next.
     }
   } else {
-    while (wait_ready(POLLIN, read_timeout_)) {
+    while (wait_readable()) {
       ssize_t n = ::recv(fd_, in_.data(), in_.size(), 0);
       if (n >= 0 || (errno != EINTR && errno != EAGAIN)) {
         got = n;

@@ -36,7 +36,6 @@ class GatheringStream final : public httplib::Stream {
       : fd_(fd),
         ssl_(ssl),
         read_timeout_(read_timeout),
-        write_timeout_(write_timeout),
         deadline_(deadline),
         out_(fd, ssl, write_timeout) {
     out_.set_deadline(deadline);
@@ -62,13 +61,12 @@ class GatheringStream final : public httplib::Stream {
   // Refills in_ from the socket: bytes read, 0 at the peer's orderly close, -1 on error or
   // timeout.
   ssize_t fill();
-  // Waits for `events` up to `timeout`, never past deadline_.
-  bool wait_ready(short events, std::chrono::milliseconds timeout) const;
+  // Waits for input up to the read timeout, never past deadline_.
+  bool wait_readable() const;
 
   int fd_;
   SSL* ssl_;
   std::chrono::milliseconds read_timeout_;
-  std::chrono::milliseconds write_timeout_;
   internal::Clock::time_point deadline_;
   // Sent by the const paths that must send gathered output before waiting for input.
   mutable internal::WriteGatherer out_;

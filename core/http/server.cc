@@ -97,12 +97,15 @@ constexpr int kListenBacklog = 1024;
 // One accepted connection, plain or TLS, as the byte stream httplib parses. Enforces the
 // per-read/write timeouts; while a request's header block is being read, an overall deadline and a
 // byte budget; while its body is read, a budget and a deadline that each received byte extends
-// (ServerOptions::body_timeout, min_body_rate). Threading: one owner (the worker serving the
+// (ServerOptions::body_timeout, min_body_rate); while the answer is sent, the same pace for the
+// time spent blocked on a client that reads slowly. Threading: one owner (the worker serving the
 // connection).
 class Connection final : public httplib::Stream {
  public:
   Connection(int fd, const ServerOptions& options, SSL* ssl)
-      : fd_(fd), options_(options), ssl_(ssl), out_(fd, ssl, options.write_timeout) {}
+      : fd_(fd), options_(options), ssl_(ssl), out_(fd, ssl, options.write_timeout) {
+    out_.set_pace(options.body_timeout, options.min_body_rate);
+  }
 
   // Starts the header phase of a new request.
   void begin_request() {
@@ -111,6 +114,7 @@ class Connection final : public httplib::Stream {
     body_exceeded_ = false;
     body_timed_out_ = false;
     header_bytes_ = 0;
+    out_.begin_message();
     header_deadline_ = Clock::now() + options_.header_timeout;
   }
   // The header block is complete: at most `body_budget` bytes of the body are read from the wire
@@ -137,9 +141,7 @@ class Connection final : public httplib::Stream {
   bool is_readable() const override {
     return has_buffered() || (flush() && wait_for(fd_, POLLIN, read_deadline()));
   }
-  bool is_writable() const override {
-    return wait_for(fd_, POLLOUT, Clock::now() + options_.write_timeout);
-  }
+  bool is_writable() const override { return out_.wait_writable(); }
 
   ssize_t read(char* ptr, size_t size) override {
     if (pos_ >= buf_.size()) {

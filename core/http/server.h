@@ -77,8 +77,10 @@ struct ServerOptions {
   std::chrono::milliseconds header_timeout{20'000};
   // A request body must arrive within body_timeout plus one second for every min_body_rate
   // bytes received so far (Apache's mod_reqtimeout rule): a client that paces its body slower,
-  // each byte within read_timeout, is answered 408 and disconnected. A min_body_rate of 0 leaves
-  // only the per-read timeout.
+  // each byte within read_timeout, is answered 408 and disconnected. The answer is held to the
+  // same pace: the time its sends spend blocked on a client that reads slowly may not exceed
+  // body_timeout plus a second per min_body_rate bytes sent, or the connection is closed. A
+  // min_body_rate of 0 leaves only the per-read and per-write timeouts.
   std::chrono::milliseconds body_timeout{20'000};
   std::size_t min_body_rate = 4096;
   // The TLS handshake must complete within this time.

@@ -104,9 +104,35 @@ bool WriteGatherer::flush() {
   return !failed_;
 }
 
+bool WriteGatherer::wait_writable() {
+  const auto started = Clock::now();
+  const bool ready =
+      wait_for(fd_, POLLOUT, std::min(wait_end(stall_timeout_, deadline_), paced_end()));
+  message_blocked_ += Clock::now() - started;
+  return ready;
+}
+
+Clock::time_point WriteGatherer::paced_end() const {
+  if (pace_rate_ == 0) {
+    return Clock::time_point::max();
+  }
+  const auto earned = std::chrono::milliseconds(static_cast<std::int64_t>(
+      message_sent_ / pace_rate_ * 1000 + message_sent_ % pace_rate_ * 1000 / pace_rate_));
+  return Clock::now() + (pace_grace_ + earned - message_blocked_);
+}
+
 bool WriteGatherer::send(const char* data, std::size_t size) {
-  if (!failed_ && !send_all(fd_, ssl_, data, size, stall_timeout_, deadline_)) {
-    failed_ = true;
+  // Sent in pieces under a pace, so that the bytes each piece earns extend the next one's time.
+  const std::size_t piece = pace_rate_ == 0 ? size : kMaxBytes;
+  for (std::size_t done = 0; done < size && !failed_;) {
+    const std::size_t n = std::min(piece, size - done);
+    const auto started = Clock::now();
+    if (!send_all(fd_, ssl_, data + done, n, stall_timeout_, std::min(deadline_, paced_end()))) {
+      failed_ = true;
+    }
+    message_blocked_ += Clock::now() - started;
+    message_sent_ += n;
+    done += n;
   }
   return !failed_;
 }

@@ -48,17 +48,38 @@ class WriteGatherer final {
   ssize_t write(const char* data, std::size_t size);
   // Sends what write() gathered; false when the connection failed, now or before.
   bool flush();
+  // Waits until the socket takes more bytes, as long as a send could wait (the stall timeout,
+  // the deadline, the pace); counts as time the message was blocked.
+  bool wait_writable();
   // No send waits past `deadline` (a whole call's), however the peer paces its reading.
   void set_deadline(Clock::time_point deadline) { deadline_ = deadline; }
+  // Bounds the time one message's sends may spend blocked on a peer that reads slowly: `grace`
+  // plus a second for every `min_rate` bytes of the message sent (0: no bound beyond the stall
+  // timeout). Time between sends (a handler at work) does not count.
+  void set_pace(std::chrono::milliseconds grace, std::size_t min_rate) {
+    pace_grace_ = grace;
+    pace_rate_ = min_rate;
+  }
+  // The next send starts a new message for set_pace.
+  void begin_message() {
+    message_sent_ = 0;
+    message_blocked_ = Clock::duration::zero();
+  }
   [[nodiscard]] bool failed() const { return failed_; }
 
  private:
   bool send(const char* data, std::size_t size);
+  // The latest time the next send may wait until under set_pace, or max() without a pace.
+  Clock::time_point paced_end() const;
 
   int fd_;
   SSL* ssl_;
   std::chrono::milliseconds stall_timeout_;
   Clock::time_point deadline_ = Clock::time_point::max();
+  std::chrono::milliseconds pace_grace_{0};
+  std::size_t pace_rate_ = 0;
+  std::size_t message_sent_ = 0;
+  Clock::duration message_blocked_ = Clock::duration::zero();
   std::string pending_;
   bool failed_ = false;
 };

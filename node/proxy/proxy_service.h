@@ -52,7 +52,8 @@ struct ProxyServiceOptions {
   // IS and peer connections: per read / write, and the header deadline (slowloris).
   std::chrono::milliseconds read_timeout{30'000};
   std::chrono::milliseconds header_timeout{20'000};
-  // A request body: body_timeout plus a second per min_body_rate bytes received (0: no rate).
+  // A request body, and an answer's blocked sends: body_timeout plus a second per min_body_rate
+  // bytes received or sent (0: no rate; http::ServerOptions).
   std::chrono::milliseconds body_timeout{20'000};
   std::size_t min_body_rate = 4096;
   std::chrono::seconds keep_alive_timeout{60};

@@ -529,6 +529,36 @@ TEST(HttpServer, SteadyBodyOutlastingTheBodyTimeoutIsRead) {
   EXPECT_NE(answer.find(std::string(200, 'f')), std::string::npos);
 }
 
+// An answer is held to the body pace too: a client that stops reading a large answer is
+// disconnected once the server's sends have been blocked for body_timeout plus the time the
+// bytes already sent earned, long before the per-write timeout; a client that reads gets it all.
+TEST(HttpServer, ClientThatStopsReadingIsCutOffByThePace) {
+  constexpr std::size_t kAnswer = 48 * 1024 * 1024;  // well beyond the sockets' buffers
+  ServerOptions options;
+  options.write_timeout = 10s;
+  options.body_timeout = 500ms;
+  options.min_body_rate = 8 * 1024 * 1024;
+  auto server = start_server(options, [](Server& s) {
+    s.route("GET", "/huge", [](const Request&, Response& res) {
+      res.set_body(std::string(kAnswer, 'h'), "application/octet-stream");
+    });
+  });
+  ASSERT_TRUE(server);
+  const std::string request = "GET /huge HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  {
+    RawSocket reader(server->port());
+    ASSERT_TRUE(reader.send(request));
+    EXPECT_GT(reader.read_all(10s).size(), kAnswer);
+  }
+  RawSocket stalled(server->port());
+  ASSERT_TRUE(stalled.send(request));
+  std::this_thread::sleep_for(4s);  // the server blocks once the sockets' buffers are full
+  bool closed = false;
+  std::string got = stalled.read_all(10s, &closed);
+  EXPECT_TRUE(closed);
+  EXPECT_LT(got.size(), kAnswer);
+}
+
 TEST(HttpServer, ZeroBodyTimeoutIsRefused) {
   ServerOptions options;
   options.body_timeout = 0ms;
