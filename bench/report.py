@@ -241,15 +241,21 @@ def main():
     # The node's default on PostgreSQL: two commit writers.
     best = max((bm["items_per_second"] for bm in measured(micro)
                 if bm["name"].startswith("BM_MessageLogGroupCommitPostgres/writers:2/")), default=None)
+    # The target asks for one core (the row after this one); sharing both cores with the server is
+    # shown for reference only, without a verdict.
     if best is not None:
-        md.append("| message log >= 20,000 durable records/s (1 KB, PostgreSQL) | "
-                  f"hansa-microbench group commit, 2 writers (node default), best thread count | {fmt(best)} records/s | "
-                  f"{'met' if best >= 20000 else 'MISSED'} |")
+        md.append("| message log, 1 KB, PostgreSQL, benchmark and server sharing both cores "
+                  "(reference) | hansa-microbench group commit, 2 writers (node default), best "
+                  f"thread count | {fmt(best)} records/s | reference only: the target is on one "
+                  "core |")
     else:
-        md.append("| message log >= 20,000 durable records/s (1 KB, PostgreSQL) | "
+        md.append("| message log, 1 KB, PostgreSQL, both cores (reference) | "
                   "hansa-microbench | not measured | - |")
     onecore = measured(read_benchmarks(a.micro_onecore)[0])
-    if onecore:
+    if not onecore:
+        md.append("| message log on one core: >= 20,000 durable records/s | "
+                  "hansa-microbench pinned to one core | not measured | - |")
+    else:
         rate, per_record = onecore[0]["items_per_second"], cpu_us(onecore[0])
         busy = f"; PostgreSQL's CPU {float(a.onecore_pg_busy):.0%} busy" if a.onecore_pg_busy else ""
         md.append("| message log on one core: >= 20,000 durable records/s | "

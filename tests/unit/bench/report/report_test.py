@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""bench/report.py on hand-made raw results: the cells' figures, the hansa/baseline ratios and
+the verdict on each target of issue 9, including the cases just either side of each limit.
+
+Usage: report_test.py PATH/TO/bench/report.py
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+REPORT = None
+
+
+def cell(setup, conc, rps, p99_ms=10.0, errors=0, rss_mb=None, cpu_s=1.0, proto="rest",
+         size=1024):
+    """One line of bench/run's results TSV: `rps` over 10 s, `cpu_s` of CPU in 100 Hz ticks."""
+    rss = ";".join(f"{k}={int(v * 1024)}" for k, v in (rss_mb or {}).items())
+    return "\t".join(str(x) for x in (
+        setup, proto, size, conc, int(rps * 10), 10_000_000, 1000, int(p99_ms * 1000), 50_000,
+        int(cpu_s * 100), 100, errors, rss, "", "")) + "\n"
+
+
+def micro(name, items_per_second, cpu_us):
+    return {"name": name, "run_type": "iteration", "iterations": 1, "real_time": cpu_us,
+            "cpu_time": cpu_us, "time_unit": "us", "items_per_second": items_per_second}
+
+
+class ReportTest(unittest.TestCase):
+    def render(self, lines, benchmarks=None, onecore=None, pg_busy=""):
+        with tempfile.TemporaryDirectory() as d:
+            results = os.path.join(d, "results.tsv")
+            with open(results, "w") as f:
+                f.writelines(lines)
+            args = [sys.executable, REPORT, "--results", results, "--out",
+                    os.path.join(d, "out.md"), "--duration", "10", "--concurrency", "16 64",
+                    "--sizes", "1024", "--setups", "baseline hansa-sqlite hansa-pg",
+                    "--protocols", "rest", "--started", "2026-01-01T00:00:00Z",
+                    "--onecore-pg-busy", pg_busy]
+            for flag, data in (("--micro", benchmarks), ("--micro-onecore", onecore)):
+                if data is not None:
+                    path = os.path.join(d, flag[2:] + ".json")
+                    with open(path, "w") as f:
+                        json.dump({"benchmarks": data}, f)
+                    args += [flag, path]
+            subprocess.run(args, check=True)
+            with open(os.path.join(d, "out.md")) as f:
+                return f.read()
+
+    @staticmethod
+    def target_rows(md, setup=None):
+        rows = md.split("## Targets (issue 9)")[1].split("\n## ")[0].splitlines()
+        return [r for r in rows if r.startswith("| ") and (setup is None or f"| {setup} |" in r)]
+
+    def test_cells_ratios_and_cpu(self):
+        md = self.render([
+            cell("baseline", 64, 10_000, cpu_s=1.0),
+            cell("hansa-sqlite", 64, 3_500, cpu_s=14.0, rss_mb={"node-a": 70, "node-b": 66}),
+        ])
+        # req/s, p99, CPU seconds per 1000 calls (14 s over 35,000 calls), RSS and the ratio.
+        self.assertIn("| 64 | hansa-sqlite | 3,500 | 1.00 | 10.00 | 50.00 | 0.400 | "
+                      "node-a 70, node-b 66 | 0 | 0.35 |", md)
+        self.assertIn("| 64 | baseline | 10,000 |", md)
+        self.assertIn("| 16 | hansa-pg | not available: no result |", md)
+
+    def test_throughput_target_either_side_of_three_tenths(self):
+        md = self.render([
+            cell("baseline", 64, 10_000),
+            cell("hansa-sqlite", 64, 3_000),
+            cell("hansa-pg", 64, 2_990),
+        ])
+        sqlite = [r for r in self.target_rows(md, "hansa-sqlite") if "REST 1 KB c=64" in r]
+        pg = [r for r in self.target_rows(md, "hansa-pg") if "REST 1 KB c=64" in r]
+        self.assertTrue(sqlite[0].endswith("| met |"), sqlite)
+        self.assertIn("0.30 x (3,000 vs 10,000), 0 errors", sqlite[0])
+        self.assertTrue(pg[0].endswith("| MISSED |"), pg)
+
+    def test_errors_miss_the_throughput_target(self):
+        md = self.render([cell("baseline", 64, 10_000), cell("hansa-sqlite", 64, 9_000, errors=1)])
+        row = [r for r in self.target_rows(md, "hansa-sqlite") if "REST 1 KB c=64" in r][0]
+        self.assertIn("1 errors", row)
+        self.assertTrue(row.endswith("| MISSED |"), row)
+
+    def test_p99_target_either_side_of_three_times(self):
+        md = self.render([
+            cell("baseline", 16, 10_000, p99_ms=4.0),
+            cell("hansa-sqlite", 16, 1_000, p99_ms=12.0),
+            cell("hansa-pg", 16, 1_000, p99_ms=12.4),
+        ])
+        sqlite = [r for r in self.target_rows(md, "hansa-sqlite") if "p99" in r][0]
+        pg = [r for r in self.target_rows(md, "hansa-pg") if "p99" in r][0]
+        self.assertIn("3.00 x (12.00 vs 4.00 ms)", sqlite)
+        self.assertTrue(sqlite.endswith("| met |"), sqlite)
+        self.assertIn("3.10 x", pg)
+        self.assertTrue(pg.endswith("| MISSED |"), pg)
+
+    def test_rss_target_takes_the_largest_node(self):
+        md = self.render([
+            cell("hansa-sqlite", 64, 1_000, rss_mb={"node-a": 150, "node-b": 205}),
+            cell("hansa-pg", 64, 1_000, rss_mb={"node-a": 199, "node-b": 120}),
+        ])
+        sqlite = [r for r in self.target_rows(md, "hansa-sqlite") if "RSS" in r][0]
+        pg = [r for r in self.target_rows(md, "hansa-pg") if "RSS" in r][0]
+        self.assertIn("205 MB (largest)", sqlite)
+        self.assertTrue(sqlite.endswith("| MISSED |"), sqlite)
+        self.assertIn("199 MB (largest)", pg)
+        self.assertTrue(pg.endswith("| met |"), pg)
+
+    def test_missing_cells_are_not_measured(self):
+        md = self.render([cell("hansa-sqlite", 64, 1_000)])  # no baseline ran
+        rows = self.target_rows(md, "hansa-sqlite")
+        self.assertTrue(any("REST 1 KB c=64" in r and "not measured" in r for r in rows), rows)
+        self.assertTrue(any("p99" in r and "not measured" in r for r in rows), rows)
+        one_core = [r for r in self.target_rows(md) if "message log on one core" in r][0]
+        self.assertIn("not measured", one_core)
+
+    def test_message_log_verdict_is_on_one_core_only(self):
+        both = [micro("BM_MessageLogGroupCommitPostgres/writers:1/real_time/threads:256", 40_000, 20),
+                micro("BM_MessageLogGroupCommitPostgres/writers:2/real_time/threads:64", 15_000, 30),
+                micro("BM_MessageLogGroupCommitPostgres/writers:2/real_time/threads:256", 23_680, 35)]
+        md = self.render([], benchmarks=both,
+                         onecore=[micro("BM_MessageLogGroupCommitPostgres/writers:2/real_time/"
+                                        "threads:256", 19_999, 31.8)], pg_busy="0.69")
+        rows = self.target_rows(md)
+        reference = [r for r in rows if "both cores" in r][0]
+        # The best two-writer figure, without a verdict; the one-writer benchmark is not the node's.
+        self.assertIn("23,680 records/s", reference)
+        self.assertNotIn("| met |", reference)
+        one_core = [r for r in rows if "message log on one core" in r][0]
+        self.assertIn("19,999 records/s; the node's side 31.8 us of CPU per record", one_core)
+        self.assertIn("PostgreSQL's CPU 69% busy", one_core)
+        self.assertTrue(one_core.endswith("| MISSED |"), one_core)
+        md = self.render([], benchmarks=both,
+                         onecore=[micro("BM_MessageLogGroupCommitPostgres/writers:2/real_time/"
+                                        "threads:256", 20_000, 30.0)])
+        one_core = [r for r in self.target_rows(md) if "message log on one core" in r][0]
+        self.assertTrue(one_core.endswith("| met |"), one_core)
+
+
+if __name__ == "__main__":
+    REPORT = sys.argv.pop(1)
+    unittest.main(verbosity=2)
