@@ -101,6 +101,9 @@ Result<TrustConfig> load_trust_config(const std::filesystem::path& file) {
   h.read_timeout = http.get_duration("read_timeout", h.read_timeout, 10ms, 600s);
   h.write_timeout = http.get_duration("write_timeout", h.write_timeout, 10ms, 600s);
   h.header_timeout = http.get_duration("header_timeout", h.header_timeout, 10ms, 600s);
+  h.body_timeout = http.get_duration("body_timeout", h.body_timeout, 10ms, 600s);
+  h.min_body_rate = static_cast<std::size_t>(http.get_integer(
+      "min_body_rate", static_cast<std::int64_t>(h.min_body_rate), 0, 1'000'000'000));
   h.keep_alive_timeout = std::chrono::duration_cast<std::chrono::seconds>(
       http.get_duration("keep_alive_timeout", h.keep_alive_timeout, 1s, 600s));
   return reader.finish(std::move(c));

@@ -400,13 +400,16 @@ TEST_F(HansaTrust, ConfigurationFile) {
                  "\"\nstate_file = \"state.json\"\nnext_update = 600\n"
                  "[tsa]\nport = 0\ncert = \"" +
                  (p / "tsa/tsa.pem").string() + "\"\nkey = \"" + (p / "tsa/tsa.key").string() +
-                 "\"\npolicy = \"1.2.3.4\"\n[http]\nworker_threads = 2\n");
+                 "\"\npolicy = \"1.2.3.4\"\n[http]\nworker_threads = 2\nbody_timeout = 5\n"
+                 "min_body_rate = 0\n");
   auto config = load_trust_config(file);
   ASSERT_TRUE(config.ok()) << config.error().to_string();
   EXPECT_EQ(config->ocsp.state_file, tmp_.path() / "state.json");
   EXPECT_EQ(config->ocsp.next_update, std::chrono::seconds(600));
   EXPECT_EQ(config->tsa.policy, "1.2.3.4");
   EXPECT_EQ(config->http.worker_threads, 2u);
+  EXPECT_EQ(config->http.body_timeout, std::chrono::seconds(5));
+  EXPECT_EQ(config->http.min_body_rate, 0u);
   start_with(*config);
   fs::path data = tmp_.path() / "data.txt";
   write_file(data, "x");
@@ -419,13 +422,15 @@ TEST_F(HansaTrust, ConfigurationFile) {
   auto text = run("openssl ts -reply -in '" + reply.string() + "' -text");
   EXPECT_NE(text.output.find("Policy OID: 1.2.3.4"), std::string::npos) << text.output;
 
-  write_file(file, "[ocsp]\nport = 99999\nbogus = 1\n");
+  write_file(file, "[ocsp]\nport = 99999\nbogus = 1\n[http]\nmin_body_rate = -1\n");
   auto bad = load_trust_config(file);
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().code, FaultCode::kInvalidConfiguration);
   EXPECT_NE(bad.error().message.find("ocsp.port"), std::string::npos) << bad.error().message;
   EXPECT_NE(bad.error().message.find("ocsp.bogus"), std::string::npos) << bad.error().message;
   EXPECT_NE(bad.error().message.find("tsa.cert"), std::string::npos) << bad.error().message;
+  EXPECT_NE(bad.error().message.find("http.min_body_rate"), std::string::npos)
+      << bad.error().message;
 }
 
 TEST_F(HansaTrust, BadKeyMaterialIsRefused) {
