@@ -47,6 +47,9 @@ ListenConf read_listen(conf::ConfReader& t, std::string_view default_host,
   l.max_body_bytes = static_cast<std::size_t>(
       t.get_integer("max_body_bytes", static_cast<std::int64_t>(default_body), 1024, kMaxBody));
   l.read_timeout = t.get_duration("read_timeout", 10s, 100ms, 600s);
+  l.body_timeout = t.get_duration("body_timeout", 20s, 100ms, 600s);
+  l.min_body_rate =
+      static_cast<std::size_t>(t.get_integer("min_body_rate", 4096, 0, 1'000'000'000));
   return l;
 }
 

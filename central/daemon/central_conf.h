@@ -27,6 +27,10 @@ struct ListenConf {
   std::size_t worker_threads = 8;
   std::size_t max_body_bytes = 1024 * 1024;
   std::chrono::milliseconds read_timeout{10'000};
+  // A request body, and an answer's blocked sends: body_timeout plus a second per min_body_rate
+  // bytes (http::ServerOptions; 0: per read and write only).
+  std::chrono::milliseconds body_timeout{20'000};
+  std::size_t min_body_rate = 4096;
 };
 
 struct CentralConf {

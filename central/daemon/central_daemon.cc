@@ -277,6 +277,8 @@ http::ServerOptions server_options(const ListenConf& l) {
   o.worker_threads = l.worker_threads;
   o.max_body_bytes = l.max_body_bytes;
   o.read_timeout = l.read_timeout;
+  o.body_timeout = l.body_timeout;
+  o.min_body_rate = l.min_body_rate;
   return o;
 }
 

@@ -72,6 +72,8 @@ TEST(CentralConf, MinimalFileGetsDocumentedDefaults) {
   EXPECT_FALSE(c->configuration_validity.has_value());
   EXPECT_FALSE(c->auto_approve_auth_cert_reg);
   EXPECT_EQ(c->log_level, "info");
+  EXPECT_EQ(c->management.body_timeout, 20s);
+  EXPECT_EQ(c->publisher.min_body_rate, 4096u);
 }
 
 TEST(CentralConf, PostgresUriIsKeptAsGiven) {
@@ -88,6 +90,7 @@ identifier = "E E"
 management_service_provider = "MEMBER:EE/GOV/1"
 [admin_api]
 listen_port = 70000
+min_body_rate = -1
 [management]
 public_url = "http://cs.example.org:4001/"
 [publisher]
@@ -106,8 +109,8 @@ x = 1
   const std::string& m = c.error().message;
   for (const char* key :
        {"instance.identifier", "instance.management_service_provider", "admin_api.listen_port",
-        "management.public_url", "publisher.regeneration_interval", "signing.key_type",
-        "logging.level", "unknown_section"}) {
+        "admin_api.min_body_rate", "management.public_url", "publisher.regeneration_interval",
+        "signing.key_type", "logging.level", "unknown_section"}) {
     EXPECT_NE(m.find(key), std::string::npos) << key << " missing in:\n" << m;
   }
 }
