@@ -178,6 +178,12 @@ Result<NodeConf> read_conf(conf::ConfReader& reader, const std::filesystem::path
         static_cast<std::size_t>(t.get_integer("max_signing_queue", 10'000, 1, 1'000'000));
     p.max_batch = static_cast<std::size_t>(t.get_integer("max_batch", 1'000, 1, 100'000));
     p.sign_batch_linger = t.get_duration("sign_batch_linger", 2ms, 0ms, 100ms);
+    p.replay_window = std::chrono::duration_cast<std::chrono::seconds>(
+        t.get_duration("replay_window", 600s, 1s, 7 * 24 * 3600s));
+    p.max_clock_skew = std::chrono::duration_cast<std::chrono::seconds>(
+        t.get_duration("max_clock_skew", 300s, 1s, 24 * 3600s));
+    p.max_replay_entries =
+        static_cast<std::size_t>(t.get_integer("max_replay_entries", 500'000, 1, 100'000'000));
   }
 
   // [monitoring]

@@ -152,6 +152,9 @@ Result<std::unique_ptr<ProxyService>> ProxyService::create(ProxyServiceOptions o
   so.server.tls = http::ServerTlsConfig{};
   so.server.tls->configure_context = auth_key;
   so.transport.max_body_bytes = options.max_body_bytes + 1024 * 1024;
+  so.replay_window = options.replay_window;
+  so.max_clock_skew = options.max_clock_skew;
+  so.max_replay_entries = options.max_replay_entries;
   ServerProxyDeps sd;
   sd.globalconf = deps.globalconf;
   sd.serverconf = deps.serverconf;

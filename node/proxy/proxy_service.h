@@ -74,6 +74,11 @@ struct ProxyServiceOptions {
   std::size_t max_batch = 1'000;
   // Under load, how long a signing turn waits for more messages (BatchSignerOptions::linger).
   std::chrono::milliseconds sign_batch_linger{2};
+  // Server proxy replay protection (ServerProxyOptions): how long an accepted message is
+  // remembered, how far a signing time may lie ahead, and how many messages are remembered.
+  std::chrono::seconds replay_window{600};
+  std::chrono::seconds max_clock_skew{300};
+  std::size_t max_replay_entries = 500'000;
 };
 
 // The node's components the proxies use. Pointers must outlive the ProxyService.

@@ -102,6 +102,9 @@ sign_batch_linger = 0.005
 body_timeout = 5
 min_body_rate = 0
 provider_timeout = 30
+replay_window = 120
+max_clock_skew = 60
+max_replay_entries = 1000
 )",
                            "/tmp");
   ASSERT_TRUE(c.ok()) << c.error().to_string();
@@ -116,12 +119,17 @@ provider_timeout = 30
   EXPECT_EQ(c->proxy.body_timeout, std::chrono::seconds(5));
   EXPECT_EQ(c->proxy.min_body_rate, 0u);
   EXPECT_EQ(c->proxy.provider_timeout, std::chrono::seconds(30));
+  EXPECT_EQ(c->proxy.replay_window, std::chrono::seconds(120));
+  EXPECT_EQ(c->proxy.max_clock_skew, std::chrono::seconds(60));
+  EXPECT_EQ(c->proxy.max_replay_entries, 1000u);
   EXPECT_FALSE(parse_node_conf("", "/tmp")->proxy_enabled);  // off unless enabled
   const auto defaults = parse_node_conf("", "/tmp")->proxy;
   EXPECT_EQ(defaults.sign_batch_linger, std::chrono::milliseconds(2));
   EXPECT_EQ(defaults.body_timeout, std::chrono::seconds(20));
   EXPECT_EQ(defaults.min_body_rate, 4096u);
   EXPECT_EQ(defaults.provider_timeout, std::chrono::seconds(120));
+  EXPECT_EQ(defaults.replay_window, std::chrono::seconds(600));
+  EXPECT_EQ(defaults.max_replay_entries, 500'000u);
   auto bad = parse_node_conf(R"(
 [proxy]
 client_http_host = ""
@@ -131,11 +139,13 @@ max_batch = 0
 sign_batch_linger = 0.5
 body_timeout = 0
 min_body_rate = -1
+max_replay_entries = 0
 )",
                              "/tmp");
   ASSERT_FALSE(bad.ok());
-  for (const char* key : {"proxy.client_http_host", "proxy.peer_port", "proxy.max_batch",
-                          "proxy.sign_batch_linger", "proxy.body_timeout", "proxy.min_body_rate"}) {
+  for (const char* key :
+       {"proxy.client_http_host", "proxy.peer_port", "proxy.max_batch", "proxy.sign_batch_linger",
+        "proxy.body_timeout", "proxy.min_body_rate", "proxy.max_replay_entries"}) {
     EXPECT_NE(bad.error().message.find(key), std::string::npos)
         << key << ": " << bad.error().message;
   }
