@@ -224,10 +224,8 @@ class Connection final : public httplib::Stream {
     if (options_.min_body_rate == 0) {
       return Clock::time_point::max();
     }
-    // Whole milliseconds: at most 2^64 / 1000 bytes, far beyond any body budget.
-    auto earned = std::chrono::milliseconds(
-        static_cast<std::int64_t>(body_bytes_ * 1000 / options_.min_body_rate));
-    return body_started_ + options_.body_timeout + earned;
+    return body_started_ + options_.body_timeout +
+           internal::earned_time(body_bytes_, options_.min_body_rate);
   }
 
   std::size_t header_budget() const {

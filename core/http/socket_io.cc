@@ -36,6 +36,11 @@ Clock::time_point wait_end(std::chrono::milliseconds timeout, Clock::time_point 
   return deadline - now < timeout ? deadline : now + timeout;
 }
 
+std::chrono::milliseconds earned_time(std::size_t bytes, std::size_t min_rate) {
+  return std::chrono::milliseconds(
+      static_cast<std::int64_t>(bytes / min_rate * 1000 + bytes % min_rate * 1000 / min_rate));
+}
+
 bool send_all(int fd, SSL* ssl, const char* data, std::size_t size,
               std::chrono::milliseconds stall_timeout, Clock::time_point deadline) {
   std::size_t done = 0;
@@ -116,9 +121,7 @@ Clock::time_point WriteGatherer::paced_end() const {
   if (pace_rate_ == 0) {
     return Clock::time_point::max();
   }
-  const auto earned = std::chrono::milliseconds(static_cast<std::int64_t>(
-      message_sent_ / pace_rate_ * 1000 + message_sent_ % pace_rate_ * 1000 / pace_rate_));
-  return Clock::now() + (pace_grace_ + earned - message_blocked_);
+  return Clock::now() + (pace_grace_ + earned_time(message_sent_, pace_rate_) - message_blocked_);
 }
 
 bool WriteGatherer::send(const char* data, std::size_t size) {

@@ -24,6 +24,11 @@ using Clock = std::chrono::steady_clock;
                             std::chrono::milliseconds stall_timeout,
                             Clock::time_point deadline = Clock::time_point::max());
 
+// The time `bytes` earn at a minimum rate of `min_rate` bytes per second (> 0), in whole
+// milliseconds rounded down; no intermediate value overflows. The body pace of the server's
+// connections (reading) and of WriteGatherer (sending) both count this way.
+[[nodiscard]] std::chrono::milliseconds earned_time(std::size_t bytes, std::size_t min_rate);
+
 // The end of a wait of at most `timeout` that starts now, but no later than `deadline`.
 [[nodiscard]] Clock::time_point wait_end(std::chrono::milliseconds timeout,
                                          Clock::time_point deadline);
