@@ -327,32 +327,7 @@ Result<ClientResponse> Client::Impl::send(httplib::Request& req) {
   ClientResponse out;
   const std::size_t max = options.max_response_body_bytes;
   bool too_big = false;
-  req.response_handler = [&](const httplib::Response& res) {
-    auto it = res.headers.find("Content-Length");
-    if (it != res.headers.end()) {
-      std::uint64_t length = 0;
-      auto [end, ec] =
-          std::from_chars(it->second.data(), it->second.data() + it->second.size(), length);
-      if (ec == std::errc() && length > max) {
-        too_big = true;
-        return false;
-      }
-      if (ec == std::errc()) {
-        // Received in blocks: without this, a large body is copied again each time it grows.
-        // Untouched pages of the reservation cost no memory, and `length` is at most `max`.
-        out.body.reserve(static_cast<std::size_t>(length));
-      }
-    }
-    return true;
-  };
-  req.content_receiver = [&](const char* data, std::size_t len, std::uint64_t, std::uint64_t) {
-    if (out.body.size() + len > max) {
-      too_big = true;
-      return false;
-    }
-    out.body.append(data, len);
-    return true;
-  };
+  collect_body(req, out.body, max, too_big);
   // httplib's own check before reuse takes pending bytes for a live connection, but a TLS
   // server that closed the idle connection sent close_notify first: the request would be lost.
   if (cli->is_socket_open() && !idle_connection_usable(cli->socket())) {

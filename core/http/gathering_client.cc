@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 
 #include "core/http/socket_io.h"
@@ -78,6 +79,38 @@ ssize_t GatheringStream::fill() {
   }
   in_.resize(got > 0 ? static_cast<size_t>(got) : 0);
   return got;
+}
+
+void collect_body(httplib::Request& req, std::string& body, std::size_t max, bool& too_big) {
+  req.response_handler = [&body, max, &too_big](const httplib::Response& res) {
+    auto it = res.headers.find("Content-Length");
+    if (it == res.headers.end()) {
+      return true;
+    }
+    std::uint64_t length = 0;
+    auto [end, ec] =
+        std::from_chars(it->second.data(), it->second.data() + it->second.size(), length);
+    if (ec != std::errc()) {
+      return true;  // httplib itself rejects a malformed length
+    }
+    if (length > max) {
+      too_big = true;
+      return false;
+    }
+    // Received in blocks: without this, a large body is copied again each time it grows.
+    // Untouched pages of the reservation cost no memory, and `length` is at most `max`.
+    body.reserve(static_cast<std::size_t>(length));
+    return true;
+  };
+  req.content_receiver = [&body, max, &too_big](const char* data, std::size_t len, std::uint64_t,
+                                                std::uint64_t) {
+    if (body.size() + len > max) {
+      too_big = true;
+      return false;
+    }
+    body.append(data, len);
+    return true;
+  };
 }
 
 void GatheringStream::get_remote_ip_and_port(std::string& ip, int& port) const {

@@ -74,6 +74,12 @@ class GatheringStream final : public httplib::Stream {
   std::size_t pos_ = 0;
 };
 
+// Makes `req` collect the response body into `body`, at most `max` bytes: a larger Content-Length
+// is refused before any of the body is read (and reserved once otherwise), a longer body as soon
+// as it passes `max`; either sets `too_big` and fails the call. `body` and `too_big` must outlive
+// the call.
+void collect_body(httplib::Request& req, std::string& body, std::size_t max, bool& too_big);
+
 // A deadline for the whole of a client's next calls: none of their reads or writes waits past it.
 // Threading: set by the thread that then makes the calls.
 class CallDeadline {
