@@ -106,6 +106,13 @@ std::string drain_ssl_errors() {
 
 }  // namespace
 
+// A connection to a provider: httplib's client and the whole-call deadline its stream honours
+// (the same object: make() builds every client as an http::GatheringClient).
+struct Pooled {
+  std::unique_ptr<httplib::ClientImpl> cli;
+  http::CallDeadline* deadline = nullptr;
+};
+
 struct ProviderClient::Impl {
   ProviderClientOptions options;
   std::vector<crypto::X509Ptr> trust;  // parsed ca_pem
@@ -113,20 +120,20 @@ struct ProviderClient::Impl {
   crypto::EvpPkeyPtr client_key;
 
   mutable std::mutex mu;
-  std::map<std::string, std::vector<std::unique_ptr<httplib::ClientImpl>>, std::less<>> idle;
+  std::map<std::string, std::vector<Pooled>, std::less<>> idle;
   std::size_t idle_count = 0;
   std::atomic<std::uint64_t> created{0};
 
-  Result<std::unique_ptr<httplib::ClientImpl>> make(const Target& t, bool ssl_verify);
-  std::unique_ptr<httplib::ClientImpl> take(const std::string& key);
-  void give_back(const std::string& key, std::unique_ptr<httplib::ClientImpl> cli);
+  Result<Pooled> make(const Target& t, bool ssl_verify);
+  // An idle connection to `key`, or one with a null client.
+  Pooled take(const std::string& key);
+  void give_back(const std::string& key, Pooled conn);
 };
 
-Result<std::unique_ptr<httplib::ClientImpl>> ProviderClient::Impl::make(const Target& t,
-                                                                        bool ssl_verify) {
-  std::unique_ptr<httplib::ClientImpl> cli;
+Result<Pooled> ProviderClient::Impl::make(const Target& t, bool ssl_verify) {
+  Pooled out;
   if (t.https) {
-    std::unique_ptr<httplib::SSLClient> ssl;
+    std::unique_ptr<http::GatheringClient<httplib::SSLClient>> ssl;
     if (client_cert && client_key) {
       ssl = std::make_unique<http::GatheringClient<httplib::SSLClient>>(
           t.host, t.port, client_cert.get(), client_key.get());
@@ -155,10 +162,14 @@ Result<std::unique_ptr<httplib::ClientImpl>> ProviderClient::Impl::make(const Ta
     } else {
       ssl->enable_server_certificate_verification(false);
     }
-    cli = std::move(ssl);
+    out.deadline = ssl.get();
+    out.cli = std::move(ssl);
   } else {
-    cli = std::make_unique<http::GatheringClient<httplib::ClientImpl>>(t.host, t.port);
+    auto plain = std::make_unique<http::GatheringClient<httplib::ClientImpl>>(t.host, t.port);
+    out.deadline = plain.get();
+    out.cli = std::move(plain);
   }
+  httplib::ClientImpl* cli = out.cli.get();
   auto [cs, cu] = split(options.connect_timeout);
   auto [ws, wu] = split(options.write_timeout);
   cli->set_connection_timeout(cs, cu);
@@ -172,37 +183,36 @@ Result<std::unique_ptr<httplib::ClientImpl>> ProviderClient::Impl::make(const Ta
   cli->set_compress(false);
   cli->set_decompress(false);
   created.fetch_add(1, std::memory_order_relaxed);
-  return cli;
+  return out;
 }
 
-std::unique_ptr<httplib::ClientImpl> ProviderClient::Impl::take(const std::string& key) {
+Pooled ProviderClient::Impl::take(const std::string& key) {
   std::lock_guard lock(mu);
   auto it = idle.find(key);
   if (it == idle.end() || it->second.empty()) {
-    return nullptr;
+    return {};
   }
-  auto cli = std::move(it->second.back());
+  Pooled conn = std::move(it->second.back());
   it->second.pop_back();
   --idle_count;
-  return cli;
+  return conn;
 }
 
-void ProviderClient::Impl::give_back(const std::string& key,
-                                     std::unique_ptr<httplib::ClientImpl> cli) {
+void ProviderClient::Impl::give_back(const std::string& key, Pooled conn) {
   std::unique_lock lock(mu);
   auto it = idle.find(key);
   if (it == idle.end()) {
     if (idle.size() >= options.max_targets) {
       lock.unlock();
-      return;  // cli is closed outside the lock
+      return;  // conn is closed outside the lock
     }
-    it = idle.emplace(key, std::vector<std::unique_ptr<httplib::ClientImpl>>{}).first;
+    it = idle.emplace(key, std::vector<Pooled>{}).first;
   }
   if (it->second.size() >= options.max_idle_per_target) {
     lock.unlock();
     return;
   }
-  it->second.push_back(std::move(cli));
+  it->second.push_back(std::move(conn));
   ++idle_count;
 }
 
@@ -261,18 +271,15 @@ Result<ProviderResponse> ProviderClient::call(const ProviderRequest& request) {
     return Error(FaultCode::kInvalidConfiguration, "service timeout must be positive");
   }
   const std::string key = pool_key(target, request.ssl_verify);
-  std::unique_ptr<httplib::ClientImpl> cli = impl_->take(key);
-  if (cli && !http::idle_connection_usable(cli->socket())) {
-    cli.reset();  // the provider closed it while it was idle (its keep-alive timeout)
+  Pooled conn = impl_->take(key);
+  if (conn.cli && !http::idle_connection_usable(conn.cli->socket())) {
+    conn = {};  // the provider closed it while it was idle (its keep-alive timeout)
   }
-  if (!cli) {
-    HANSA_ASSIGN_OR_RETURN(cli, impl_->make(target, request.ssl_verify));
+  if (!conn.cli) {
+    HANSA_ASSIGN_OR_RETURN(conn, impl_->make(target, request.ssl_verify));
   }
   auto [rs, ru] = split(request.timeout);
-  cli->set_read_timeout(rs, ru);
-  // Every client make() returns serves its calls through http::GatheringClient.
-  auto* deadline = dynamic_cast<http::CallDeadline*>(cli.get());
-  HANSA_CHECK(deadline != nullptr);
+  conn.cli->set_read_timeout(rs, ru);
   const auto total = std::max(impl_->options.total_timeout, request.timeout);
 
   httplib::Request req;
@@ -291,8 +298,8 @@ Result<ProviderResponse> ProviderClient::call(const ProviderRequest& request) {
   httplib::Response res;
   httplib::Error err = httplib::Error::Success;
   const auto started = std::chrono::steady_clock::now();
-  deadline->set_call_deadline(started + total);
-  const bool sent = cli->send(req, res, err);
+  conn.deadline->set_call_deadline(started + total);
+  const bool sent = conn.cli->send(req, res, err);
   const auto elapsed = std::chrono::steady_clock::now() - started;
   const std::string where = target.host + ":" + std::to_string(target.port);
   if (too_big) {
@@ -336,7 +343,7 @@ Result<ProviderResponse> ProviderClient::call(const ProviderRequest& request) {
     reusable = false;
   }
   if (reusable) {
-    impl_->give_back(key, std::move(cli));
+    impl_->give_back(key, std::move(conn));
   }
   return out;
 }
