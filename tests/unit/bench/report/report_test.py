@@ -55,6 +55,15 @@ class ReportTest(unittest.TestCase):
         rows = md.split("## Targets (issue 9)")[1].split("\n## ")[0].splitlines()
         return [r for r in rows if r.startswith("| ") and (setup is None or f"| {setup} |" in r)]
 
+    def target_row(self, md, needle, setup=None):
+        """The one row of the targets table that mentions `needle` (for `setup`, when given)."""
+        rows = [r for r in self.target_rows(md, setup) if needle in r]
+        self.assertEqual(len(rows), 1, rows)
+        return rows[0]
+
+    def assertVerdict(self, row, verdict):
+        self.assertTrue(row.endswith(f"| {verdict} |"), row)
+
     def test_cells_ratios_and_cpu(self):
         md = self.render([
             cell("baseline", 64, 10_000, cpu_s=1.0),
@@ -72,17 +81,16 @@ class ReportTest(unittest.TestCase):
             cell("hansa-sqlite", 64, 3_000),
             cell("hansa-pg", 64, 2_990),
         ])
-        sqlite = [r for r in self.target_rows(md, "hansa-sqlite") if "REST 1 KB c=64" in r]
-        pg = [r for r in self.target_rows(md, "hansa-pg") if "REST 1 KB c=64" in r]
-        self.assertTrue(sqlite[0].endswith("| met |"), sqlite)
-        self.assertIn("0.30 x (3,000 vs 10,000), 0 errors", sqlite[0])
-        self.assertTrue(pg[0].endswith("| MISSED |"), pg)
+        sqlite = self.target_row(md, "REST 1 KB c=64", "hansa-sqlite")
+        self.assertVerdict(sqlite, "met")
+        self.assertIn("0.30 x (3,000 vs 10,000), 0 errors", sqlite)
+        self.assertVerdict(self.target_row(md, "REST 1 KB c=64", "hansa-pg"), "MISSED")
 
     def test_errors_miss_the_throughput_target(self):
         md = self.render([cell("baseline", 64, 10_000), cell("hansa-sqlite", 64, 9_000, errors=1)])
-        row = [r for r in self.target_rows(md, "hansa-sqlite") if "REST 1 KB c=64" in r][0]
+        row = self.target_row(md, "REST 1 KB c=64", "hansa-sqlite")
         self.assertIn("1 errors", row)
-        self.assertTrue(row.endswith("| MISSED |"), row)
+        self.assertVerdict(row, "MISSED")
 
     def test_p99_target_either_side_of_three_times(self):
         md = self.render([
@@ -90,55 +98,49 @@ class ReportTest(unittest.TestCase):
             cell("hansa-sqlite", 16, 1_000, p99_ms=12.0),
             cell("hansa-pg", 16, 1_000, p99_ms=12.4),
         ])
-        sqlite = [r for r in self.target_rows(md, "hansa-sqlite") if "p99" in r][0]
-        pg = [r for r in self.target_rows(md, "hansa-pg") if "p99" in r][0]
+        sqlite = self.target_row(md, "p99", "hansa-sqlite")
         self.assertIn("3.00 x (12.00 vs 4.00 ms)", sqlite)
-        self.assertTrue(sqlite.endswith("| met |"), sqlite)
+        self.assertVerdict(sqlite, "met")
+        pg = self.target_row(md, "p99", "hansa-pg")
         self.assertIn("3.10 x", pg)
-        self.assertTrue(pg.endswith("| MISSED |"), pg)
+        self.assertVerdict(pg, "MISSED")
 
     def test_rss_target_takes_the_largest_node(self):
         md = self.render([
             cell("hansa-sqlite", 64, 1_000, rss_mb={"node-a": 150, "node-b": 205}),
             cell("hansa-pg", 64, 1_000, rss_mb={"node-a": 199, "node-b": 120}),
         ])
-        sqlite = [r for r in self.target_rows(md, "hansa-sqlite") if "RSS" in r][0]
-        pg = [r for r in self.target_rows(md, "hansa-pg") if "RSS" in r][0]
+        sqlite = self.target_row(md, "RSS", "hansa-sqlite")
         self.assertIn("205 MB (largest)", sqlite)
-        self.assertTrue(sqlite.endswith("| MISSED |"), sqlite)
+        self.assertVerdict(sqlite, "MISSED")
+        pg = self.target_row(md, "RSS", "hansa-pg")
         self.assertIn("199 MB (largest)", pg)
-        self.assertTrue(pg.endswith("| met |"), pg)
+        self.assertVerdict(pg, "met")
 
     def test_missing_cells_are_not_measured(self):
         md = self.render([cell("hansa-sqlite", 64, 1_000)])  # no baseline ran
-        rows = self.target_rows(md, "hansa-sqlite")
-        self.assertTrue(any("REST 1 KB c=64" in r and "not measured" in r for r in rows), rows)
-        self.assertTrue(any("p99" in r and "not measured" in r for r in rows), rows)
-        one_core = [r for r in self.target_rows(md) if "message log on one core" in r][0]
-        self.assertIn("not measured", one_core)
+        for needle in ("REST 1 KB c=64", "p99"):
+            self.assertIn("not measured", self.target_row(md, needle, "hansa-sqlite"))
+        self.assertIn("not measured", self.target_row(md, "message log on one core"))
 
     def test_message_log_verdict_is_on_one_core_only(self):
-        both = [micro("BM_MessageLogGroupCommitPostgres/writers:1/real_time/threads:256", 40_000, 20),
-                micro("BM_MessageLogGroupCommitPostgres/writers:2/real_time/threads:64", 15_000, 30),
-                micro("BM_MessageLogGroupCommitPostgres/writers:2/real_time/threads:256", 23_680, 35)]
+        group_commit = "BM_MessageLogGroupCommitPostgres/writers:{}/real_time/threads:{}"
+        both = [micro(group_commit.format(1, 256), 40_000, 20),
+                micro(group_commit.format(2, 64), 15_000, 30),
+                micro(group_commit.format(2, 256), 23_680, 35)]
         md = self.render([], benchmarks=both,
-                         onecore=[micro("BM_MessageLogGroupCommitPostgres/writers:2/real_time/"
-                                        "threads:256", 19_999, 31.8)], pg_busy="0.69")
-        rows = self.target_rows(md)
-        reference = [r for r in rows if "both cores" in r][0]
+                         onecore=[micro(group_commit.format(2, 256), 19_999, 31.8)], pg_busy="0.69")
+        reference = self.target_row(md, "both cores")
         # The best two-writer figure, without a verdict; the one-writer benchmark is not the node's.
         self.assertIn("23,680 records/s", reference)
         self.assertNotIn("| met |", reference)
-        one_core = [r for r in rows if "message log on one core" in r][0]
+        one_core = self.target_row(md, "message log on one core")
         self.assertIn("19,999 records/s; the node's side 31.8 us of CPU per record", one_core)
         self.assertIn("PostgreSQL's CPU 69% busy", one_core)
-        self.assertTrue(one_core.endswith("| MISSED |"), one_core)
+        self.assertVerdict(one_core, "MISSED")
         md = self.render([], benchmarks=both,
-                         onecore=[micro("BM_MessageLogGroupCommitPostgres/writers:2/real_time/"
-                                        "threads:256", 20_000, 30.0)])
-        one_core = [r for r in self.target_rows(md) if "message log on one core" in r][0]
-        self.assertTrue(one_core.endswith("| met |"), one_core)
-
+                         onecore=[micro(group_commit.format(2, 256), 20_000, 30.0)])
+        self.assertVerdict(self.target_row(md, "message log on one core"), "met")
 
 if __name__ == "__main__":
     REPORT = sys.argv.pop(1)
