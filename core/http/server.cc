@@ -113,6 +113,7 @@ class Connection final : public httplib::Stream {
     in_body_ = false;
     body_exceeded_ = false;
     body_timed_out_ = false;
+    handler_answered_ = false;
     header_bytes_ = 0;
     out_.begin_message();
     header_deadline_ = Clock::now() + options_.header_timeout;
@@ -130,6 +131,9 @@ class Connection final : public httplib::Stream {
   [[nodiscard]] bool body_exceeded() const { return body_exceeded_; }
   // True when the current request's body arrived too slowly (its deadline passed).
   [[nodiscard]] bool body_timed_out() const { return body_timed_out_; }
+  // A route's handler made the current request's answer, which is then sent as it is.
+  void mark_handler_answered() { handler_answered_ = true; }
+  [[nodiscard]] bool handler_answered() const { return handler_answered_; }
 
   void set_close() { close_ = true; }
   [[nodiscard]] bool must_close() const { return close_ || failed_ || out_.failed(); }
@@ -285,6 +289,7 @@ class Connection final : public httplib::Stream {
   std::size_t body_bytes_ = 0;
   std::size_t body_budget_ = 0;
   bool body_timed_out_ = false;
+  bool handler_answered_ = false;
   Clock::time_point body_started_;
   Clock::time_point header_deadline_;
   bool close_ = false;
@@ -499,8 +504,53 @@ struct Server::Impl {
   void dispatch(const httplib::Request& req, httplib::Response& res) const;
   httplib::Server::HandlerResponse check_limits(const httplib::Request& req,
                                                 httplib::Response& res) const;
+  // Answers a request refused before any handler: options.render_reject's rendering, or the JSON
+  // error.
+  void refuse(const httplib::Request& req, httplib::Response& res, int status,
+              const Error& error) const;
   void configure();
 };
+
+namespace {
+
+// A handler's answer in the library's response.
+void fill(httplib::Response& res, Response&& out) {
+  res.status = out.status;
+  std::string content_type = "application/octet-stream";
+  for (const auto& [name, value] : out.headers) {
+    if (iequals(name, "Content-Type")) {
+      content_type = value;
+    } else if (!iequals(name, "Content-Length")) {
+      res.set_header(name.c_str(), value);
+    }
+  }
+  if (!out.body.empty()) {
+    res.set_content(std::move(out.body), content_type.c_str());
+  } else if (find_header(out.headers, "Content-Type")) {
+    res.set_header("Content-Type", content_type);
+  }
+}
+
+}  // namespace
+
+void Server::Impl::refuse(const httplib::Request& req, httplib::Response& res, int status,
+                          const Error& error) const {
+  if (!options.render_reject) {
+    answer_error(res, status, error);
+    return;
+  }
+  Response out;
+  out.status = status;
+  try {
+    options.render_reject(
+        Request(&req, tl_connection != nullptr ? tl_connection->peer_chain() : CertChain{}), status,
+        error, out);
+  } catch (const std::exception&) {
+    answer_error(res, status, error);
+    return;
+  }
+  fill(res, std::move(out));
+}
 
 httplib::Server::HandlerResponse Server::Impl::check_limits(const httplib::Request& req,
                                                             httplib::Response& res) const {
@@ -509,7 +559,7 @@ httplib::Server::HandlerResponse Server::Impl::check_limits(const httplib::Reque
     tl_connection->end_headers(options.max_body_bytes + options.max_body_bytes / 2 + 64 * 1024);
   }
   auto reject = [&](int status, Error error) {
-    answer_error(res, status, error);
+    refuse(req, res, status, error);
     close_after(res);  // any body is left unread
     return httplib::Server::HandlerResponse::Handled;
   };
@@ -566,14 +616,14 @@ void Server::Impl::dispatch(const httplib::Request& req, httplib::Response& res)
   }
   if (match == nullptr) {
     if (path_known) {
-      answer_error(res, 405, Error(FaultCode::kBadRequest, "method not allowed", req.method));
+      refuse(req, res, 405, Error(FaultCode::kBadRequest, "method not allowed", req.method));
     } else {
-      answer_error(res, 404, Error(FaultCode::kNotFound, "no such resource"));
+      refuse(req, res, 404, Error(FaultCode::kNotFound, "no such resource"));
     }
     return;
   }
   if (req.body.size() > options.max_body_bytes) {  // a chunked body: no Content-Length to check
-    answer_error(res, 413, Error(FaultCode::kLimitExceeded, "request body too large"));
+    refuse(req, res, 413, Error(FaultCode::kLimitExceeded, "request body too large"));
     close_after(res);
     return;
   }
@@ -588,20 +638,10 @@ void Server::Impl::dispatch(const httplib::Request& req, httplib::Response& res)
     out = Response{};
     out.set_error(Error(FaultCode::kInternalError, "request handler failed"));
   }
-  res.status = out.status;
-  std::string content_type = "application/octet-stream";
-  for (const auto& [name, value] : out.headers) {
-    if (iequals(name, "Content-Type")) {
-      content_type = value;
-    } else if (!iequals(name, "Content-Length")) {
-      res.set_header(name.c_str(), value);
-    }
+  if (tl_connection != nullptr) {
+    tl_connection->mark_handler_answered();
   }
-  if (!out.body.empty()) {
-    res.set_content(std::move(out.body), content_type.c_str());
-  } else if (find_header(out.headers, "Content-Type")) {
-    res.set_header("Content-Type", content_type);
-  }
+  fill(res, std::move(out));
 }
 
 void Server::Impl::configure() {
@@ -624,8 +664,8 @@ void Server::Impl::configure() {
   svr->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     return check_limits(req, res);
   });
-  svr->set_error_handler(
-      httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+  svr->set_error_handler(httplib::Server::HandlerWithResponse(
+      [this](const httplib::Request& req, httplib::Response& res) {
         if (tl_connection != nullptr && tl_connection->body_exceeded()) {
           res.status = 413;
           res.body.clear();
@@ -633,8 +673,10 @@ void Server::Impl::configure() {
           res.status = 408;
           res.body.clear();
         }
-        if (!res.body.empty()) {
-          return httplib::Server::HandlerResponse::Unhandled;  // a handler's own error answer
+        if (!res.body.empty() || (tl_connection != nullptr && tl_connection->handler_answered())) {
+          // A handler's own answer: an error it rendered, or an empty one it passes on (a REST
+          // provider's 404 without a body).
+          return httplib::Server::HandlerResponse::Unhandled;
         }
         // Errors that leave the stream in an unknown state end the connection.
         if (res.status == 400 || res.status == 408 || res.status == 413 || res.status == 414 ||
@@ -646,9 +688,9 @@ void Server::Impl::configure() {
                               : res.status == 414 ? "request target too long"
                               : res.status == 404 ? "no such resource"
                                                   : "request rejected";
-        res.set_content(error_json(Error(fault_for_status(res.status), message,
-                                         "HTTP " + std::to_string(res.status))),
-                        "application/json");
+        const int status = res.status;
+        refuse(req, res, status,
+               Error(fault_for_status(status), message, "HTTP " + std::to_string(status)));
         return httplib::Server::HandlerResponse::Handled;
       }));
   // SO_REUSEADDR only: httplib's default also sets SO_REUSEPORT, which would let a second

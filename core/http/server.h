@@ -47,6 +47,16 @@ struct ServerTlsConfig {
   std::chrono::seconds session_lifetime{300};
 };
 
+class Request;
+struct Response;
+
+// How a server answers a request it refuses before any handler runs: `status` (400, 404, 405,
+// 408, 413, 414, 415 or 431) and `error` say why; `answer` comes filled with that status and
+// nothing else. `request` has the request line and the header fields that arrived; its body may
+// be missing or partial. Called on the connection's worker thread; must not block.
+using RejectRenderer =
+    std::function<void(const Request& request, int status, const Error& error, Response& answer)>;
+
 // Every limit of a server. Defaults are safe for an Internet-facing port.
 struct ServerOptions {
   // Address to bind; loopback unless configured otherwise. Port 0 picks a free port.
@@ -91,6 +101,10 @@ struct ServerOptions {
   std::size_t keep_alive_max_requests = 100;
   // HTTPS when set.
   std::optional<ServerTlsConfig> tls;
+  // Refusals (a limit above, an unknown path or method) are answered with the JSON error body
+  // unless this is set: a proxy renders them as its protocol's fault. The server still closes the
+  // connection after a refusal that leaves the stream in an unknown state.
+  RejectRenderer render_reject;
 };
 
 // A read-only view of one request, valid only while the handler runs. Threading: one owner (the

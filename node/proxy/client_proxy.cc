@@ -24,6 +24,37 @@ struct Fault {
 Fault client_fault(Error e) { return Fault{std::move(e), Origin::kClient}; }
 Fault proxy_fault(Error e) { return Fault{std::move(e), Origin::kClientProxy}; }
 
+bool is_rest_path(std::string_view path) { return path.starts_with("/r1/") || path == "/r1"; }
+
+// Renders `error` as the IS expects it: an X-Road REST error (the X-Road-Error header and the JSON
+// body) with `rest_status`, or a SOAP fault with 500 (the SOAP 1.1 HTTP binding). Returns the
+// fault's detail id, the UUID the log line carries too.
+std::string render_fault(const Error& error, Origin origin, bool rest, int rest_status,
+                         http::Response& res) {
+  std::string detail_id = crypto::random_uuid();
+  res = http::Response{};
+  if (rest) {
+    res.status = rest_status;
+    res.set_header(message::kXRoadErrorHeader, message::rest_error_header(error, origin));
+    res.set_body(message::rest_error_json(error, origin, detail_id), "application/json");
+  } else {
+    res.status = 500;
+    res.set_body(message::build_fault(error, origin, detail_id), message::kTextXmlContentType);
+  }
+  return detail_id;
+}
+
+// A request the HTTP server refuses before the proxy reads it (a body too large or too slow,
+// header limits, a method the endpoint does not take) is answered like the proxy's own faults, so
+// that an IS gets a SOAP fault on the SOAP endpoint. A REST error keeps the HTTP status (413,
+// 408, ...), which says more than 500 about a request refused whole.
+void render_refusal(const http::Request& req, int status, const Error& error, http::Response& res) {
+  const bool rest = is_rest_path(req.path());
+  std::string detail_id = render_fault(error, Origin::kClientProxy, rest, status, res);
+  spdlog::warn("client proxy: {} detail {}: {} (HTTP {}, refused before the proxy read it)",
+               error.render(Origin::kClientProxy), detail_id, error.to_string(), status);
+}
+
 bool connect_failed(const Error& e) {
   return e.message == http::kConnectFailedMessage || e.code == FaultCode::kSslAuthenticationFailed;
 }
@@ -97,6 +128,7 @@ Result<std::unique_ptr<ClientProxy>> ClientProxy::create(ClientProxyOptions opti
   if (impl->options.http) {
     http::ServerOptions so = *impl->options.http;
     so.tls.reset();
+    so.render_reject = render_refusal;
     HANSA_ASSIGN_OR_RETURN(impl->http_server, http::Server::create(std::move(so)));
     add_routes(*impl->http_server);
   }
@@ -106,6 +138,7 @@ Result<std::unique_ptr<ClientProxy>> ClientProxy::create(ClientProxyOptions opti
       return Error(FaultCode::kInvalidConfiguration, "client proxy HTTPS listener without TLS");
     }
     so.tls->request_client_cert = true;  // IS certificates are checked per client below
+    so.render_reject = render_refusal;
     HANSA_ASSIGN_OR_RETURN(impl->https_server, http::Server::create(std::move(so)));
     add_routes(*impl->https_server);
   }
@@ -154,7 +187,7 @@ void ClientProxy::Impl::handle(const http::Request& req, http::Response& res) co
   opmonitor::CallRecord rec;
   rec.side = opmonitor::CallRecord::Side::kClient;
   rec.request_in = options.clock();
-  const bool rest = req.path().starts_with("/r1/") || req.path() == "/r1";
+  const bool rest = is_rest_path(req.path());
   rec.service_type = rest ? "REST" : "WSDL";
   std::optional<Fault> fault;
   auto conf = deps.globalconf();
@@ -179,22 +212,11 @@ void ClientProxy::Impl::handle(const http::Request& req, http::Response& res) co
 
 void ClientProxy::Impl::answer_fault(const Fault& fault, bool rest, http::Response& res,
                                      opmonitor::CallRecord& rec) const {
-  std::string detail_id = crypto::random_uuid();
   std::string code = fault.error.render(fault.origin);
+  std::string detail_id =
+      render_fault(fault.error, fault.origin, rest, message::rest_error_status(fault.origin), res);
   spdlog::warn("client proxy: {} detail {}: {} (query {})", code, detail_id,
                fault.error.to_string(), rec.query_id);
-  res = http::Response{};
-  if (rest) {
-    res.status = message::rest_error_status(fault.origin);
-    res.set_header(message::kXRoadErrorHeader,
-                   message::rest_error_header(fault.error, fault.origin));
-    res.set_body(message::rest_error_json(fault.error, fault.origin, detail_id),
-                 "application/json");
-  } else {
-    res.status = 500;  // SOAP 1.1 HTTP binding: faults with 500
-    res.set_body(message::build_fault(fault.error, fault.origin, detail_id),
-                 message::kTextXmlContentType);
-  }
   rec.succeeded = false;
   rec.fault_code = code;
   rec.fault_string = fault.error.message;

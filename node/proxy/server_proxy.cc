@@ -593,6 +593,20 @@ Result<std::unique_ptr<ServerProxy>> ServerProxy::create(ServerProxyOptions opti
   }
   options.server.tls->require_client_cert = true;
   options.server.tls->verify_peer = deps.peer_verifier->handshake_hook();
+  // A request the HTTP server refuses before the proxy reads it (a body too large or too slow,
+  // another path) gets a SOAP fault like the proxy's own, which the client's node passes on to
+  // its IS.
+  options.server.render_reject = [](const http::Request&, int status, const Error& error,
+                                    http::Response& answer) {
+    std::string detail_id = crypto::random_uuid();
+    spdlog::warn("server proxy: {} (detail {}): {} (HTTP {}, refused before the proxy read it)",
+                 error.render(Origin::kServerProxy), detail_id, error.to_string(), status);
+    auto fault = message::encode_fault_response(
+        message::build_fault(error, Origin::kServerProxy, detail_id));
+    answer.status = 500;
+    answer.headers = std::move(fault.headers);
+    answer.body = std::move(fault.body);
+  };
   auto impl = std::make_unique<Impl>(std::move(options), std::move(deps));
   HANSA_ASSIGN_OR_RETURN(impl->server, http::Server::create(impl->options.server));
   Impl* raw = impl.get();

@@ -8,9 +8,11 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include "core/http/client.h"
 #include "core/http/http.h"
@@ -87,6 +89,10 @@ void echo_routes(Server& s) {
     res.set_error(Error(FaultCode::kAccessDenied, "no access", "client X"), Origin::kServerProxy);
   });
   s.route("GET", "/throw", [](const Request&, Response&) { throw std::runtime_error("boom"); });
+  s.route("GET", "/gone", [](const Request&, Response& res) {
+    res.status = 404;  // no body, as a REST provider may answer
+    res.set_header("X-From", "handler");
+  });
   s.route("GET", "/big", [](const Request&, Response& res) {
     res.set_body(std::string(2 * 1024 * 1024, 'b'), "application/octet-stream");
   });
@@ -165,6 +171,11 @@ TEST(HttpServer, HandlerErrorsBecomeJson) {
   ASSERT_TRUE(thrown.ok());
   EXPECT_EQ(thrown->status, 500);
   EXPECT_NE(thrown->body.find("InternalError"), std::string::npos);
+  // A handler's error status without a body is sent as it is, not filled with a JSON error.
+  auto gone = client->get("/gone");
+  ASSERT_TRUE(gone.ok());
+  EXPECT_EQ(gone->status, 404);
+  EXPECT_EQ(gone->body, "");
 }
 
 TEST(HttpServer, KeepAliveReusesTheConnection) {
@@ -480,6 +491,25 @@ std::string echo_head(std::size_t length, bool close) {
          std::to_string(length) + (close ? "\r\nConnection: close" : "") + "\r\n\r\n";
 }
 
+// Announces a 1,000-byte body to /echo and sends it a byte per 50 ms (for at most 3 s) until the
+// server closes the connection; returns what the server sent and sets `closed`.
+std::string trickle_body(std::uint16_t port, bool& closed) {
+  RawSocket sock(port);
+  std::string answer;
+  if (!sock.send(echo_head(1000, false))) {
+    ADD_FAILURE() << "could not send the request head";
+    return answer;
+  }
+  for (int i = 0; i < 60 && !closed; ++i) {
+    if (!sock.send("x")) {
+      break;
+    }
+    answer += sock.read_all(50ms, &closed);
+  }
+  answer += sock.read_all(1s, &closed);
+  return answer;
+}
+
 // A body paced below min_body_rate, each byte well within the read timeout, is answered 408
 // once body_timeout plus its earned time has passed, and the connection is closed.
 TEST(HttpServer, TricklingBodyIsCutOffByTheRateDeadline) {
@@ -489,23 +519,84 @@ TEST(HttpServer, TricklingBodyIsCutOffByTheRateDeadline) {
   options.min_body_rate = 100;  // 10 ms earned per byte; the client sends one per 50 ms
   auto server = start_server(options, echo_routes);
   ASSERT_TRUE(server);
-  RawSocket sock(server->port());
-  ASSERT_TRUE(sock.send(echo_head(1000, false)));
   auto started = std::chrono::steady_clock::now();
   bool closed = false;
-  std::string answer;
-  for (int i = 0; i < 60 && !closed; ++i) {
-    if (!sock.send("x")) {
-      break;
-    }
-    answer += sock.read_all(50ms, &closed);
-  }
-  answer += sock.read_all(1s, &closed);
+  std::string answer = trickle_body(server->port(), closed);
   EXPECT_TRUE(closed);
   EXPECT_LT(std::chrono::steady_clock::now() - started, 2500ms);
   EXPECT_NE(answer.find("408"), std::string::npos) << answer;
   EXPECT_NE(answer.find("request body arrived too slowly"), std::string::npos) << answer;
   EXPECT_EQ(answer.find("200 OK"), std::string::npos) << answer;
+}
+
+// A server with render_reject answers every refusal made before a handler through it: the status
+// and error it is given, the request's path, and the connection still closed where the stream is
+// in an unknown state.
+TEST(HttpServer, RefusalsAreRenderedByRenderReject) {
+  ServerOptions options;
+  options.max_body_bytes = 1024;
+  options.read_timeout = 2s;
+  options.body_timeout = 300ms;
+  options.min_body_rate = 100;
+  std::mutex mu;
+  std::vector<std::string> seen;  // "status code path"
+  options.render_reject = [&](const Request& request, int status, const Error& error,
+                              Response& answer) {
+    EXPECT_EQ(answer.status, status);
+    {
+      std::lock_guard lock(mu);
+      seen.push_back(std::to_string(status) + " " + std::string(fault_name(error.code)) + " " +
+                     std::string(request.path()));
+    }
+    answer.status = 599;
+    answer.set_header("X-Refused", std::to_string(status));
+    answer.set_body("<refused>" + error.message + "</refused>", "text/xml");
+  };
+  auto server = start_server(options, echo_routes);
+  ASSERT_TRUE(server);
+  RawSocket large(server->port());
+  ASSERT_TRUE(
+      large.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: a/b\r\n"
+                 "Content-Length: 100000000\r\n\r\n"));
+  bool closed = false;
+  std::string answer = large.read_all(3s, &closed);
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 599")) << answer;
+  EXPECT_NE(answer.find("<refused>request body too large</refused>"), std::string::npos);
+  EXPECT_TRUE(closed);
+
+  // The rendering replaces status, headers and body.
+  auto expect_rendered = [](const Result<ClientResponse>& got, std::string_view status,
+                            std::string_view message) {
+    ASSERT_TRUE(got.ok()) << got.error().to_string();
+    EXPECT_EQ(got->status, 599);
+    EXPECT_EQ(got->header("X-Refused").value_or(""), status);
+    EXPECT_EQ(got->header("content-type").value_or(""), "text/xml");
+    EXPECT_EQ(got->body, "<refused>" + std::string(message) + "</refused>");
+  };
+  auto client = make_client(http_url(*server));
+  expect_rendered(client->get("/nope"), "404", "no such resource");
+  expect_rendered(client->post("/hello", "x", "text/plain"), "405", "method not allowed");
+
+  closed = false;
+  answer = trickle_body(server->port(), closed);
+  EXPECT_TRUE(closed);
+  EXPECT_NE(answer.find("<refused>request body arrived too slowly</refused>"), std::string::npos)
+      << answer;
+
+  // Handlers' own answers, errors included, do not go through it, nor does one without a body.
+  auto fail = client->get("/fail");
+  ASSERT_TRUE(fail.ok());
+  EXPECT_EQ(fail->status, 403);
+  EXPECT_EQ(fail->header("content-type").value_or(""), "application/json");
+  auto gone = client->get("/gone");
+  ASSERT_TRUE(gone.ok());
+  EXPECT_EQ(gone->status, 404);
+  EXPECT_EQ(gone->header("X-From").value_or(""), "handler");
+  EXPECT_EQ(gone->body, "");
+
+  std::lock_guard lock(mu);
+  EXPECT_EQ(seen, (std::vector<std::string>{"413 LimitExceeded /echo", "404 NotFound /nope",
+                                            "405 BadRequest /hello", "408 Timeout /echo"}));
 }
 
 // A body that keeps up the minimum rate is read whole, although it takes longer than

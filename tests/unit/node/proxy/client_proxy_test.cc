@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <mutex>
@@ -618,12 +619,37 @@ TEST_F(ClientProxyTest, MalformedRequestsAreClientFaults) {
   EXPECT_EQ(calls_.snapshot().size(), 2u);
 }
 
+// A body over the limit is refused before it is read, in the protocol of the endpoint: a SOAP
+// fault on the SOAP endpoint, an X-Road REST error with 413 on /r1/. A GET on the SOAP endpoint
+// gets a SOAP fault too.
 TEST_F(ClientProxyTest, OversizedBodyIsRefused) {
   start_proxy(4096);
   auto is = is_client(false);
   auto res = call_soap(*is, soap_request() + std::string(8192, ' '));
   ASSERT_TRUE(res.ok());
-  EXPECT_EQ(res->status, 413);
+  EXPECT_EQ(res->status, 500);
+  EXPECT_TRUE(res->header("Content-Type").value_or("").starts_with("text/xml"));
+  auto fault = message::parse_fault(res->body);
+  ASSERT_TRUE(fault.ok()) << res->body;
+  EXPECT_EQ(fault->code, "Server.ClientProxy.LimitExceeded");
+  EXPECT_EQ(fault->string, "request body too large");
+  EXPECT_EQ(fault->detail.value_or("").size(), 36u);  // the UUID in the log line
+
+  auto rest = is->post(rest_target(), std::string(8192, '1'), "application/json", rest_headers());
+  ASSERT_TRUE(rest.ok());
+  EXPECT_EQ(rest->status, 413);
+  EXPECT_EQ(rest->header("X-Road-Error").value_or(""), "Server.ClientProxy.LimitExceeded");
+  auto body = nlohmann::json::parse(rest->body, nullptr, false);
+  ASSERT_TRUE(body.is_object()) << rest->body;
+  EXPECT_EQ(body.value("type", ""), "Server.ClientProxy.LimitExceeded");
+  EXPECT_EQ(body.value("message", ""), "request body too large");
+
+  auto get = is->get("/");
+  ASSERT_TRUE(get.ok());
+  EXPECT_EQ(get->status, 500);
+  fault = message::parse_fault(get->body);
+  ASSERT_TRUE(fault.ok()) << get->body;
+  EXPECT_EQ(fault->code, "Server.ClientProxy.BadRequest");
   EXPECT_TRUE(log_.snapshot().empty());
 }
 
@@ -921,6 +947,7 @@ class TwoNodeTest : public ClientProxyTest {
     tls.key_pem = node2_key_;
     options.server.tls = tls;
     options.server.worker_threads = 16;  // every test connection gets a worker at once
+    options.server.max_body_bytes = node2_max_body_;
     ServerProxyDeps deps;
     deps.globalconf = [this] { return conf(); };
     deps.serverconf = [this] { return node2_conf_; };
@@ -953,6 +980,7 @@ class TwoNodeTest : public ClientProxyTest {
   std::unique_ptr<ProviderClient> provider_client_;
   MemoryLog node2_log_;
   std::unique_ptr<ServerProxy> server_proxy_;
+  std::size_t node2_max_body_ = http::ServerOptions{}.max_body_bytes;
 };
 
 TEST_F(TwoNodeTest, SoapAndRestCallsGoThroughBothNodesAndAreLoggedOnBoth) {
@@ -1011,6 +1039,29 @@ TEST_F(TwoNodeTest, RefusalByTheProviderNodePassesThrough) {
   ASSERT_TRUE(fault.ok()) << res->body;
   EXPECT_TRUE(fault->code.starts_with("Server.ServerProxy.")) << fault->code;
   EXPECT_TRUE(node2_log_.snapshot().empty());
+}
+
+// The provider's node refuses a request over its body limit before reading it, with a SOAP fault
+// that the client's node passes on to the IS unchanged.
+class TwoNodeSmallLimitTest : public TwoNodeTest {
+ protected:
+  TwoNodeSmallLimitTest() { node2_max_body_ = 16 * 1024; }  // a signed request is about 10 KB
+};
+
+TEST_F(TwoNodeSmallLimitTest, RequestOverTheProviderNodesLimitIsASoapFault) {
+  start_proxy();  // 1 MB on the client's node
+  auto res = call_soap(*is_client(false), soap_request() + std::string(32 * 1024, ' '));
+  ASSERT_TRUE(res.ok()) << res.error().to_string();
+  EXPECT_EQ(res->status, 500);
+  auto fault = message::parse_fault(res->body);
+  ASSERT_TRUE(fault.ok()) << res->body;
+  EXPECT_EQ(fault->code, "Server.ServerProxy.LimitExceeded");
+  EXPECT_EQ(fault->string, "request body too large");
+  EXPECT_TRUE(node2_log_.snapshot().empty());
+  // A request under the limit still goes through.
+  auto small = call_soap(*is_client(false), soap_request("small"));
+  ASSERT_TRUE(small.ok());
+  EXPECT_EQ(small->status, 200) << small->body;
 }
 
 TEST(NodeSelector, RaceFindsTheLiveNodeAndTheChoiceIsCached) {
