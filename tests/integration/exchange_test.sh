@@ -172,6 +172,16 @@ declare -A logged_ids=() seen_methods=()
 
 # run_case NAME CENTRAL_DB A_DB B_DB B_SIGN_KEY -- node A's member signs with RSA-2048, node B's
 # with B_SIGN_KEY (ECDSA signatures are X-Road's since 7.6).
+# oversized_request NODE -- announces a 1 GB SOAP body to NODE's client proxy, sends none of it,
+# and prints the answer (read until the proxy closes the connection, 10 s at most).
+oversized_request() {
+  local port=${fed_node_client_port[$1]} fd
+  exec {fd}<>"/dev/tcp/127.0.0.1/$port"
+  printf 'POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/xml; charset=UTF-8\r\nContent-Length: 1073741824\r\n\r\n' >&"$fd"
+  timeout 10 cat <&"$fd" | tr -d '\r'
+  exec {fd}>&-
+}
+
 run_case() {
   local name=$1 central_db=$2 db_a=$3 db_b=$4 sign_key_b=$5
   local dir="$work/$name"
@@ -246,6 +256,15 @@ run_case() {
     [[ $status == 200 ]] && grep -q "pets" "$work/last.json" ||
       fail "listMethods: HTTP $status: $(cat "$work/last.json")"
   done
+
+  # A request over the client proxy's body limit (64 MB by default) is refused before its body is
+  # read, with a SOAP fault the IS can parse, and the connection is closed.
+  step="$name: oversized SOAP request"
+  local answer
+  answer=$(oversized_request a)
+  grep -q "^HTTP/1.1 500" <<<"$answer" && grep -qi "^Content-Type: text/xml" <<<"$answer" &&
+    grep -q "<faultcode>Server.ClientProxy.LimitExceeded</faultcode>" <<<"$answer" ||
+    fail "oversized request: $answer"
 
   step="$name: listClients"
   status=$(curl -sS -o "$work/clients.xml" -w '%{http_code}' \
