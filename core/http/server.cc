@@ -113,7 +113,7 @@ class Connection final : public httplib::Stream {
     in_body_ = false;
     body_exceeded_ = false;
     body_timed_out_ = false;
-    handler_answered_ = false;
+    answered_ = false;
     header_bytes_ = 0;
     out_.begin_message();
     header_deadline_ = Clock::now() + options_.header_timeout;
@@ -131,9 +131,10 @@ class Connection final : public httplib::Stream {
   [[nodiscard]] bool body_exceeded() const { return body_exceeded_; }
   // True when the current request's body arrived too slowly (its deadline passed).
   [[nodiscard]] bool body_timed_out() const { return body_timed_out_; }
-  // A route's handler made the current request's answer, which is then sent as it is.
-  void mark_handler_answered() { handler_answered_ = true; }
-  [[nodiscard]] bool handler_answered() const { return handler_answered_; }
+  // A route's handler or a refusal made the current request's answer, which is then sent as it
+  // is (the library's error handler leaves it alone).
+  void mark_answered() { answered_ = true; }
+  [[nodiscard]] bool answered() const { return answered_; }
 
   void set_close() { close_ = true; }
   [[nodiscard]] bool must_close() const { return close_ || failed_ || out_.failed(); }
@@ -289,7 +290,7 @@ class Connection final : public httplib::Stream {
   std::size_t body_bytes_ = 0;
   std::size_t body_budget_ = 0;
   bool body_timed_out_ = false;
-  bool handler_answered_ = false;
+  bool answered_ = false;
   Clock::time_point body_started_;
   Clock::time_point header_deadline_;
   bool close_ = false;
@@ -537,6 +538,9 @@ void Server::Impl::refuse(const httplib::Request& req, httplib::Response& res, i
                           const Error& error) const {
   if (!options.render_reject) {
     answer_error(res, status, error);
+    if (tl_connection != nullptr) {
+      tl_connection->mark_answered();
+    }
     return;
   }
   Response out;
@@ -546,10 +550,14 @@ void Server::Impl::refuse(const httplib::Request& req, httplib::Response& res, i
         Request(&req, tl_connection != nullptr ? tl_connection->peer_chain() : CertChain{}), status,
         error, out);
   } catch (const std::exception&) {
-    answer_error(res, status, error);
-    return;
+    out = Response{};
+    out.status = status;
+    out.set_body(error_json(error), "application/json");
   }
   fill(res, std::move(out));
+  if (tl_connection != nullptr) {
+    tl_connection->mark_answered();
+  }
 }
 
 httplib::Server::HandlerResponse Server::Impl::check_limits(const httplib::Request& req,
@@ -639,7 +647,7 @@ void Server::Impl::dispatch(const httplib::Request& req, httplib::Response& res)
     out.set_error(Error(FaultCode::kInternalError, "request handler failed"));
   }
   if (tl_connection != nullptr) {
-    tl_connection->mark_handler_answered();
+    tl_connection->mark_answered();
   }
   fill(res, std::move(out));
 }
@@ -673,9 +681,9 @@ void Server::Impl::configure() {
           res.status = 408;
           res.body.clear();
         }
-        if (!res.body.empty() || (tl_connection != nullptr && tl_connection->handler_answered())) {
-          // A handler's own answer: an error it rendered, or an empty one it passes on (a REST
-          // provider's 404 without a body).
+        if (tl_connection == nullptr || tl_connection->answered()) {
+          // A handler's own answer (an error it rendered, or an empty one it passes on: a REST
+          // provider's 404 without a body), or a refusal already rendered.
           return httplib::Server::HandlerResponse::Unhandled;
         }
         // Errors that leave the stream in an unknown state end the connection.
