@@ -73,6 +73,18 @@ std::string join_url(std::string_view base, std::string_view path,
   return url;
 }
 
+// The SOAP fault (500) that answers a peer for `error`, with a fresh detail id; the warning logged
+// carries the id, the error and `context`.
+ServerProxyAnswer fault_answer(const Error& error, std::string_view context) {
+  std::string detail_id = crypto::random_uuid();
+  spdlog::warn("server proxy: {} (detail {}): {}{}{}", error.render(Origin::kServerProxy),
+               detail_id, error.message,
+               error.detail.empty() ? std::string() : " (" + error.detail + ")", context);
+  auto fault =
+      message::encode_fault_response(message::build_fault(error, Origin::kServerProxy, detail_id));
+  return ServerProxyAnswer{500, std::move(fault.headers), std::move(fault.body)};
+}
+
 }  // namespace
 
 struct ServerProxy::Impl {
@@ -551,15 +563,9 @@ ServerProxyAnswer ServerProxy::Impl::handle(const http::Headers& headers, std::s
     rec.succeeded = rec.fault_code.empty();
   } else {
     const Error& error = result.error();
-    std::string detail_id = crypto::random_uuid();
-    std::string code = error.render(Origin::kServerProxy);
-    spdlog::warn("server proxy: {} (detail {}): {}{}", code, detail_id, error.message,
-                 error.detail.empty() ? std::string() : " (" + error.detail + ")");
-    auto fault = message::encode_fault_response(
-        message::build_fault(error, Origin::kServerProxy, detail_id));
-    answer = ServerProxyAnswer{500, std::move(fault.headers), std::move(fault.body)};
+    answer = fault_answer(error, "");
     rec.succeeded = false;
-    rec.fault_code = std::move(code);
+    rec.fault_code = error.render(Origin::kServerProxy);
     rec.fault_string = error.message;
   }
   rec.response_out = options.clock();
@@ -598,12 +604,9 @@ Result<std::unique_ptr<ServerProxy>> ServerProxy::create(ServerProxyOptions opti
   // its IS.
   options.server.render_reject = [](const http::Request&, int status, const Error& error,
                                     http::Response& answer) {
-    std::string detail_id = crypto::random_uuid();
-    spdlog::warn("server proxy: {} (detail {}): {} (HTTP {}, refused before the proxy read it)",
-                 error.render(Origin::kServerProxy), detail_id, error.to_string(), status);
-    auto fault = message::encode_fault_response(
-        message::build_fault(error, Origin::kServerProxy, detail_id));
-    answer.status = 500;
+    ServerProxyAnswer fault = fault_answer(
+        error, " (HTTP " + std::to_string(status) + ", refused before the proxy read it)");
+    answer.status = fault.status;
     answer.headers = std::move(fault.headers);
     answer.body = std::move(fault.body);
   };
