@@ -64,6 +64,12 @@ class ReportTest(unittest.TestCase):
     def assertVerdict(self, row, verdict):
         self.assertTrue(row.endswith(f"| {verdict} |"), row)
 
+    def assertTarget(self, md, needle, setup, figure, verdict):
+        """The target row for `needle` and `setup` shows `figure` and ends with `verdict`."""
+        row = self.target_row(md, needle, setup)
+        self.assertIn(figure, row)
+        self.assertVerdict(row, verdict)
+
     def test_cells_ratios_and_cpu(self):
         md = self.render([
             cell("baseline", 64, 10_000, cpu_s=1.0),
@@ -81,16 +87,13 @@ class ReportTest(unittest.TestCase):
             cell("hansa-sqlite", 64, 3_000),
             cell("hansa-pg", 64, 2_990),
         ])
-        sqlite = self.target_row(md, "REST 1 KB c=64", "hansa-sqlite")
-        self.assertVerdict(sqlite, "met")
-        self.assertIn("0.30 x (3,000 vs 10,000), 0 errors", sqlite)
+        self.assertTarget(md, "REST 1 KB c=64", "hansa-sqlite",
+                          "0.30 x (3,000 vs 10,000), 0 errors", "met")
         self.assertVerdict(self.target_row(md, "REST 1 KB c=64", "hansa-pg"), "MISSED")
 
     def test_errors_miss_the_throughput_target(self):
         md = self.render([cell("baseline", 64, 10_000), cell("hansa-sqlite", 64, 9_000, errors=1)])
-        row = self.target_row(md, "REST 1 KB c=64", "hansa-sqlite")
-        self.assertIn("1 errors", row)
-        self.assertVerdict(row, "MISSED")
+        self.assertTarget(md, "REST 1 KB c=64", "hansa-sqlite", "1 errors", "MISSED")
 
     def test_p99_target_either_side_of_three_times(self):
         md = self.render([
@@ -98,24 +101,16 @@ class ReportTest(unittest.TestCase):
             cell("hansa-sqlite", 16, 1_000, p99_ms=12.0),
             cell("hansa-pg", 16, 1_000, p99_ms=12.4),
         ])
-        sqlite = self.target_row(md, "p99", "hansa-sqlite")
-        self.assertIn("3.00 x (12.00 vs 4.00 ms)", sqlite)
-        self.assertVerdict(sqlite, "met")
-        pg = self.target_row(md, "p99", "hansa-pg")
-        self.assertIn("3.10 x", pg)
-        self.assertVerdict(pg, "MISSED")
+        self.assertTarget(md, "p99", "hansa-sqlite", "3.00 x (12.00 vs 4.00 ms)", "met")
+        self.assertTarget(md, "p99", "hansa-pg", "3.10 x", "MISSED")
 
     def test_rss_target_takes_the_largest_node(self):
         md = self.render([
             cell("hansa-sqlite", 64, 1_000, rss_mb={"node-a": 150, "node-b": 205}),
             cell("hansa-pg", 64, 1_000, rss_mb={"node-a": 199, "node-b": 120}),
         ])
-        sqlite = self.target_row(md, "RSS", "hansa-sqlite")
-        self.assertIn("205 MB (largest)", sqlite)
-        self.assertVerdict(sqlite, "MISSED")
-        pg = self.target_row(md, "RSS", "hansa-pg")
-        self.assertIn("199 MB (largest)", pg)
-        self.assertVerdict(pg, "met")
+        self.assertTarget(md, "RSS", "hansa-sqlite", "205 MB (largest)", "MISSED")
+        self.assertTarget(md, "RSS", "hansa-pg", "199 MB (largest)", "met")
 
     def test_missing_cells_are_not_measured(self):
         md = self.render([cell("hansa-sqlite", 64, 1_000)])  # no baseline ran
