@@ -599,6 +599,21 @@ TEST(HttpServer, RefusalsAreRenderedByRenderReject) {
                                             "405 BadRequest /hello", "408 Timeout /echo"}));
 }
 
+// A renderer that throws does not leave a refusal unanswered: the JSON error goes out instead.
+TEST(HttpServer, RenderRejectThatThrowsFallsBackToTheJsonError) {
+  ServerOptions options;
+  options.render_reject = [](const Request&, int, const Error&, Response&) {
+    throw std::runtime_error("renderer broken");
+  };
+  auto server = start_server(options, echo_routes);
+  ASSERT_TRUE(server);
+  auto missing = make_client(http_url(*server))->get("/nope");
+  ASSERT_TRUE(missing.ok());
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_EQ(missing->header("content-type").value_or(""), "application/json");
+  EXPECT_NE(missing->body.find(R"("type":"NotFound")"), std::string::npos) << missing->body;
+}
+
 // A body that keeps up the minimum rate is read whole, although it takes longer than
 // body_timeout.
 TEST(HttpServer, SteadyBodyOutlastingTheBodyTimeoutIsRead) {
