@@ -31,6 +31,7 @@
 #include "core/signature/signature.h"
 #include "core/timestamp/batch.h"
 #include "core/timestamp/client.h"
+#include "node/messagelog/find_query.h"
 #include "node/messagelog/schema.h"
 
 namespace hansa::messagelog {
@@ -1723,13 +1724,53 @@ Result<ArchiveOutcome> MessageLog::archive_now() { return impl_->archive_pass();
 
 Result<std::int64_t> MessageLog::cleanup_now() { return impl_->cleanup_pass(); }
 
+FindStatement find_statement(const RecordQuery& q, const std::optional<FindAfter>& after) {
+  FindStatement st;
+  st.sql = "SELECT " + std::string(kInfoColumns) + std::string(kInfoFrom) + " WHERE 1 = 1";
+  auto add = [&](std::string_view cond, db::Value v) {
+    st.params.push_back(std::move(v));
+    st.sql += " AND " + std::string(cond) + " $" + std::to_string(st.params.size());
+  };
+  if (q.query_id) {
+    add("r.query_id =", *q.query_id);
+  }
+  if (q.client) {
+    add("r.client_id =", *q.client);
+  }
+  if (q.service) {
+    add("r.service_id =", *q.service);
+  }
+  if (q.response) {
+    add("r.response =", *q.response ? 1 : 0);
+  }
+  if (q.from) {
+    add("r.time_ms >=", to_ms(*q.from));
+  }
+  if (q.to) {
+    add("r.time_ms <", to_ms(*q.to));
+  }
+  if (after) {
+    // The plain bound lets an index on (..., time_ms) start at the previous page's end; the row
+    // comparison then skips that millisecond's records up to and including the last one shown.
+    add("r.time_ms >=", after->time_ms);
+    st.params.emplace_back(after->time_ms);
+    st.params.emplace_back(after->id);
+    st.sql += " AND (r.time_ms, r.id) > ($" + std::to_string(st.params.size() - 1) + ", $" +
+              std::to_string(st.params.size()) + ")";
+  }
+  st.params.emplace_back(static_cast<std::int64_t>(q.limit));
+  st.sql += " ORDER BY r.time_ms, r.id LIMIT $" + std::to_string(st.params.size());
+  return st;
+}
+
 Result<std::vector<RecordInfo>> MessageLog::find(const RecordQuery& q) const {
   const auto& o = impl_->options;
   if (q.limit == 0 || q.limit > o.max_page_size) {
     return Error(FaultCode::kInvalidRequest, "limit must be 1.." + std::to_string(o.max_page_size));
   }
-  std::optional<TimePoint> from = q.from;
-  std::optional<TimePoint> to = q.to;
+  RecordQuery bounded = q;
+  std::optional<TimePoint>& from = bounded.from;
+  std::optional<TimePoint>& to = bounded.to;
   if (from && to && *to < *from) {
     return Error(FaultCode::kInvalidRequest, "the time range ends before it starts");
   }
@@ -1749,35 +1790,23 @@ Result<std::vector<RecordInfo>> MessageLog::find(const RecordQuery& q) const {
       to = *from + o.max_query_range;
     }
   }
-  std::string sql =
-      "SELECT " + std::string(kInfoColumns) + std::string(kInfoFrom) + " WHERE r.id > $1";
-  std::vector<db::Value> params{q.after_id};
-  auto add = [&](std::string_view cond, db::Value v) {
-    params.push_back(std::move(v));
-    sql += " AND " + std::string(cond) + " $" + std::to_string(params.size());
-  };
-  if (q.query_id) {
-    add("r.query_id =", *q.query_id);
-  }
-  if (q.client) {
-    add("r.client_id =", *q.client);
-  }
-  if (q.service) {
-    add("r.service_id =", *q.service);
-  }
-  if (q.response) {
-    add("r.response =", *q.response ? 1 : 0);
-  }
-  if (from) {
-    add("r.time_ms >=", to_ms(*from));
-  }
-  if (to) {
-    add("r.time_ms <", to_ms(*to));
-  }
-  params.emplace_back(static_cast<std::int64_t>(q.limit));
-  sql += " ORDER BY r.id LIMIT $" + std::to_string(params.size());
   HANSA_ASSIGN_OR_RETURN(auto tx, impl_->db->begin(db::Access::kReadOnly));
-  HANSA_ASSIGN_OR_RETURN(auto rows, tx.execute(sql, params));
+  std::optional<FindAfter> after;
+  if (q.after_id > 0) {
+    // Pages follow the time order, so a page continues from the time of the last record shown.
+    HANSA_ASSIGN_OR_RETURN(
+        auto row, tx.query_one("SELECT time_ms FROM mlog_record WHERE id = $1", {q.after_id}));
+    if (!row) {
+      return Error(FaultCode::kInvalidRequest,
+                   "the record to page after is no longer in the log (removed by the clean-up); "
+                   "search again from a later time",
+                   std::to_string(q.after_id));
+    }
+    HANSA_ASSIGN_OR_RETURN(const std::int64_t after_ms, row->int64(0));
+    after = FindAfter{after_ms, q.after_id};
+  }
+  const FindStatement st = find_statement(bounded, after);
+  HANSA_ASSIGN_OR_RETURN(auto rows, tx.execute(st.sql, st.params));
   std::vector<RecordInfo> out;
   for (const auto& row : rows) {
     HANSA_ASSIGN_OR_RETURN(auto info, info_from_row(row));

@@ -195,7 +195,7 @@ struct RecordQuery {
   std::optional<TimePoint> from;
   std::optional<TimePoint> to;
   std::size_t limit = 100;
-  std::int64_t after_id = 0;  // paging: records with a larger id
+  std::int64_t after_id = 0;  // paging: the last record of the previous page (0: none)
 };
 
 // Time-stamper state for the admin API and metrics.
@@ -258,8 +258,9 @@ class MessageLog final : public MessageLogWriter {
   // Deletes archived records older than the retention period; returns how many.
   [[nodiscard]] Result<std::int64_t> cleanup_now();
 
-  // Searches records (newest filters applied; ordered by id). InvalidRequest for a limit above
-  // max_page_size, a range longer than max_query_range or an inverted range.
+  // Searches records, oldest first by time and then id; with after_id, the page after that
+  // record. InvalidRequest for a limit above max_page_size, a range longer than
+  // max_query_range, an inverted range or an after_id no longer in the log.
   [[nodiscard]] Result<std::vector<RecordInfo>> find(const RecordQuery& query) const;
   // Record `id` (NotFound).
   [[nodiscard]] Result<RecordInfo> record(std::int64_t id) const;

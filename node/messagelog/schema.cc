@@ -190,6 +190,19 @@ DROP INDEX mlog_record_time;
 CREATE INDEX mlog_record_time ON mlog_record USING brin (time_ms) WITH (autosummarize = on)
 )sql";
 
+// Searches return records in time order, then by id, and page on that pair (find()). The BRIN
+// index of version 7 cannot give rows in order: a search of a recent window without other
+// filters was planned as a scan of the primary key from the first record, with the time as a
+// filter, so it read nearly the whole log (PostgreSQL 15: 0.7 s for a page out of 700,000
+// records). A B-tree on (time_ms, id) returns a page by reading that page; the clean-up's
+// `time_ms <` uses it too. On SQLite the index on time_ms already holds the id (the rowid) as
+// its last key, so version 8 changes nothing there.
+constexpr std::string_view kV8Postgres = R"sql(
+DROP INDEX mlog_record_time;
+CREATE INDEX mlog_record_time ON mlog_record (time_ms, id)
+)sql";
+constexpr std::string_view kV8Sqlite = "SELECT 1";
+
 // A migration from `text` for both backends; `postgres_extra` runs after it on PostgreSQL.
 db::Migration from_ddl(std::int64_t version, std::string name, std::string_view text,
                        const std::string& postgres_extra = "") {
@@ -231,6 +244,12 @@ std::vector<db::Migration> make() {
   v7.sql = "SELECT 1";
   v7.postgres_sql = std::string(kV7Postgres);
   out.push_back(std::move(v7));
+  db::Migration v8;
+  v8.version = 8;
+  v8.name = "message log: a B-tree time index on (time_ms, id) for searches in time order";
+  v8.sql = std::string(kV8Sqlite);
+  v8.postgres_sql = std::string(kV8Postgres);
+  out.push_back(std::move(v8));
   return out;
 }
 
