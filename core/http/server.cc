@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <deque>
 #include <exception>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -501,6 +502,8 @@ struct Server::Impl {
   bool running = false;
   std::atomic<std::uint16_t> port{0};
   std::atomic<bool> loop_done{false};
+  mutable std::mutex refusal_mu;
+  mutable std::map<int, std::uint64_t> refusal_counts;  // by status
 
   void dispatch(const httplib::Request& req, httplib::Response& res) const;
   httplib::Server::HandlerResponse check_limits(const httplib::Request& req,
@@ -536,6 +539,10 @@ void fill(httplib::Response& res, Response&& out) {
 
 void Server::Impl::refuse(const httplib::Request& req, httplib::Response& res, int status,
                           const Error& error) const {
+  {
+    std::lock_guard lock(refusal_mu);
+    ++refusal_counts[status];
+  }
   if (!options.render_reject) {
     answer_error(res, status, error);
     if (tl_connection != nullptr) {
@@ -838,6 +845,16 @@ Status Server::start() {
 }
 
 std::uint16_t Server::port() const noexcept { return impl_->port; }
+
+std::vector<RefusalCount> Server::refusals() const {
+  std::lock_guard lock(impl_->refusal_mu);
+  std::vector<RefusalCount> out;
+  out.reserve(impl_->refusal_counts.size());
+  for (const auto& [status, count] : impl_->refusal_counts) {
+    out.push_back({status, count});
+  }
+  return out;
+}
 
 void Server::stop() {
   std::lock_guard lock(impl_->mu);

@@ -156,6 +156,12 @@ struct Response {
 
 using Handler = std::function<void(const Request&, Response&)>;
 
+// Requests refused before any handler ran, by the status they were answered with.
+struct RefusalCount {
+  int status = 0;
+  std::uint64_t count = 0;
+};
+
 class Server final {
  public:
   // Validates the options (TLS material parses, limits are non-zero); fails with
@@ -176,6 +182,10 @@ class Server final {
 
   // The bound port (useful with port 0); 0 before start().
   [[nodiscard]] std::uint16_t port() const noexcept;
+
+  // Requests refused before any handler (a limit, a body too slow, an unknown path or method,
+  // a malformed request) since create(), by status, in ascending order of status.
+  [[nodiscard]] std::vector<RefusalCount> refusals() const;
 
   // Stops accepting, waits for running requests to finish and joins every thread. Idempotent;
   // the destructor calls it. Never call it from a handler (it would wait for itself).

@@ -526,6 +526,26 @@ Result<std::unique_ptr<NodeServer>> NodeServer::create(const NodeConf& conf) {
               &proxy::ProxyServiceStats::peer_tls_handshakes);
   proxy_gauge("hansa_node_peer_tls_resumed", "Resumed TLS sessions with other nodes",
               &proxy::ProxyServiceStats::peer_tls_resumed);
+  raw->metrics_registry.callback_gauge(
+      "hansa_node_refused_requests",
+      "Requests the proxies refused before reading them (over a limit, too slow, malformed), by "
+      "proxy (client: from information systems; server: from other nodes) and HTTP status, since "
+      "the proxies started",
+      {"proxy", "status"}, [raw] {
+        std::lock_guard lock(raw->proxy_mu);
+        std::vector<metrics::Sample> out;
+        if (!raw->proxies) {
+          return out;
+        }
+        const proxy::ProxyServiceStats stats = raw->proxies->stats();
+        for (const auto& [proxy_name, counts] : {std::pair{"client", &stats.client_refusals},
+                                                 std::pair{"server", &stats.server_refusals}}) {
+          for (const http::RefusalCount& r : *counts) {
+            out.push_back({{proxy_name, std::to_string(r.status)}, static_cast<double>(r.count)});
+          }
+        }
+        return out;
+      });
 
   http::ServerOptions so;
   so.host = conf.admin_host;

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <utility>
 
 #include "core/crypto/encoding.h"
@@ -177,6 +178,28 @@ std::uint16_t ClientProxy::http_port() const noexcept {
 }
 std::uint16_t ClientProxy::https_port() const noexcept {
   return impl_->https_server ? impl_->https_server->port() : 0;
+}
+
+std::vector<http::RefusalCount> ClientProxy::refusals() const {
+  std::vector<http::RefusalCount> out;
+  for (const http::Server* server : {impl_->http_server.get(), impl_->https_server.get()}) {
+    if (server == nullptr) {
+      continue;
+    }
+    for (const http::RefusalCount& r : server->refusals()) {
+      auto same = std::find_if(out.begin(), out.end(),
+                               [&](const http::RefusalCount& o) { return o.status == r.status; });
+      if (same == out.end()) {
+        out.push_back(r);
+      } else {
+        same->count += r.count;
+      }
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const http::RefusalCount& a, const http::RefusalCount& b) {
+    return a.status < b.status;
+  });
+  return out;
 }
 
 void ClientProxy::handle(const http::Request& request, http::Response& response) const {

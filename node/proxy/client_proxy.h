@@ -115,6 +115,8 @@ class ClientProxy final {
   // Bound ports; 0 when the listener is not configured or not started.
   [[nodiscard]] std::uint16_t http_port() const noexcept;
   [[nodiscard]] std::uint16_t https_port() const noexcept;
+  // Requests its listeners refused before reading them (answered as faults), by HTTP status.
+  [[nodiscard]] std::vector<http::RefusalCount> refusals() const;
 
   // Handles one IS request (what the listeners call).
   void handle(const http::Request& request, http::Response& response) const;

@@ -204,7 +204,9 @@ ProxyServiceStats ProxyService::stats() const {
                            .peer_connections = peers.connections_created,
                            .peer_calls = peers.calls,
                            .peer_tls_handshakes = peers.tls_handshakes,
-                           .peer_tls_resumed = peers.tls_resumed};
+                           .peer_tls_resumed = peers.tls_resumed,
+                           .client_refusals = impl_->client_proxy->refusals(),
+                           .server_refusals = impl_->server_proxy->refusals()};
 }
 
 }  // namespace hansa::proxy

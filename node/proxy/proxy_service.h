@@ -100,6 +100,10 @@ struct ProxyServiceStats {
   std::uint64_t peer_calls = 0;
   std::uint64_t peer_tls_handshakes = 0;
   std::uint64_t peer_tls_resumed = 0;
+  // Requests refused before the proxy read them (over a limit, too slow, malformed), by HTTP
+  // status: from information systems (client proxy) and from other nodes (server proxy).
+  std::vector<http::RefusalCount> client_refusals;
+  std::vector<http::RefusalCount> server_refusals;
 };
 
 class ProxyService final {

@@ -629,6 +629,7 @@ ServerProxy::~ServerProxy() { stop(); }
 
 Status ServerProxy::start() { return impl_->server->start(); }
 std::uint16_t ServerProxy::port() const noexcept { return impl_->server->port(); }
+std::vector<http::RefusalCount> ServerProxy::refusals() const { return impl_->server->refusals(); }
 void ServerProxy::stop() {
   if (impl_ && impl_->server) {
     impl_->server->stop();

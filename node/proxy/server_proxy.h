@@ -121,6 +121,8 @@ class ServerProxy final {
   [[nodiscard]] Status start();
   // The bound port; 0 before start().
   [[nodiscard]] std::uint16_t port() const noexcept;
+  // Requests from peers refused before reading them (answered as faults), by HTTP status.
+  [[nodiscard]] std::vector<http::RefusalCount> refusals() const;
   // Stops serving and waits for running requests (idempotent).
   void stop();
 

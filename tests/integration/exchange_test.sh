@@ -265,6 +265,11 @@ run_case() {
   grep -q "^HTTP/1.1 500" <<<"$answer" && grep -qi "^Content-Type: text/xml" <<<"$answer" &&
     grep -q "<faultcode>Server.ClientProxy.LimitExceeded</faultcode>" <<<"$answer" ||
     fail "oversized request: $answer"
+  # ... and /metrics counts it by proxy and status.
+  local metrics
+  metrics=$(curl -sS --max-time 10 "${fed_node_admin_url[a]}/metrics")
+  grep -qx 'hansa_node_refused_requests{proxy="client",status="413"} 1' <<<"$metrics" ||
+    fail "refusal metric: $(grep hansa_node_refused <<<"$metrics")"
 
   step="$name: listClients"
   status=$(curl -sS -o "$work/clients.xml" -w '%{http_code}' \

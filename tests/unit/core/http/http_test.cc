@@ -597,6 +597,14 @@ TEST(HttpServer, RefusalsAreRenderedByRenderReject) {
   std::lock_guard lock(mu);
   EXPECT_EQ(seen, (std::vector<std::string>{"413 LimitExceeded /echo", "404 NotFound /nope",
                                             "405 BadRequest /hello", "408 Timeout /echo"}));
+  // The server counts each refusal by its status; the handlers' own answers (403, 404) are not
+  // refusals.
+  std::vector<std::pair<int, std::uint64_t>> counted;
+  for (const RefusalCount& r : server->refusals()) {
+    counted.emplace_back(r.status, r.count);
+  }
+  EXPECT_EQ(counted,
+            (std::vector<std::pair<int, std::uint64_t>>{{404, 1}, {405, 1}, {408, 1}, {413, 1}}));
 }
 
 // A renderer that throws does not leave a refusal unanswered: the JSON error goes out instead.

@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <cstdint>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -94,6 +96,15 @@ std::string first_cert_pem(const std::string& chain) {
 }
 
 std::string der_of(const std::string& pem) { return crypto::Certificate::from_pem(pem)->der(); }
+
+// A proxy's refusal counts as status -> count.
+std::map<int, std::uint64_t> refusal_counts(const std::vector<http::RefusalCount>& counts) {
+  std::map<int, std::uint64_t> out;
+  for (const http::RefusalCount& r : counts) {
+    out[r.status] = r.count;
+  }
+  return out;
+}
 
 class ClientProxyTest : public ::testing::Test {
  protected:
@@ -651,6 +662,8 @@ TEST_F(ClientProxyTest, OversizedBodyIsRefused) {
   ASSERT_TRUE(fault.ok()) << get->body;
   EXPECT_EQ(fault->code, "Server.ClientProxy.BadRequest");
   EXPECT_TRUE(log_.snapshot().empty());
+  // Counted for /metrics by status: two bodies over the limit, one method the endpoint lacks.
+  EXPECT_EQ(refusal_counts(proxy_->refusals()), (std::map<int, std::uint64_t>{{405, 1}, {413, 2}}));
 }
 
 TEST_F(ClientProxyTest, SlowlorisIsIsCutOff) {
@@ -1062,6 +1075,9 @@ TEST_F(TwoNodeSmallLimitTest, RequestOverTheProviderNodesLimitIsASoapFault) {
   auto small = call_soap(*is_client(false), soap_request("small"));
   ASSERT_TRUE(small.ok());
   EXPECT_EQ(small->status, 200) << small->body;
+  // The provider's node counts the refusal; the client's node refused nothing itself.
+  EXPECT_EQ(refusal_counts(server_proxy_->refusals()), (std::map<int, std::uint64_t>{{413, 1}}));
+  EXPECT_TRUE(proxy_->refusals().empty());
 }
 
 TEST(NodeSelector, RaceFindsTheLiveNodeAndTheChoiceIsCached) {
