@@ -5,6 +5,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import subprocess
 from collections import OrderedDict
 
@@ -251,16 +252,23 @@ def main():
     else:
         md.append("| message log, 1 KB, PostgreSQL, both cores (reference) | "
                   "hansa-microbench | not measured | - |")
-    onecore = measured(read_benchmarks(a.micro_onecore)[0])
+    # Repetitions of the pinned run (bench/run asks for three): the verdict is on their median, so
+    # one run's luck on this shared machine decides neither way; the range is shown with it.
+    onecore = [b for b in measured(read_benchmarks(a.micro_onecore)[0])
+               if b.get("run_type", "iteration") == "iteration"]
     if not onecore:
         md.append("| message log on one core: >= 20,000 durable records/s | "
                   "hansa-microbench pinned to one core | not measured | - |")
     else:
-        rate, per_record = onecore[0]["items_per_second"], cpu_us(onecore[0])
+        rates = sorted(b["items_per_second"] for b in onecore)
+        rate = statistics.median(rates)
+        per_record = statistics.median(cpu_us(b) for b in onecore)
+        runs = (f" (median of {len(rates)} runs: {fmt(rates[0])} to {fmt(rates[-1])})"
+                if len(rates) > 1 else "")
         busy = f"; PostgreSQL's CPU {float(a.onecore_pg_busy):.0%} busy" if a.onecore_pg_busy else ""
         md.append("| message log on one core: >= 20,000 durable records/s | "
                   "the same benchmark (2 writers, 256 appenders) pinned to CPU 0, PostgreSQL on CPU 1 | "
-                  f"{fmt(rate)} records/s; the node's side {per_record:.1f} us of CPU per record "
+                  f"{fmt(rate)} records/s{runs}; the node's side {per_record:.1f} us of CPU per record "
                   f"({fmt(1e6 / per_record)} records per CPU second){busy} | "
                   f"{'met' if rate >= 20000 else 'MISSED'} |")
     md.append("")
