@@ -26,6 +26,9 @@ hansa_available() {
 
 # A PostgreSQL 15 cluster with the durability settings a production node has (fsync and
 # synchronous_commit on, unlike tests/pg-cluster.sh), on a Unix socket in the work directory.
+# min_wal_size = max_wal_size (1 GB), as docs/operations.md advises for a message-log database:
+# a checkpoint keeps the WAL segments it no longer needs for reuse instead of deleting them, so a
+# loaded server writes into recycled segments rather than creating and zero-filling new ones.
 hansa_pg_start() {
   local pg_bin=${HANSA_PG_BIN:-/usr/lib/postgresql/15/bin}
   [[ -x $pg_bin/initdb ]] || { hansa_why[pg]="PostgreSQL 15 server not installed ($pg_bin)"; return 1; }
@@ -45,6 +48,7 @@ hansa_pg_start() {
     --wait --timeout=60 \
     -o "-c listen_addresses='' -c unix_socket_directories='$hansa_pg_dir/socket' -c port=5432" \
     -o "-c fsync=on -c synchronous_commit=on -c max_connections=300 -c shared_buffers=128MB" \
+    -o "-c min_wal_size=1GB -c max_wal_size=1GB" \
     start >/dev/null 2>&1 || { hansa_why[pg]="PostgreSQL did not start"; return 1; }
   hansa_pg_postmaster=$(head -1 "$hansa_pg_dir/data/postmaster.pid")
   hansa_pg_stop_cmd=("${as[@]}" "$pg_bin/pg_ctl" --pgdata="$hansa_pg_dir/data" stop -m fast)
@@ -55,6 +59,14 @@ hansa_pg_start() {
   done
   hansa_pg_uri="postgresql:///bench_a?host=$hansa_pg_dir/socket&port=5432&user=hansa"
   hansa_pg_micro_uri="postgresql:///bench_micro?host=$hansa_pg_dir/socket&port=5432&user=hansa"
+  hansa_pg_psql=("${as[@]}" "$pg_bin/psql" --host="$hansa_pg_dir/socket" --port=5432 --username=hansa)
+}
+
+# The WAL segment files of the cluster as "inode name" lines: a segment recycled by a checkpoint
+# is renamed and keeps its inode, a segment created anew gets a new one.
+hansa_pg_wal_inodes() {
+  find "$hansa_pg_dir/data/pg_wal" -maxdepth 1 -type f -regextype posix-extended \
+    -regex '.*/[0-9A-F]{24}' -printf '%i %f\n' 2>/dev/null | sort
 }
 
 hansa_pg_stop() {

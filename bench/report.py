@@ -27,7 +27,7 @@ def parse_args():
     p = argparse.ArgumentParser()
     for name in ("results", "unavailable", "out", "duration", "concurrency", "sizes", "setups",
                  "protocols", "started", "load-start", "load-end", "note", "micro", "hansa-notes",
-                 "micro-onecore", "onecore-pg-busy"):
+                 "micro-onecore", "onecore-pg-busy", "onecore-wal-created"):
         p.add_argument("--" + name, default="")
     return p.parse_args()
 
@@ -266,6 +266,11 @@ def main():
         runs = (f" (median of {len(rates)} runs: {fmt(rates[0])} to {fmt(rates[-1])})"
                 if len(rates) > 1 else "")
         busy = f"; PostgreSQL's CPU {float(a.onecore_pg_busy):.0%} busy" if a.onecore_pg_busy else ""
+        # WAL segments the server had to create (and zero-fill) during the runs, instead of
+        # writing into segments a checkpoint recycled: a young cluster's cost, not a steady one.
+        if a.onecore_wal_created:
+            n = int(a.onecore_wal_created)
+            busy += f"; {n} WAL segment{'' if n == 1 else 's'} created during the runs"
         md.append("| message log on one core: >= 20,000 durable records/s | "
                   "the same benchmark (2 writers, 256 appenders) pinned to CPU 0, PostgreSQL on CPU 1 | "
                   f"{fmt(rate)} records/s{runs}; the node's side {per_record:.1f} us of CPU per record "

@@ -30,7 +30,7 @@ def micro(name, items_per_second, cpu_us):
 
 
 class ReportTest(unittest.TestCase):
-    def render(self, lines, benchmarks=None, onecore=None, pg_busy=""):
+    def render(self, lines, benchmarks=None, onecore=None, pg_busy="", wal_created=""):
         with tempfile.TemporaryDirectory() as d:
             results = os.path.join(d, "results.tsv")
             with open(results, "w") as f:
@@ -39,7 +39,7 @@ class ReportTest(unittest.TestCase):
                     os.path.join(d, "out.md"), "--duration", "10", "--concurrency", "16 64",
                     "--sizes", "1024", "--setups", "baseline hansa-sqlite hansa-pg",
                     "--protocols", "rest", "--started", "2026-01-01T00:00:00Z",
-                    "--onecore-pg-busy", pg_busy]
+                    "--onecore-pg-busy", pg_busy, "--onecore-wal-created", wal_created]
             for flag, data in (("--micro", benchmarks), ("--micro-onecore", onecore)):
                 if data is not None:
                     path = os.path.join(d, flag[2:] + ".json")
@@ -155,6 +155,19 @@ class ReportTest(unittest.TestCase):
         md = self.render([], onecore=runs((19_000, 31.0), (20_000, 30.0), (21_000, 29.0)))
         one_core = self.target_row(md, "message log on one core")
         self.assertIn("20,000 records/s (median of 3 runs: 19,000 to 21,000)", one_core)
+        self.assertVerdict(one_core, "met")
+        self.assertNotIn("WAL segment", one_core)
+
+    def test_message_log_on_one_core_names_the_wal_segments_created(self):
+        name = "BM_MessageLogGroupCommitPostgres/writers:2/real_time/threads:256"
+        onecore = [micro(name, 20_500, 30.0)]
+        one_core = self.target_row(self.render([], onecore=onecore, pg_busy="0.81",
+                                               wal_created="0"), "message log on one core")
+        self.assertIn("PostgreSQL's CPU 81% busy; 0 WAL segments created during the runs",
+                      one_core)
+        one_core = self.target_row(self.render([], onecore=onecore, wal_created="1"),
+                                   "message log on one core")
+        self.assertIn("; 1 WAL segment created during the runs", one_core)
         self.assertVerdict(one_core, "met")
 
 if __name__ == "__main__":
