@@ -8,7 +8,7 @@
 hansa_client_path="DEV/GOV/1234/BENCHCLIENT"
 hansa_soap_service_path="DEV/COM/4321/BENCHPROVIDER/echo/v1"
 declare -gA hansa_state=() hansa_why=() hansa_client_port=() hansa_a_pid=() hansa_b_pid=() \
-  hansa_a_admin=() hansa_b_admin=() hansa_a_token=() hansa_b_token=() hansa_backlog0=()
+  hansa_a_admin=() hansa_b_admin=() hansa_a_token=() hansa_b_token=() hansa_stamper0=()
 hansa_reason=""
 hansa_pg_dir=""
 hansa_pg_uri=""
@@ -246,30 +246,53 @@ hansa_cell_target() {  # BACKEND PROTO SIZE
   fi
 }
 
-# The nodes' message-log backlog (records waiting for a time-stamp), from the admin API.
-hansa_backlog() {  # ADMIN_URL TOKEN
+# A node's time-stamper status from the admin API: "backlog batches stamped_records" (records
+# waiting for a time-stamp; tokens stored and records linked to them since the node started), or
+# "? ? ?".
+hansa_stamper() {  # ADMIN_URL TOKEN
   curl -s --max-time 5 -H "Authorization: Bearer $2" "$1/api/v1/messagelog/timestamper" |
-    python3 -c 'import json,sys; print(json.load(sys.stdin).get("backlog", "?"))' 2>/dev/null ||
-    echo "?"
+    python3 -c 'import json,sys; s=json.load(sys.stdin)
+print(*(s.get(k, "?") for k in ("backlog", "batches", "stamped_records")))' 2>/dev/null ||
+    echo "? ? ?"
+}
+
+hansa_stampers() {  # BACKEND: node a's status, then node b's
+  echo "$(hansa_stamper "${hansa_a_admin[$1]}" "${hansa_a_token[$1]}") $(hansa_stamper "${hansa_b_admin[$1]}" "${hansa_b_token[$1]}")"
 }
 
 hansa_log_snapshot_before() {  # SETUP
   [[ $1 == hansa-* ]] || return 0
   local backend=${1#hansa-}
-  hansa_backlog0[$backend]="$(hansa_backlog "${hansa_a_admin[$backend]}" "${hansa_a_token[$backend]}")/$(hansa_backlog "${hansa_b_admin[$backend]}" "${hansa_b_token[$backend]}")"
+  hansa_stamper0[$backend]=$(hansa_stampers "$backend")
 }
 
 # Prints the message-log figures of the cell: durable records/s per node (each call writes a
-# request and a response record on each node before it completes, so 2 x completed calls), and
-# the time-stamp backlog of nodes a/b before and after the cell.
+# request and a response record on each node before it completes, so 2 x completed calls), the
+# time-stamp batches (tokens) and records stamped per second on nodes a/b during the cell, and
+# their time-stamp backlog before and after it.
 hansa_log_snapshot_after() {  # SETUP DURATION_US  (reads requests from run_cell)
   [[ $1 == hansa-* && $1 != hansa-nolog ]] || return 0
   local backend=${1#hansa-}
-  local after
-  after="$(hansa_backlog "${hansa_a_admin[$backend]}" "${hansa_a_token[$backend]}")/$(hansa_backlog "${hansa_b_admin[$backend]}" "${hansa_b_token[$backend]}")"
-  local rps
-  rps=$(python3 -c "print(round(2*${requests:-0}/(${2:-1}/1e6)))")
-  echo "durable records/s per node ${rps}; time-stamp backlog a/b ${hansa_backlog0[$backend]} -> ${after}"
+  python3 - "${requests:-0}" "${2:-1}" "${hansa_stamper0[$backend]:-}" "$(hansa_stampers "$backend")" <<'PY'
+import sys
+requests, duration_us = int(sys.argv[1]), int(sys.argv[2])
+secs = duration_us / 1e6
+before, after = sys.argv[3].split(), sys.argv[4].split()
+
+def rate(i):
+    try:
+        return f"{(int(after[i]) - int(before[i])) / secs:.2f}".rstrip("0").rstrip(".")
+    except (ValueError, IndexError):
+        return "?"
+
+def field(values, i):
+    return values[i] if i < len(values) else "?"
+
+print(f"durable records/s per node {round(2 * requests / secs)}; "
+      f"time-stamp batches/s a/b {rate(1)}/{rate(4)}; records stamped/s a/b {rate(2)}/{rate(5)}; "
+      f"time-stamp backlog a/b {field(before, 0)}/{field(before, 3)} -> "
+      f"{field(after, 0)}/{field(after, 3)}")
+PY
 }
 
 hansa_notes() {
@@ -277,9 +300,12 @@ hansa_notes() {
 Message-log figures: each call is logged (request and response records) on both nodes and
 completes only once its records are durable, so durable records/s per node = 2 x completed
 calls/s. The time-stamp backlog is the records not yet time-stamped (admin API
-/api/v1/messagelog/timestamper) before and after each cell; time-stamping runs on the nodes'
-configured interval, so batches per second are not exposed directly. PostgreSQL runs with fsync
-and synchronous_commit on.
+/api/v1/messagelog/timestamper) before and after each cell. Time-stamp batches/s and records
+stamped/s are the tokens stored and records linked to them during the cell (the same status
+counts both since the node started). The nodes time-stamp every 60 s (the node default, as X-Road's
+global configuration), each pass in batches of up to 10,000 records until the backlog is empty, so
+a cell of a few seconds holds either no pass (0/0 and a growing backlog) or one that drains the
+minute's backlog. PostgreSQL runs with fsync and synchronous_commit on.
 EOF
   echo "The members' signing keys: $FED_SIGN_KEY_ALGORITHM."
 }

@@ -191,6 +191,9 @@ Result<LogReply> messagelog_timestamper(messagelog::MessageLog& log) {
             {"blocking", s.blocking},
             {"backlog", s.backlog},
             {"unarchived", s.unarchived}};
+  const messagelog::MessageLogStats stats = log.stats();
+  j["batches"] = stats.timestamp_batches;
+  j["stamped_records"] = stats.timestamped_records;
   return json_reply(j);
 }
 

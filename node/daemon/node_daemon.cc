@@ -434,6 +434,18 @@ Result<std::unique_ptr<NodeServer>> NodeServer::create(const NodeConf& conf) {
         records.observe(static_cast<double>(n));
       }
     };
+    // Time-stamping figures: tokens stored (one per batch) and the records linked to them.
+    auto& ts_batches = impl->metrics_registry.counter(
+        "hansa_node_messagelog_timestamp_batches_total",
+        "Time-stamp tokens stored with their message log records (one per batch)");
+    auto& ts_records =
+        impl->metrics_registry.counter("hansa_node_messagelog_timestamped_records_total",
+                                       "Message log records linked to a stored time-stamp token");
+    mo.on_timestamp = [batches = ts_batches.with({}),
+                       records = ts_records.with({})](std::size_t linked) {
+      batches.inc();
+      records.inc(static_cast<double>(linked));
+    };
     HANSA_ASSIGN_OR_RETURN(impl->own_message_log,
                            messagelog::MessageLog::create(*impl->db, std::move(mo), tsas));
     impl->message_log = impl->own_message_log.get();

@@ -529,8 +529,19 @@ struct MessageLog::Impl {
   std::atomic<std::uint64_t> records{0};
   std::atomic<std::uint64_t> transactions{0};
   std::atomic<std::uint64_t> failed_commits{0};
+  std::atomic<std::uint64_t> timestamp_batches{0};
+  std::atomic<std::uint64_t> timestamped_records{0};
 
   TimePoint now() const { return clock ? clock() : Clock::now(); }
+
+  // A time-stamp token is stored, with `linked` records of this process linked to it.
+  void note_token_stored(std::size_t linked) {
+    timestamp_batches.fetch_add(1);
+    timestamped_records.fetch_add(linked);
+    if (options.on_timestamp) {
+      options.on_timestamp(linked);
+    }
+  }
 
   // ---------------- append ----------------
 
@@ -962,6 +973,7 @@ struct MessageLog::Impl {
       signatures.add(hash, id);
     }
     if (stamped) {
+      note_token_stored(recs.size());
       note_success();
     }
     return ok_status();
@@ -1132,8 +1144,10 @@ struct MessageLog::Impl {
     // writer, and appends wait behind it. A pass cut short (crash, database error) leaves its
     // remaining records unstamped for the next pass; the token then covers more than it links.
     std::int64_t ts_id = 0;
+    std::size_t linked_total = 0;
     for (std::size_t first = 0; first < ids.size(); first += kLinksPerTransaction) {
       const std::size_t last = std::min(ids.size(), first + kLinksPerTransaction);
+      std::size_t linked_now = 0;
       Status stored = [&]() -> Status {
         HANSA_ASSIGN_OR_RETURN(auto tx, db->begin());
         if (first == 0) {
@@ -1159,13 +1173,19 @@ struct MessageLog::Impl {
           (void)n;
         }
         HANSA_RETURN_IF_ERROR(queue_for_archive(tx, linked));
+        linked_now = linked.size();
         return tx.commit();
       }();
       if (!stored.ok()) {
+        if (first > 0) {  // the token and the links before this transaction are stored
+          note_token_stored(linked_total);
+        }
         note_failure(stored.error());
         return stored.error();
       }
+      linked_total += linked_now;
     }
+    note_token_stored(linked_total);
     note_success();
     return ids.size();
   }
@@ -1903,7 +1923,8 @@ Result<TimestamperStatus> MessageLog::timestamper_status() const {
 }
 
 MessageLogStats MessageLog::stats() const {
-  return {impl_->records.load(), impl_->transactions.load(), impl_->failed_commits.load()};
+  return {impl_->records.load(), impl_->transactions.load(), impl_->failed_commits.load(),
+          impl_->timestamp_batches.load(), impl_->timestamped_records.load()};
 }
 
 const MessageLogOptions& MessageLog::options() const noexcept { return impl_->options; }

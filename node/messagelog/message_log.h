@@ -127,6 +127,10 @@ struct MessageLogOptions {
   std::function<void(std::chrono::nanoseconds, std::size_t, bool)> on_commit;
 
   // --- Time-stamping ---
+  // Called after each time-stamp token is stored with its records (a pass's batch, or a group
+  // commit in time-stamp-immediately mode), on that thread (keep it cheap; metrics): how many
+  // records this process linked to the token.
+  std::function<void(std::size_t)> on_timestamp;
   std::chrono::milliseconds timestamp_interval{60'000};
   std::size_t timestamp_batch = 10'000;  // X-Road: at most 10000 records a batch
   bool timestamp_immediately = false;
@@ -220,6 +224,8 @@ struct MessageLogStats {
   std::uint64_t records = 0;       // stored by this process
   std::uint64_t transactions = 0;  // group commits that succeeded
   std::uint64_t failed_commits = 0;
+  std::uint64_t timestamp_batches = 0;    // time-stamp tokens stored with their records
+  std::uint64_t timestamped_records = 0;  // records this process linked to those tokens
 };
 
 class MessageLog final : public MessageLogWriter {

@@ -130,6 +130,27 @@ logged=$(awk '$1 == "hansa_node_messagelog_commit_records_sum" {print $2}' "$wor
   fail "message log commit records on node A: '$logged' (want >= 10)"
 grep -q '^hansa_node_messagelog_commit_seconds_count{outcome="ok"} [1-9]' "$work/metrics-a.txt" ||
   fail "no message log commit latency on node A: $(grep messagelog_commit "$work/metrics-a.txt")"
+# Time-stamping (a pass every 2 s): the 10 records get a token; the counters and the admin API's
+# time-stamper status agree.
+stamped=""
+for _ in $(seq 1 60); do
+  curl -sS --max-time 10 "${fed_node_admin_url[a]}/metrics" >"$work/metrics-a2.txt"
+  stamped=$(awk '$1 == "hansa_node_messagelog_timestamped_records_total" {print $2}' "$work/metrics-a2.txt")
+  [[ -n $stamped ]] && awk -v n="$stamped" 'BEGIN { exit !(n >= 10) }' && break
+  sleep 0.5
+done
+[[ -n $stamped ]] && awk -v n="$stamped" 'BEGIN { exit !(n >= 10) }' ||
+  fail "time-stamped records on node A: '$stamped' (want >= 10): $(grep timestamp "$work/metrics-a2.txt")"
+grep -q '^# TYPE hansa_node_messagelog_timestamp_batches_total counter' "$work/metrics-a2.txt" &&
+  grep -q '^hansa_node_messagelog_timestamp_batches_total [1-9]' "$work/metrics-a2.txt" ||
+  fail "no time-stamp batches counted on node A: $(grep timestamp "$work/metrics-a2.txt")"
+curl -sS --max-time 10 -H "Authorization: Bearer ${fed_node_token[a]}" \
+  "${fed_node_admin_url[a]}/api/v1/messagelog/timestamper" >"$work/timestamper-a.json"
+python3 - "$work/timestamper-a.json" <<'PY' || fail "time-stamper status on node A: $(cat "$work/timestamper-a.json")"
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["batches"] >= 1 and s["stamped_records"] >= 10, s
+PY
 
 step="prometheus"
 prom_port=$(free_port)

@@ -1520,18 +1520,26 @@ TEST_P(TrustedLogTest, BatchAndSingleTimeStampsGiveContainersThatVerify) {
   ASSERT_TRUE(db);
   MessageLogOptions options;
   options.timestamp_batch = 3;
+  std::vector<std::size_t> tokens;  // on_timestamp: records linked per stored token
+  options.on_timestamp = [&tokens](std::size_t linked) { tokens.push_back(linked); };
   auto log = make_log(*db, options, tsas());
   ASSERT_TRUE(log);
   for (auto& r : signed_records({"b1", "b2", "b3", "b4"}, true)) {
     ASSERT_TRUE(log->append(std::move(r)).ok());
   }
   EXPECT_EQ(log->timestamper_status()->backlog, 4);
+  EXPECT_EQ(log->stats().timestamp_batches, 0u);
   auto first = log->timestamp_now();  // three records: batch layout
   ASSERT_TRUE(first.ok()) << first.error().to_string();
   EXPECT_EQ(*first, 3u);
   auto second = log->timestamp_now();  // the fourth alone: single layout
   ASSERT_TRUE(second.ok()) << second.error().to_string();
   EXPECT_EQ(*second, 1u);
+  EXPECT_EQ(tokens, (std::vector<std::size_t>{3, 1}));
+  EXPECT_EQ(log->stats().timestamp_batches, 2u);
+  EXPECT_EQ(log->stats().timestamped_records, 4u);
+  ASSERT_TRUE(log->timestamp_now().ok());  // nothing left: no token, nothing counted
+  EXPECT_EQ(log->stats().timestamp_batches, 2u);
   auto status = log->timestamper_status();
   EXPECT_EQ(status->backlog, 0);
   EXPECT_TRUE(status->last_success.has_value());
@@ -1617,6 +1625,11 @@ TEST_P(TrustedLogTest, TimestampImmediatelyStampsBeforeAppendReturns) {
   }
   EXPECT_EQ(ok.load(), 3);
   EXPECT_EQ(log->timestamper_status()->backlog, 0);
+  // One token per group commit: three records in one to three commits.
+  const MessageLogStats stamped = log->stats();
+  EXPECT_EQ(stamped.timestamped_records, 3u);
+  EXPECT_EQ(stamped.timestamp_batches, stamped.transactions);
+  EXPECT_GE(stamped.timestamp_batches, 1u);
   RecordQuery q;
   q.query_id = "i2";
   auto found = log->find(q);
@@ -1630,6 +1643,8 @@ TEST_P(TrustedLogTest, TimestampImmediatelyStampsBeforeAppendReturns) {
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, FaultCode::kTimestampingFailed);
   EXPECT_EQ(count(*db), 3);
+  EXPECT_EQ(log->stats().timestamp_batches, stamped.timestamp_batches);
+  EXPECT_EQ(log->stats().timestamped_records, 3u);
 }
 
 TEST_P(TrustedLogTest, ArchivesLinkVerifyAndRecoverFromACrashBetweenFileAndDatabase) {
@@ -1739,6 +1754,9 @@ TEST_P(TrustedLogTest, LargePassLinksEveryRecordToOneTimeStamp) {
   EXPECT_EQ(*stamped, 1'100u);
   EXPECT_EQ(log->timestamper_status()->backlog, 0);
   EXPECT_EQ(count(*db, kStamped), 1'100);
+  // One token; its links were stored over several transactions, all of them counted.
+  EXPECT_EQ(log->stats().timestamp_batches, 1u);
+  EXPECT_EQ(log->stats().timestamped_records, 1'100u);
   auto tx = db->begin(db::Access::kReadOnly);
   ASSERT_TRUE(tx.ok());
   auto links = tx->query_one(
@@ -1780,6 +1798,8 @@ TEST_P(TrustedLogTest, ConcurrentPassesOfTwoInstancesLinkEachRecordOnce) {
   ASSERT_TRUE(from_b.ok()) << from_b.error().to_string();
   EXPECT_EQ(a->timestamper_status()->backlog, 0);
   EXPECT_EQ(count(*db_a, kStamped), 1'200);
+  // Each instance counts the records it linked, not those its token covered: together, each once.
+  EXPECT_EQ(a->stats().timestamped_records + b->stats().timestamped_records, 1'200u);
   auto tx = db_a->begin(db::Access::kReadOnly);
   ASSERT_TRUE(tx.ok());
   auto links = tx->query_one("SELECT COUNT(*), COUNT(DISTINCT record_id) FROM mlog_record_ts");
@@ -2271,7 +2291,10 @@ TEST_P(TrustedLogTest, AuditorRoutesOfTheAdminApi) {
   EXPECT_EQ(get("/api/v1/messagelog/records?after=999999", aud).status, 400);
   auto status = get("/api/v1/messagelog/timestamper", aud);
   ASSERT_EQ(status.status, 200);
-  EXPECT_EQ(nlohmann::json::parse(status.body)["backlog"], 0);
+  auto stamper = nlohmann::json::parse(status.body);
+  EXPECT_EQ(stamper["backlog"], 0);
+  EXPECT_EQ(stamper["batches"], 1);  // the one pass above stamped all three records
+  EXPECT_EQ(stamper["stamped_records"], 3);
   auto archive_as_auditor = (*client)->post("/api/v1/messagelog/archive", "", "application/json",
                                             {{"Authorization", "Bearer " + aud}});
   ASSERT_TRUE(archive_as_auditor.ok());
