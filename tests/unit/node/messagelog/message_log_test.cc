@@ -57,6 +57,14 @@ using signature::testing::write_file;
 
 constexpr const char* kPgEnv = "HANSA_TEST_PG_URI";
 
+// `r` failed with `code`, and its message names `text`.
+template <typename T>
+void expect_fault(const Result<T>& r, FaultCode code, std::string_view text) {
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, code);
+  EXPECT_NE(r.error().to_string().find(text), std::string::npos) << r.error().to_string();
+}
+
 std::string unique_suffix() {
   static std::atomic<int> counter{0};
   return std::to_string(getpid()) + "_" +
@@ -379,11 +387,7 @@ TEST_P(StoreTest, FindReturnsRecordsInTimeOrderAndPagesAfterTheLastShown) {
   // A page cannot continue after a record the log no longer holds.
   RecordQuery gone;
   gone.after_id = 999999;
-  auto refused = log->find(gone);
-  ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.error().code, FaultCode::kInvalidRequest);
-  EXPECT_NE(refused.error().to_string().find("no longer in the log"), std::string::npos)
-      << refused.error().to_string();
+  expect_fault(log->find(gone), FaultCode::kInvalidRequest, "no longer in the log");
 }
 
 // A search reads its page, not the log: on a log of 20,000 records each backend plans a recent
@@ -633,11 +637,8 @@ TEST_P(StoreTest, MissingStoredSignatureIsReportedForTheRecord) {
   q.query_id = "gone";
   auto found = log->find(q);
   ASSERT_TRUE(found.ok() && found->size() == 1u);
-  auto c = log->container(found->front().id);
-  ASSERT_FALSE(c.ok());
-  EXPECT_EQ(c.error().code, FaultCode::kDatabaseError);
-  EXPECT_NE(c.error().to_string().find("signature is missing"), std::string::npos)
-      << c.error().to_string();
+  expect_fault(log->container(found->front().id), FaultCode::kDatabaseError,
+               "signature is missing");
 }
 
 // A commit in time-stamp-immediately mode is one time-stamp batch, whose inputs a container is
@@ -666,11 +667,8 @@ TEST_P(StoreTest, CommitWritersMustLeaveAPooledConnection) {
   ASSERT_TRUE(db);
   MessageLogOptions options;
   options.commit_writers = 2;
-  auto refused = MessageLog::create(*db, options, {});
-  ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.error().code, FaultCode::kInvalidConfiguration);
-  EXPECT_NE(refused.error().to_string().find("commit_writers"), std::string::npos)
-      << refused.error().to_string();
+  expect_fault(MessageLog::create(*db, options, {}), FaultCode::kInvalidConfiguration,
+               "commit_writers");
   options.commit_writers = 0;
   auto log = make_log(*db, options);
   ASSERT_TRUE(log);
