@@ -3,7 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
+#include <map>
 #include <utility>
 
 #include "core/crypto/encoding.h"
@@ -181,24 +181,18 @@ std::uint16_t ClientProxy::https_port() const noexcept {
 }
 
 std::vector<http::RefusalCount> ClientProxy::refusals() const {
-  std::vector<http::RefusalCount> out;
+  std::map<int, std::uint64_t> by_status;  // both listeners together, in order of status
   for (const http::Server* server : {impl_->http_server.get(), impl_->https_server.get()}) {
-    if (server == nullptr) {
-      continue;
-    }
-    for (const http::RefusalCount& r : server->refusals()) {
-      auto same = std::find_if(out.begin(), out.end(),
-                               [&](const http::RefusalCount& o) { return o.status == r.status; });
-      if (same == out.end()) {
-        out.push_back(r);
-      } else {
-        same->count += r.count;
+    if (server != nullptr) {
+      for (const http::RefusalCount& r : server->refusals()) {
+        by_status[r.status] += r.count;
       }
     }
   }
-  std::sort(out.begin(), out.end(), [](const http::RefusalCount& a, const http::RefusalCount& b) {
-    return a.status < b.status;
-  });
+  std::vector<http::RefusalCount> out;
+  for (const auto& [status, count] : by_status) {
+    out.push_back({status, count});
+  }
   return out;
 }
 
