@@ -1770,6 +1770,55 @@ TEST_P(TrustedLogTest, LargePassLinksEveryRecordToOneTimeStamp) {
   }
 }
 
+// A pass whose third link transaction fails: its token and the 1,000 links stored before count,
+// the pass fails, and the next pass stamps the rest with a token of its own.
+TEST_P(TrustedLogTest, PassCutShortCountsItsTokenAndTheLinksStored) {
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  auto log = make_log(*db, {}, tsas());
+  ASSERT_TRUE(log);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 1'100; ++i) {
+    ids.push_back("c" + std::to_string(i));
+  }
+  for (auto& r : signed_records(ids, true)) {
+    ASSERT_TRUE(log->append(std::move(r)).ok());
+  }
+  std::int64_t first_refused = 0;  // the 1,001st record: the third transaction's first link
+  {
+    auto tx = db->begin(db::Access::kReadOnly);
+    ASSERT_TRUE(tx.ok());
+    auto row = tx->query_one("SELECT id FROM mlog_record ORDER BY id LIMIT 1 OFFSET 1000");
+    ASSERT_TRUE(row.ok() && row->has_value());
+    first_refused = *(**row).int64(0);
+  }
+  const std::string limit = std::to_string(first_refused);
+  {
+    auto tx = db->begin();
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE(tx->execute_script(
+                      pg() ? "ALTER TABLE mlog_record_ts ADD CONSTRAINT cut CHECK (record_id < " +
+                                 limit + ")"
+                           : "CREATE TRIGGER cut BEFORE INSERT ON mlog_record_ts WHEN "
+                             "NEW.record_id >= " +
+                                 limit + " BEGIN SELECT RAISE(ABORT, 'cut'); END")
+                    .ok());
+    ASSERT_TRUE(tx->commit().ok());
+  }
+  ASSERT_FALSE(log->timestamp_now().ok());
+  EXPECT_EQ(log->stats().timestamp_batches, 1u);
+  EXPECT_EQ(log->stats().timestamped_records, 1'000u);
+  EXPECT_EQ(log->timestamper_status()->backlog, 100);
+  run_statements(*db,
+                 {pg() ? "ALTER TABLE mlog_record_ts DROP CONSTRAINT cut" : "DROP TRIGGER cut"});
+  auto rest = log->timestamp_now();
+  ASSERT_TRUE(rest.ok()) << rest.error().to_string();
+  EXPECT_EQ(*rest, 100u);
+  EXPECT_EQ(log->stats().timestamp_batches, 2u);
+  EXPECT_EQ(log->stats().timestamped_records, 1'100u);
+  EXPECT_EQ(count(*db, kStamped), 1'100);
+}
+
 // Two instances sharing one database stamp the same queue at once: every record is linked to
 // exactly one time-stamp, waits once for the archive, and its container verifies.
 TEST_P(TrustedLogTest, ConcurrentPassesOfTwoInstancesLinkEachRecordOnce) {
