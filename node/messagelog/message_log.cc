@@ -363,6 +363,9 @@ namespace {
 // in time-stamp-immediately mode at most max_commit_batch.
 constexpr std::size_t kMaxCommitBatch = 100'000;
 
+// PostgreSQL: ids drawn from each sequence at a time, ahead of the commits that use them.
+constexpr std::size_t kIdReserve = 1'024;
+
 // The hash-chain options of the message log's time-stamp batches; a record's chain is written
 // from its time-stamp's inputs with these, as at stamping.
 const timestamp::BatchOptions& timestamp_batch_options() {
@@ -525,6 +528,11 @@ struct MessageLog::Impl {
 
   SignatureCache signatures;
   crypto::ParseMemo<std::string> signature_digests{kSignatureDigestsKept};
+
+  // PostgreSQL: ids drawn from the sequences ahead of the commits that use them (new_ids()).
+  std::mutex id_mu;
+  std::deque<std::int64_t> spare_signature_ids;
+  std::deque<std::int64_t> spare_record_ids;
 
   std::atomic<std::uint64_t> records{0};
   std::atomic<std::uint64_t> transactions{0};
@@ -727,34 +735,65 @@ struct MessageLog::Impl {
   }
 
   // New ids for `signatures` mlog_signature rows and `records` mlog_record rows. PostgreSQL: from
-  // the tables' sequences, both in one round trip (the rows then go in by binary COPY, which
-  // returns nothing; a parameter would travel hex-encoded). Each sequence is looked up once per
-  // statement, in a subquery (an InitPlan); called in the select list, the catalog lookup ran for
-  // every row. SQLite: none, it assigns them as it inserts.
+  // the tables' sequences (the rows then go in by binary COPY, which returns nothing; a parameter
+  // would travel hex-encoded), drawn at least kIdReserve at a time into this log's reserve, both
+  // in one round trip, so that most commits take theirs from the reserve without a round trip.
+  // Ids of a commit that fails are not reused; a reserve left at exit leaves a gap, as sequences
+  // do. Logs sharing the database draw disjoint ids: unique, but in each log's order of drawing,
+  // not in the order of commits across logs (the time-stamp and archive passes take their queues
+  // in id order, which decides only which records go first; searches page by time). Each
+  // sequence is looked up once per statement, in a subquery (an InitPlan); called in the select
+  // list, the catalog lookup ran for every row. SQLite: none, it assigns them as it inserts.
   struct NewIds {
     std::vector<std::int64_t> signatures;
     std::vector<std::int64_t> records;
   };
-  static Result<NewIds> new_ids(db::Transaction& tx, std::size_t signatures, std::size_t records) {
+  Result<NewIds> new_ids(db::Transaction& tx, std::size_t signatures, std::size_t records) {
     NewIds ids;
     if (tx.backend() != db::Backend::kPostgres || signatures + records == 0) {
       return ids;
     }
-    HANSA_ASSIGN_OR_RETURN(
-        auto rows,
-        tx.execute("SELECT 0, nextval((SELECT pg_get_serial_sequence('mlog_signature', 'id')"
-                   "::regclass)) FROM generate_series(1, $1) UNION ALL "
-                   "SELECT 1, nextval((SELECT pg_get_serial_sequence('mlog_record', 'id')"
-                   "::regclass)) FROM generate_series(1, $2)",
-                   {static_cast<std::int64_t>(signatures), static_cast<std::int64_t>(records)}));
-    for (const auto& row : rows) {
-      HANSA_ASSIGN_OR_RETURN(auto table, row.int64(0));
-      HANSA_ASSIGN_OR_RETURN(auto id, row.int64(1));
-      (table == 0 ? ids.signatures : ids.records).push_back(id);
+    std::lock_guard lock(id_mu);
+    if (spare_signature_ids.size() < signatures || spare_record_ids.size() < records) {
+      const std::size_t want_signatures =
+          signatures > spare_signature_ids.size()
+              ? std::max(signatures - spare_signature_ids.size(), kIdReserve)
+              : 0;
+      const std::size_t want_records =
+          records > spare_record_ids.size()
+              ? std::max(records - spare_record_ids.size(), kIdReserve)
+              : 0;
+      HANSA_ASSIGN_OR_RETURN(
+          auto rows,
+          tx.execute("SELECT 0, nextval((SELECT pg_get_serial_sequence('mlog_signature', 'id')"
+                     "::regclass)) FROM generate_series(1, $1) UNION ALL "
+                     "SELECT 1, nextval((SELECT pg_get_serial_sequence('mlog_record', 'id')"
+                     "::regclass)) FROM generate_series(1, $2)",
+                     {static_cast<std::int64_t>(want_signatures),
+                      static_cast<std::int64_t>(want_records)}));
+      std::size_t got_signatures = 0;
+      std::size_t got_records = 0;
+      for (const auto& row : rows) {
+        HANSA_ASSIGN_OR_RETURN(auto table, row.int64(0));
+        HANSA_ASSIGN_OR_RETURN(auto id, row.int64(1));
+        if (table == 0) {
+          spare_signature_ids.push_back(id);
+          ++got_signatures;
+        } else {
+          spare_record_ids.push_back(id);
+          ++got_records;
+        }
+      }
+      if (got_signatures != want_signatures || got_records != want_records) {
+        return Error(FaultCode::kDatabaseError, "the id sequences gave too few ids");
+      }
     }
-    if (ids.signatures.size() != signatures || ids.records.size() != records) {
-      return Error(FaultCode::kDatabaseError, "the id sequences gave too few ids");
-    }
+    auto take = [](std::deque<std::int64_t>& spare, std::size_t n, std::vector<std::int64_t>& out) {
+      out.assign(spare.begin(), spare.begin() + static_cast<std::ptrdiff_t>(n));
+      spare.erase(spare.begin(), spare.begin() + static_cast<std::ptrdiff_t>(n));
+    };
+    take(spare_signature_ids, signatures, ids.signatures);
+    take(spare_record_ids, records, ids.records);
     return ids;
   }
 

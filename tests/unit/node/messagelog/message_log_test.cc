@@ -548,6 +548,64 @@ TEST_P(StoreTest, GroupCommitStoresConcurrentRecordsInFewerTransactions) {
   }
 }
 
+// PostgreSQL: a log draws ids from each sequence 1,024 at a time, so most commits take theirs
+// without a round trip for nextval. Two logs sharing the database draw disjoint ids, and a log
+// that uses up its ids draws more.
+TEST_P(StoreTest, PostgresDrawsIdsAheadOfTheCommitsThatUseThem) {
+  if (!pg()) {
+    GTEST_SKIP() << "PostgreSQL only: SQLite assigns the ids as it inserts";
+  }
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  auto log = make_log(*db);
+  ASSERT_TRUE(log);
+  auto last_value = [&](const char* table) {
+    return scalar(*db, std::string("SELECT last_value FROM pg_sequences WHERE schemaname = "
+                                   "current_schema() AND sequencename = ") +
+                           "'" + table + "_id_seq'");
+  };
+  ASSERT_TRUE(log->append(plain_record("ahead-0")).ok());
+  const std::int64_t first = scalar(*db, "SELECT MIN(id) FROM mlog_record");
+  const std::int64_t first_signature = scalar(*db, "SELECT MIN(id) FROM mlog_signature");
+  EXPECT_EQ(last_value("mlog_record"), first + 1023);
+  EXPECT_EQ(last_value("mlog_signature"), first_signature + 1023);
+  for (int i = 1; i < 5; ++i) {
+    ASSERT_TRUE(log->append(plain_record("ahead-" + std::to_string(i))).ok());
+  }
+  // Four more commits, no nextval: the ids came from the log's reserve, in order.
+  EXPECT_EQ(last_value("mlog_record"), first + 1023);
+  EXPECT_EQ(last_value("mlog_signature"), first_signature + 1023);
+  EXPECT_EQ(scalar(*db, "SELECT MAX(id) FROM mlog_record"), first + 4);
+  EXPECT_EQ(scalar(*db, "SELECT id FROM mlog_record WHERE query_id = 'ahead-3'"), first + 3);
+
+  // A second instance on the same database has a reserve of its own.
+  auto db2 = open_db();
+  ASSERT_TRUE(db2);
+  auto log2 = make_log(*db2);
+  ASSERT_TRUE(log2);
+  ASSERT_TRUE(log2->append(plain_record("other-0")).ok());
+  EXPECT_EQ(scalar(*db, "SELECT id FROM mlog_record WHERE query_id = 'other-0'"), first + 1024);
+  EXPECT_EQ(last_value("mlog_record"), first + 2047);
+
+  // The first log uses up its reserve (1,024 ids, 5 used) and draws another, past the second's.
+  append_from_threads(*log, "more", 4, 300);
+  EXPECT_EQ(count(*db), 5 + 1 + 1200);
+  EXPECT_EQ(scalar(*db, "SELECT COUNT(DISTINCT id) FROM mlog_record"), 5 + 1 + 1200);
+  EXPECT_EQ(scalar(*db, "SELECT COUNT(*) FROM mlog_record WHERE id BETWEEN " +
+                            std::to_string(first) + " AND " + std::to_string(first + 1023)),
+            1024);
+  EXPECT_GT(scalar(*db, "SELECT MAX(id) FROM mlog_record"), first + 2047);
+  // Every record reads back its own signature, and every stored record is queued for its
+  // time-stamp under its own id.
+  EXPECT_EQ(scalar(*db, "SELECT COUNT(*) FROM mlog_record r JOIN mlog_signature g ON "
+                        "g.id = r.signature_id WHERE g.signature = convert_to('<sig>' || "
+                        "r.query_id || '</sig>', 'UTF8')"),
+            5 + 1 + 1200);
+  EXPECT_EQ(scalar(*db, "SELECT COUNT(*) FROM mlog_unstamped u JOIN mlog_record r ON "
+                        "r.id = u.record_id"),
+            5 + 1 + 1200);
+}
+
 // A batch signature is stored once however its records reach the log: in one commit, in later
 // commits, or from several threads at once. Every record reads back its own signature and its
 // SHA-512 (taken from the log's memo of recent signatures when it has seen them).
