@@ -359,6 +359,14 @@ Status Transaction::commit() {
   return st;
 }
 
+Status Transaction::commit_after(std::string_view sql) {
+  HANSA_RETURN_IF_ERROR(usable());
+  done_ = true;
+  auto st = lease_->connection().commit_after(sql);
+  lease_.reset();
+  return st;
+}
+
 void Transaction::rollback() noexcept {
   if (lease_ == nullptr) {
     return;

@@ -250,6 +250,12 @@ class Transaction final {
   // while committing; kDatabaseError (and nothing committed) otherwise.
   [[nodiscard]] Status commit();
 
+  // Runs `sql` (`;`-separated statements without parameters, as execute_script) and commits, as
+  // execute_script() then commit() would; PostgreSQL sends both in one round trip. Success means
+  // every statement ran and the change is durable. kCommitOutcomeUnknown when the connection broke
+  // while committing; otherwise (a statement failed, kConflict or kDatabaseError) nothing commits.
+  [[nodiscard]] Status commit_after(std::string_view sql);
+
   // Rolls back now (the destructor does it too). Idempotent.
   void rollback() noexcept;
 

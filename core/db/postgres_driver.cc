@@ -231,13 +231,19 @@ class PgConnection final : public Connection {
       if (access == Access::kReadOnly) {
         tx_ = std::make_unique<pqxx::read_transaction>(*conn_);
       } else {
-        tx_ = std::make_unique<pqxx::work>(*conn_);
+        // A write transaction is this class's own BEGIN and COMMIT around a libpqxx
+        // nontransaction (which sends nothing itself), so that commit_after() can send its last
+        // statements and the COMMIT in one round trip.
+        tx_ = std::make_unique<pqxx::nontransaction>(*conn_);
+        own_tx_ = true;
+        tx_->exec("BEGIN");
       }
-      // libpqxx 6 sends BEGIN from the constructor, so a pooled connection that the server has
-      // closed fails here, where the caller may safely retry on another one.
+      // BEGIN goes out here, so a pooled connection that the server has closed fails here, where
+      // the caller may safely retry on another one.
       return ok_status();
     } catch (const std::exception& e) {
       tx_.reset();
+      own_tx_ = false;
       return map_exception(e, "begin");
     }
   }
@@ -326,6 +332,9 @@ class PgConnection final : public Connection {
     if (tx_ == nullptr) {
       return db_error("no transaction open");
     }
+    if (own_tx_) {
+      return finish_own("COMMIT");
+    }
     try {
       tx_->commit();
       tx_.reset();
@@ -349,8 +358,26 @@ class PgConnection final : public Connection {
     }
   }
 
+  Status commit_after(std::string_view sql) override {
+    if (tx_ == nullptr) {
+      return db_error("no transaction open");
+    }
+    if (!own_tx_) {
+      HANSA_RETURN_IF_ERROR(execute_script(sql));
+      return commit();
+    }
+    std::string script(sql);
+    script += ";\nCOMMIT";
+    return finish_own(script);
+  }
+
   void rollback() noexcept override {
     if (tx_ == nullptr) {
+      return;
+    }
+    if (own_tx_) {
+      end_own();
+      rollback_own();
       return;
     }
     try {
@@ -379,6 +406,73 @@ class PgConnection final : public Connection {
   }
 
  private:
+  // Ends the libpqxx side of a write transaction (a nontransaction: nothing goes to the server).
+  void end_own() noexcept {
+    own_tx_ = false;
+    try {
+      tx_.reset();
+    } catch (...) {
+      broken_ = true;
+    }
+  }
+
+  // ROLLBACK of a write transaction whose libpqxx side has ended.
+  void rollback_own() noexcept {
+    PGconn* pg = box_->handle;
+    if (pg == nullptr || broken_ || PQstatus(pg) != CONNECTION_OK) {
+      broken_ = true;
+      return;
+    }
+    PgResult r(PQexec(pg, "ROLLBACK"));
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
+      broken_ = true;
+    }
+  }
+
+  // Sends `script` (statements without parameters, the last of them COMMIT) in one round trip and
+  // reads every result. A failed statement makes the server skip the rest, the COMMIT included,
+  // and leaves the transaction to roll back; COMMIT of a transaction that failed earlier answers
+  // ROLLBACK. Once the script has gone out, a broken connection leaves the outcome unknown.
+  Status finish_own(const std::string& script) {
+    end_own();
+    PGconn* pg = box_->handle;
+    if (pg == nullptr || broken_ || PQstatus(pg) != CONNECTION_OK) {
+      broken_ = true;
+      return db_error("database connection lost", "commit: nothing was committed");
+    }
+    if (PQsendQuery(pg, script.c_str()) != 1) {
+      broken_ = true;
+      return Error(FaultCode::kCommitOutcomeUnknown,
+                   "connection lost while committing: the transaction may or may not be durable",
+                   PQerrorMessage(pg));
+    }
+    std::optional<Error> error;
+    std::string last;
+    while (PGresult* raw = PQgetResult(pg)) {
+      PgResult r(raw);
+      const ExecStatusType status = PQresultStatus(r.get());
+      if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+        last = PQcmdStatus(r.get());
+      } else if (!error) {
+        error = result_error(pg, r.get(), "commit");
+      }
+    }
+    if (PQstatus(pg) != CONNECTION_OK) {
+      broken_ = true;
+      return Error(FaultCode::kCommitOutcomeUnknown,
+                   "connection lost while committing: the transaction may or may not be durable",
+                   PQerrorMessage(pg));
+    }
+    if (error) {
+      rollback_own();
+      return *error;
+    }
+    if (last != "COMMIT") {
+      return db_error("the transaction was rolled back, not committed", "commit: " + last);
+    }
+    return ok_status();
+  }
+
   Result<std::int64_t> copy_rows(std::string_view table, std::span<const std::string_view> columns,
                                  std::span<const Value> values) {
     if (tx_ == nullptr) {
@@ -673,6 +767,7 @@ class PgConnection final : public Connection {
   StatementCache<std::string> cache_;
   std::vector<std::string> pending_unprepare_;
   std::uint64_t statement_counter_ = 0;
+  bool own_tx_ = false;  // tx_ is a write transaction's nontransaction (see begin())
   bool broken_ = false;
 };
 

@@ -191,6 +191,15 @@ class SqliteConnection final : public Connection {
     return ok_status();
   }
 
+  Status commit_after(std::string_view sql) override {
+    auto st = execute_script(sql);
+    if (!st.ok()) {
+      rollback();
+      return st;
+    }
+    return commit();
+  }
+
   void rollback() noexcept override {
     if (in_tx_ || sqlite3_get_autocommit(db_) == 0) {
       // Reset active statements first so ROLLBACK is not refused.

@@ -910,33 +910,10 @@ struct MessageLog::Impl {
   // A record waits for its time-stamp in mlog_unstamped with its signature's hash, which is all
   // a batch pass reads: the pass neither reads the record's row (on SQLite, reaching a column
   // behind the message walks the message's overflow pages) nor rewrites it to mark it stamped.
-  // PostgreSQL: one INSERT of two array parameters, a round trip where COPY takes two (a queue
-  // row is small, so its hex-encoded hash costs little).
+  // PostgreSQL: queue_statement() instead, sent with the COMMIT.
   static Status queue_for_timestamp(db::Transaction& tx, const std::vector<std::int64_t>& ids,
                                     const std::vector<PreparedRecord*>& recs) {
     if (ids.empty()) {
-      return ok_status();
-    }
-    if (tx.backend() == db::Backend::kPostgres) {
-      std::string id_array = "{";
-      std::string hash_array = "{";
-      for (std::size_t i = 0; i < ids.size(); ++i) {
-        const char* sep = i == 0 ? "" : ",";
-        id_array += sep + std::to_string(ids[i]);
-        hash_array += sep;
-        // An element "\\x..." is bytea's hex input \x...
-        hash_array += "\"\\\\x" + crypto::hex_encode(recs[i]->signature_hash) + '"';
-      }
-      id_array += '}';
-      hash_array += '}';
-      HANSA_ASSIGN_OR_RETURN(
-          auto inserted,
-          tx.execute("INSERT INTO mlog_unstamped (record_id, signature_hash) "
-                     "SELECT * FROM unnest($1::BIGINT[], $2::BYTEA[])",
-                     {db::Value(std::move(id_array)), db::Value(std::move(hash_array))}));
-      if (inserted.affected_rows() != static_cast<std::int64_t>(ids.size())) {
-        return Error(FaultCode::kDatabaseError, "the time-stamp queue took too few records");
-      }
       return ok_status();
     }
     static constexpr std::array<std::string_view, 2> kColumns = {"record_id", "signature_hash"};
@@ -949,6 +926,27 @@ struct MessageLog::Impl {
     HANSA_ASSIGN_OR_RETURN(auto n, tx.insert_rows("mlog_unstamped", kColumns, rows));
     (void)n;
     return ok_status();
+  }
+
+  // PostgreSQL: the statement that queues the records `ids` for their time-stamp, sent with the
+  // COMMIT in one round trip (Transaction::commit_after), so without parameters: the values are
+  // inline, as arrays of decimal ids and hex digests, which hold nothing but digits and letters.
+  // unnest() of two arrays of the same length inserts one row per record, or fails and commits
+  // nothing.
+  static std::string queue_statement(const std::vector<std::int64_t>& ids,
+                                     const std::vector<PreparedRecord*>& recs) {
+    std::string sql =
+        "INSERT INTO mlog_unstamped (record_id, signature_hash) "
+        "SELECT r, decode(h, 'hex') FROM unnest('{";
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      sql += (i == 0 ? "" : ",") + std::to_string(ids[i]);
+    }
+    sql += "}'::BIGINT[], '{";
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      sql += (i == 0 ? "" : ",") + crypto::hex_encode(recs[i]->signature_hash);
+    }
+    sql += "}'::TEXT[]) AS q (r, h)";
+    return sql;
   }
 
   // Time-stamp-immediately mode: the records' time-stamp and their links, in the caller's
@@ -999,12 +997,20 @@ struct MessageLog::Impl {
     if (!ids.ok()) {
       return logging_failed(ids.error());
     }
-    Status queued =
-        stamped ? link_stamped_records(*tx, *ids, *stamped) : queue_for_timestamp(*tx, *ids, recs);
+    // PostgreSQL queues the records for their time-stamp with the COMMIT, in one round trip.
+    std::string queue_with_commit;
+    Status queued = ok_status();
+    if (stamped) {
+      queued = link_stamped_records(*tx, *ids, *stamped);
+    } else if (tx->backend() == db::Backend::kPostgres) {
+      queue_with_commit = queue_statement(*ids, recs);
+    } else {
+      queued = queue_for_timestamp(*tx, *ids, recs);
+    }
     if (!queued.ok()) {
       return logging_failed(queued.error());
     }
-    Status c = tx->commit();
+    Status c = queue_with_commit.empty() ? tx->commit() : tx->commit_after(queue_with_commit);
     if (!c.ok()) {
       return logging_failed(c.error());
     }

@@ -950,6 +950,79 @@ TEST_P(DbTest, CommitWithUnknownOutcomeIsNotSuccess) {
   ASSERT_TRUE(next.ok()) << next.error().to_string();
 }
 
+// commit_after() runs its statements and the COMMIT together (one round trip on PostgreSQL):
+// all of it commits, or, when a statement fails, none of the transaction does, and the
+// connection is clean for the next transaction.
+TEST_P(DbTest, CommitAfterCommitsItsStatementsWithTheTransaction) {
+  auto db = open(pool_config(1));
+  ASSERT_NE(db, nullptr);
+  script(*db, "CREATE TABLE t (a TEXT PRIMARY KEY)");
+  {
+    auto tx = db->begin();
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE(tx->execute("INSERT INTO t (a) VALUES ($1)", {"one"}).ok());
+    auto st = tx->commit_after("INSERT INTO t (a) VALUES ('two'); INSERT INTO t (a) VALUES ('three')");
+    ASSERT_TRUE(st.ok()) << st.error().to_string();
+    // Finished, as after commit().
+    EXPECT_FALSE(tx->execute("INSERT INTO t (a) VALUES ('late')").ok());
+    EXPECT_FALSE(tx->commit().ok());
+  }
+  EXPECT_EQ(count(*db, "t"), 3);
+  {
+    // The last statement fails: the rows before it in the transaction are not committed.
+    auto tx = db->begin();
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE(tx->execute("INSERT INTO t (a) VALUES ($1)", {"four"}).ok());
+    auto st = tx->commit_after("INSERT INTO t (a) VALUES ('five'); INSERT INTO t (a) VALUES ('one')");
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().code, FaultCode::kConflict) << st.error().to_string();
+  }
+  EXPECT_EQ(count(*db, "t"), 3);
+  {
+    // A statement failed earlier: commit_after() reports it and commits nothing.
+    auto tx = db->begin();
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE(tx->execute("INSERT INTO t (a) VALUES ($1)", {"six"}).ok());
+    ASSERT_FALSE(tx->execute("INSERT INTO nonexistent (a) VALUES ('x')").ok());
+    EXPECT_FALSE(tx->commit_after("INSERT INTO t (a) VALUES ('seven')").ok());
+  }
+  // The one pooled connection carries on, outside any transaction.
+  auto tx = db->begin();
+  ASSERT_TRUE(tx.ok()) << tx.error().to_string();
+  ASSERT_TRUE(tx->execute("INSERT INTO t (a) VALUES ($1)", {"eight"}).ok());
+  ASSERT_TRUE(tx->commit().ok());
+  auto read = db->begin(Access::kReadOnly);
+  ASSERT_TRUE(read.ok());
+  auto rows = read->execute("SELECT a FROM t ORDER BY a");
+  ASSERT_TRUE(rows.ok());
+  std::vector<std::string> got;
+  for (const auto& row : *rows) {
+    got.push_back(row.text(0).value());
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{"eight", "one", "three", "two"}));
+}
+
+TEST_P(DbTest, CommitAfterWithUnknownOutcomeIsNotSuccess) {
+  if (!pg()) {
+    GTEST_SKIP() << "PostgreSQL only: needs a connection that breaks during COMMIT";
+  }
+  auto db = open(pool_config(1));
+  ASSERT_NE(db, nullptr);
+  script(*db,
+         "CREATE TABLE t (a TEXT);"
+         "CREATE FUNCTION die_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+         "PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NULL; END $$;"
+         "CREATE CONSTRAINT TRIGGER die AFTER INSERT ON t DEFERRABLE INITIALLY DEFERRED "
+         "FOR EACH ROW EXECUTE FUNCTION die_at_commit()");
+  auto tx = db->begin();
+  ASSERT_TRUE(tx.ok());
+  auto st = tx->commit_after("INSERT INTO t VALUES ('maybe')");
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, FaultCode::kCommitOutcomeUnknown) << st.error().to_string();
+  auto next = db->begin(Access::kReadOnly);
+  ASSERT_TRUE(next.ok()) << next.error().to_string();
+}
+
 // ---- Bulk insert ----
 
 TEST_P(DbTest, InsertRowsRoundTripsEveryTypeAcrossManyChunks) {
