@@ -30,7 +30,8 @@ def micro(name, items_per_second, cpu_us):
 
 
 class ReportTest(unittest.TestCase):
-    def render(self, lines, benchmarks=None, onecore=None, pg_busy="", wal_created=""):
+    def render(self, lines, benchmarks=None, onecore=None, pg_busy="", wal_created="",
+               steady=None, steady_busy=""):
         with tempfile.TemporaryDirectory() as d:
             results = os.path.join(d, "results.tsv")
             with open(results, "w") as f:
@@ -39,8 +40,10 @@ class ReportTest(unittest.TestCase):
                     os.path.join(d, "out.md"), "--duration", "10", "--concurrency", "16 64",
                     "--sizes", "1024", "--setups", "baseline hansa-sqlite hansa-pg",
                     "--protocols", "rest", "--started", "2026-01-01T00:00:00Z",
-                    "--onecore-pg-busy", pg_busy, "--onecore-wal-created", wal_created]
-            for flag, data in (("--micro", benchmarks), ("--micro-onecore", onecore)):
+                    "--onecore-pg-busy", pg_busy, "--onecore-wal-created", wal_created,
+                    "--onecore-steady-pg-busy", steady_busy]
+            for flag, data in (("--micro", benchmarks), ("--micro-onecore", onecore),
+                               ("--micro-onecore-steady", steady)):
                 if data is not None:
                     path = os.path.join(d, flag[2:] + ".json")
                     with open(path, "w") as f:
@@ -169,6 +172,24 @@ class ReportTest(unittest.TestCase):
                                    "message log on one core")
         self.assertIn("; 1 WAL segment created during the runs", one_core)
         self.assertVerdict(one_core, "met")
+
+    def test_message_log_at_steady_size_is_a_reference_beside_the_growing_log(self):
+        name = "BM_MessageLogGroupCommitPostgres/writers:2/real_time/threads:256"
+        growing = [micro(name, 15_000, 35.0), micro(name, 16_000, 34.0), micro(name, 14_000, 36.0)]
+        steady = [micro(name, 21_000, 30.0), micro(name, 20_500, 31.0), micro(name, 22_000, 29.0)]
+        md = self.render([], onecore=growing, steady=steady, steady_busy="0.7")
+        # The verdict stays on the growing log, however the steady-size runs do.
+        target = self.target_row(md, "message log on one core: >= 20,000")
+        self.assertIn("the log's tables growing | 15,000 records/s", target)
+        self.assertVerdict(target, "MISSED")
+        row = self.target_row(md, "a log at steady size")
+        self.assertIn("21,000 records/s (median of 3 runs: 20,500 to 22,000); the node's side "
+                      "30.0 us of CPU per record", row)
+        self.assertIn("PostgreSQL's CPU 70% busy", row)
+        self.assertVerdict(row, "reference only: the verdict is on the growing log")
+        # Without steady-size runs there is no such row.
+        md = self.render([], onecore=growing)
+        self.assertEqual([r for r in self.target_rows(md) if "steady size" in r], [])
 
 if __name__ == "__main__":
     REPORT = sys.argv.pop(1)
