@@ -150,6 +150,17 @@ class DbTest : public ::testing::TestWithParam<Backend> {
     ASSERT_TRUE(tx->commit().ok());
   }
 
+  // PostgreSQL: table t (a TEXT), where a row inserted makes a deferred constraint trigger end
+  // its own session inside COMMIT, so the client sees the connection drop after sending COMMIT.
+  void create_table_that_dies_at_commit(Database& db) {
+    script(db,
+           "CREATE TABLE t (a TEXT);"
+           "CREATE FUNCTION die_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+           "PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NULL; END $$;"
+           "CREATE CONSTRAINT TRIGGER die AFTER INSERT ON t DEFERRABLE INITIALLY DEFERRED "
+           "FOR EACH ROW EXECUTE FUNCTION die_at_commit()");
+  }
+
   std::int64_t count(Database& db, const std::string& table) {
     auto tx = db.begin(Access::kReadOnly);
     EXPECT_TRUE(tx.ok()) << tx.error().to_string();
@@ -931,14 +942,7 @@ TEST_P(DbTest, CommitWithUnknownOutcomeIsNotSuccess) {
   }
   auto db = open(pool_config(1));
   ASSERT_NE(db, nullptr);
-  // A deferred constraint trigger runs inside COMMIT; it ends its own session there, so the
-  // client sees the connection drop after sending COMMIT.
-  script(*db,
-         "CREATE TABLE t (a TEXT);"
-         "CREATE FUNCTION die_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-         "PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NULL; END $$;"
-         "CREATE CONSTRAINT TRIGGER die AFTER INSERT ON t DEFERRABLE INITIALLY DEFERRED "
-         "FOR EACH ROW EXECUTE FUNCTION die_at_commit()");
+  create_table_that_dies_at_commit(*db);
   auto tx = db->begin();
   ASSERT_TRUE(tx.ok());
   ASSERT_TRUE(tx->execute("INSERT INTO t VALUES ('maybe')").ok());
@@ -1008,12 +1012,7 @@ TEST_P(DbTest, CommitAfterWithUnknownOutcomeIsNotSuccess) {
   }
   auto db = open(pool_config(1));
   ASSERT_NE(db, nullptr);
-  script(*db,
-         "CREATE TABLE t (a TEXT);"
-         "CREATE FUNCTION die_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-         "PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NULL; END $$;"
-         "CREATE CONSTRAINT TRIGGER die AFTER INSERT ON t DEFERRABLE INITIALLY DEFERRED "
-         "FOR EACH ROW EXECUTE FUNCTION die_at_commit()");
+  create_table_that_dies_at_commit(*db);
   auto tx = db->begin();
   ASSERT_TRUE(tx.ok());
   auto st = tx->commit_after("INSERT INTO t VALUES ('maybe')");
