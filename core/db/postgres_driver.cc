@@ -3,7 +3,10 @@
 // Bulk inserts (insert_rows) bypass libpqxx: COPY FROM STDIN in binary format straight through
 // libpq on the same connection, inside the open transaction (libpqxx 6 only streams COPY as text,
 // which would send every blob hex-encoded). The libpq handle is captured by a connection policy
-// when libpqxx opens the connection and forgotten when libpqxx drops it.
+// when libpqxx opens the connection and forgotten when libpqxx drops it. A write transaction's
+// BEGIN, COMMIT and ROLLBACK are this driver's own (around a libpqxx nontransaction), so that a
+// commit can carry the transaction's last statements (commit_after); a read transaction is
+// libpqxx's read_transaction.
 //
 // Parameters travel in text format: numbers in their shortest exact decimal form, booleans as
 // true/false, blobs as bytea hex ("\x0a0b", so a blob parameter needs a bytea context: a bytea
