@@ -266,16 +266,25 @@ Status Transaction::usable() const {
   return ok_status();
 }
 
-Result<Rows> Transaction::execute(std::string_view sql, std::span<const Value> params) {
-  HANSA_RETURN_IF_ERROR(usable());
+namespace {
+
+// PostgreSQL text cannot hold NUL; refuse on both backends so code stays portable.
+Status check_params(std::span<const Value> params) {
   for (std::size_t i = 0; i < params.size(); ++i) {
-    // PostgreSQL text cannot hold NUL; refuse on both backends so code stays portable.
     if (params[i].type() == Value::Type::kText &&
         params[i].as_text().find('\0') != std::string::npos) {
       return internal::db_error("text parameter contains a NUL byte (bind binary data as a Blob)",
                                 "$" + std::to_string(i + 1));
     }
   }
+  return ok_status();
+}
+
+}  // namespace
+
+Result<Rows> Transaction::execute(std::string_view sql, std::span<const Value> params) {
+  HANSA_RETURN_IF_ERROR(usable());
+  HANSA_RETURN_IF_ERROR(check_params(params));
   auto rows = lease_->connection().execute(sql, params);
   if (!rows.ok()) {
     failed_ = rows.error();
@@ -359,10 +368,11 @@ Status Transaction::commit() {
   return st;
 }
 
-Status Transaction::commit_after(std::string_view sql) {
+Status Transaction::commit_after(std::string_view sql, std::span<const Value> params) {
   HANSA_RETURN_IF_ERROR(usable());
+  HANSA_RETURN_IF_ERROR(check_params(params));
   done_ = true;
-  auto st = lease_->connection().commit_after(sql);
+  auto st = lease_->connection().commit_after(sql, params);
   lease_.reset();
   return st;
 }

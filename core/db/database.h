@@ -250,11 +250,15 @@ class Transaction final {
   // while committing; kDatabaseError (and nothing committed) otherwise.
   [[nodiscard]] Status commit();
 
-  // Runs `sql` (`;`-separated statements without parameters, as execute_script) and commits, as
-  // execute_script() then commit() would; PostgreSQL sends both in one round trip. Success means
-  // every statement ran and the change is durable. kCommitOutcomeUnknown when the connection broke
-  // while committing; otherwise (a statement failed, kConflict or kDatabaseError) nothing commits.
-  [[nodiscard]] Status commit_after(std::string_view sql);
+  // Runs one statement with `$n` parameters (as execute(), its rows discarded) and commits, as
+  // execute() then commit() would; PostgreSQL sends both in one round trip, the statement as an
+  // EXECUTE of its prepared form. Success means the statement ran and the change is durable.
+  // kCommitOutcomeUnknown when the connection broke while committing; otherwise (the statement
+  // failed: kConflict or kDatabaseError) nothing commits.
+  [[nodiscard]] Status commit_after(std::string_view sql, std::span<const Value> params = {});
+  [[nodiscard]] Status commit_after(std::string_view sql, std::initializer_list<Value> params) {
+    return commit_after(sql, std::span<const Value>(params.begin(), params.size()));
+  }
 
   // Rolls back now (the destructor does it too). Idempotent.
   void rollback() noexcept;

@@ -38,8 +38,8 @@ class Connection {
                                            std::span<const std::string_view> columns,
                                            std::span<const Value> values) = 0;
   virtual Status commit() = 0;
-  // Transaction::commit_after: runs `sql` (no parameters) and commits.
-  virtual Status commit_after(std::string_view sql) = 0;
+  // Transaction::commit_after: runs one statement with parameters and commits.
+  virtual Status commit_after(std::string_view sql, std::span<const Value> params) = 0;
   virtual void rollback() noexcept = 0;
   // True once the connection is known to be unusable; the pool then discards it.
   [[nodiscard]] virtual bool broken() const noexcept = 0;

@@ -5,7 +5,7 @@
 // which would send every blob hex-encoded). The libpq handle is captured by a connection policy
 // when libpqxx opens the connection and forgotten when libpqxx drops it. A write transaction's
 // BEGIN, COMMIT and ROLLBACK are this driver's own (around a libpqxx nontransaction), so that a
-// commit can carry the transaction's last statements (commit_after); a read transaction is
+// commit can carry the transaction's last statement (commit_after); a read transaction is
 // libpqxx's read_transaction.
 //
 // Parameters travel in text format: numbers in their shortest exact decimal form, booleans as
@@ -236,7 +236,7 @@ class PgConnection final : public Connection {
       } else {
         // A write transaction is this class's own BEGIN and COMMIT around a libpqxx
         // nontransaction (which sends nothing itself), so that commit_after() can send its last
-        // statements and the COMMIT in one round trip.
+        // statement and the COMMIT in one round trip.
         tx_ = std::make_unique<pqxx::nontransaction>(*conn_);
         own_tx_ = true;
         tx_->exec("BEGIN");
@@ -255,43 +255,8 @@ class PgConnection final : public Connection {
     if (tx_ == nullptr) {
       return db_error("no transaction open");
     }
-    std::string key(sql);
-    std::string name;
-    if (std::string* cached = cache_.find(key)) {
-      name = *cached;
-    } else {
-      name = "hansa_" + std::to_string(++statement_counter_);
-      try {
-        conn_->prepare(name, key);
-      } catch (const std::exception& e) {
-        return map_exception(e, "prepare");
-      }
-      cache_.insert(key, name);
-    }
-    std::vector<std::optional<std::string>> args;
-    args.reserve(params.size());
-    for (const Value& v : params) {
-      switch (v.type()) {
-        case Value::Type::kNull:
-          args.emplace_back(std::nullopt);
-          break;
-        case Value::Type::kInt64:
-          args.emplace_back(std::to_string(v.as_int64()));
-          break;
-        case Value::Type::kDouble:
-          args.emplace_back(to_param_text(v.as_double()));
-          break;
-        case Value::Type::kBool:
-          args.emplace_back(v.as_bool() ? "true" : "false");
-          break;
-        case Value::Type::kText:
-          args.emplace_back(v.as_text());
-          break;
-        case Value::Type::kBlob:
-          args.emplace_back(hex_bytea(v.as_blob()));
-          break;
-      }
-    }
+    HANSA_ASSIGN_OR_RETURN(std::string name, prepared(sql));
+    std::vector<std::optional<std::string>> args = param_texts(params);
     try {
       pqxx::result r = tx_->exec_prepared(name, pqxx::prepare::make_dynamic_params(args));
       const auto ncols = static_cast<std::size_t>(r.columns());
@@ -361,16 +326,57 @@ class PgConnection final : public Connection {
     }
   }
 
-  Status commit_after(std::string_view sql) override {
+  // The statement goes out as an EXECUTE of its prepared form (prepared once per connection, as
+  // for execute()), with its parameters as quoted literals, and the COMMIT in the same message.
+  Status commit_after(std::string_view sql, std::span<const Value> params) override {
     if (tx_ == nullptr) {
       return db_error("no transaction open");
     }
     if (!own_tx_) {
-      HANSA_RETURN_IF_ERROR(execute_script(sql));
+      auto rows = execute(sql, params);
+      if (!rows.ok()) {
+        return rows.error();
+      }
       return commit();
     }
-    std::string script(sql);
-    script += ";\nCOMMIT";
+    auto name = prepared(sql);
+    if (name.ok()) {
+      // libpqxx prepares a statement on the server at its first exec_prepared(); EXECUTE needs it
+      // there now (a round trip the first time on a connection, nothing after).
+      try {
+        conn_->prepare_now(*name);
+      } catch (const std::exception& e) {
+        name = map_exception(e, "prepare");
+      }
+    }
+    if (!name.ok()) {
+      rollback();
+      return name.error();
+    }
+    PGconn* pg = box_->handle;
+    if (pg == nullptr || broken_ || PQstatus(pg) != CONNECTION_OK) {
+      end_own();
+      broken_ = true;
+      return db_error("database connection lost", "commit: nothing was committed");
+    }
+    std::string script = "EXECUTE " + *name;
+    const std::vector<std::optional<std::string>> args = param_texts(params);
+    for (std::size_t i = 0; i < args.size(); ++i) {
+      script += i == 0 ? "(" : ", ";
+      if (!args[i]) {
+        script += "NULL";
+        continue;
+      }
+      char* literal = PQescapeLiteral(pg, args[i]->data(), args[i]->size());
+      if (literal == nullptr) {
+        Error e = db_error("commit: cannot quote a parameter", PQerrorMessage(pg));
+        rollback();
+        return e;
+      }
+      script += literal;
+      PQfreemem(literal);
+    }
+    script += args.empty() ? ";\nCOMMIT" : ");\nCOMMIT";
     return finish_own(script);
   }
 
@@ -409,6 +415,52 @@ class PgConnection final : public Connection {
   }
 
  private:
+  // The name of `sql` prepared on this connection (prepared now when not cached).
+  Result<std::string> prepared(std::string_view sql) {
+    std::string key(sql);
+    if (std::string* cached = cache_.find(key)) {
+      return *cached;
+    }
+    std::string name = "hansa_" + std::to_string(++statement_counter_);
+    try {
+      conn_->prepare(name, key);
+    } catch (const std::exception& e) {
+      return map_exception(e, "prepare");
+    }
+    cache_.insert(key, name);
+    return name;
+  }
+
+  // Parameters in text format: numbers in their shortest exact decimal form, booleans as
+  // true/false, blobs as bytea hex.
+  static std::vector<std::optional<std::string>> param_texts(std::span<const Value> params) {
+    std::vector<std::optional<std::string>> args;
+    args.reserve(params.size());
+    for (const Value& v : params) {
+      switch (v.type()) {
+        case Value::Type::kNull:
+          args.emplace_back(std::nullopt);
+          break;
+        case Value::Type::kInt64:
+          args.emplace_back(std::to_string(v.as_int64()));
+          break;
+        case Value::Type::kDouble:
+          args.emplace_back(to_param_text(v.as_double()));
+          break;
+        case Value::Type::kBool:
+          args.emplace_back(v.as_bool() ? "true" : "false");
+          break;
+        case Value::Type::kText:
+          args.emplace_back(v.as_text());
+          break;
+        case Value::Type::kBlob:
+          args.emplace_back(hex_bytea(v.as_blob()));
+          break;
+      }
+    }
+    return args;
+  }
+
   // Ends the libpqxx side of a write transaction (a nontransaction: nothing goes to the server).
   void end_own() noexcept {
     own_tx_ = false;
@@ -432,7 +484,7 @@ class PgConnection final : public Connection {
     }
   }
 
-  // Sends `script` (statements without parameters, the last of them COMMIT) in one round trip and
+  // Sends `script` (statements without parameters, the last of them COMMIT) in one message and
   // reads every result. A failed statement makes the server skip the rest, the COMMIT included,
   // and leaves the transaction to roll back; COMMIT of a transaction that failed earlier answers
   // ROLLBACK. Once the script has gone out, a broken connection leaves the outcome unknown.

@@ -191,11 +191,11 @@ class SqliteConnection final : public Connection {
     return ok_status();
   }
 
-  Status commit_after(std::string_view sql) override {
-    auto st = execute_script(sql);
-    if (!st.ok()) {
+  Status commit_after(std::string_view sql, std::span<const Value> params) override {
+    auto rows = execute(sql, params);
+    if (!rows.ok()) {
       rollback();
-      return st;
+      return rows.error();
     }
     return commit();
   }

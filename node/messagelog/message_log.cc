@@ -928,25 +928,31 @@ struct MessageLog::Impl {
     return ok_status();
   }
 
-  // PostgreSQL: the statement that queues the records `ids` for their time-stamp, sent with the
-  // COMMIT in one round trip (Transaction::commit_after), so without parameters: the values are
-  // inline, as arrays of decimal ids and hex digests, which hold nothing but digits and letters.
+  // PostgreSQL: the statement that queues the records `ids` for their time-stamp, one INSERT of
+  // two array parameters (a queue row is small, so its hex-encoded hash costs little), sent with
+  // the COMMIT in one round trip (Transaction::commit_after; prepared once per connection).
   // unnest() of two arrays of the same length inserts one row per record, or fails and commits
   // nothing.
-  static std::string queue_statement(const std::vector<std::int64_t>& ids,
-                                     const std::vector<PreparedRecord*>& recs) {
-    std::string sql =
-        "INSERT INTO mlog_unstamped (record_id, signature_hash) "
-        "SELECT r, decode(h, 'hex') FROM unnest('{";
+  static constexpr std::string_view kQueueStatement =
+      "INSERT INTO mlog_unstamped (record_id, signature_hash) "
+      "SELECT * FROM unnest($1::BIGINT[], $2::BYTEA[])";
+  static std::vector<db::Value> queue_params(const std::vector<std::int64_t>& ids,
+                                             const std::vector<PreparedRecord*>& recs) {
+    std::string id_array = "{";
+    std::string hash_array = "{";
     for (std::size_t i = 0; i < ids.size(); ++i) {
-      sql += (i == 0 ? "" : ",") + std::to_string(ids[i]);
+      const char* sep = i == 0 ? "" : ",";
+      id_array += sep + std::to_string(ids[i]);
+      hash_array += sep;
+      // An element "\\x..." is bytea's hex input \x...
+      hash_array += "\"\\\\x" + crypto::hex_encode(recs[i]->signature_hash) + '"';
     }
-    sql += "}'::BIGINT[], '{";
-    for (std::size_t i = 0; i < ids.size(); ++i) {
-      sql += (i == 0 ? "" : ",") + crypto::hex_encode(recs[i]->signature_hash);
-    }
-    sql += "}'::TEXT[]) AS q (r, h)";
-    return sql;
+    id_array += '}';
+    hash_array += '}';
+    std::vector<db::Value> params;
+    params.emplace_back(std::move(id_array));
+    params.emplace_back(std::move(hash_array));
+    return params;
   }
 
   // Time-stamp-immediately mode: the records' time-stamp and their links, in the caller's
@@ -998,19 +1004,20 @@ struct MessageLog::Impl {
       return logging_failed(ids.error());
     }
     // PostgreSQL queues the records for their time-stamp with the COMMIT, in one round trip.
-    std::string queue_with_commit;
+    std::vector<db::Value> queue_with_commit;
     Status queued = ok_status();
     if (stamped) {
       queued = link_stamped_records(*tx, *ids, *stamped);
     } else if (tx->backend() == db::Backend::kPostgres) {
-      queue_with_commit = queue_statement(*ids, recs);
+      queue_with_commit = queue_params(*ids, recs);
     } else {
       queued = queue_for_timestamp(*tx, *ids, recs);
     }
     if (!queued.ok()) {
       return logging_failed(queued.error());
     }
-    Status c = queue_with_commit.empty() ? tx->commit() : tx->commit_after(queue_with_commit);
+    Status c = queue_with_commit.empty() ? tx->commit()
+                                         : tx->commit_after(kQueueStatement, queue_with_commit);
     if (!c.ok()) {
       return logging_failed(c.error());
     }

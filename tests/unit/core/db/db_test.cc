@@ -954,56 +954,72 @@ TEST_P(DbTest, CommitWithUnknownOutcomeIsNotSuccess) {
   ASSERT_TRUE(next.ok()) << next.error().to_string();
 }
 
-// commit_after() runs its statements and the COMMIT together (one round trip on PostgreSQL):
-// all of it commits, or, when a statement fails, none of the transaction does, and the
-// connection is clean for the next transaction.
-TEST_P(DbTest, CommitAfterCommitsItsStatementsWithTheTransaction) {
+// commit_after() runs its statement and the COMMIT together (one round trip on PostgreSQL, the
+// statement prepared and its parameters quoted as literals): both commit, or, when the statement
+// fails, none of the transaction does, and the connection is clean for the next transaction.
+TEST_P(DbTest, CommitAfterCommitsItsStatementWithTheTransaction) {
   auto db = open(pool_config(1));
   ASSERT_NE(db, nullptr);
-  script(*db, "CREATE TABLE t (a TEXT PRIMARY KEY)");
-  {
+  script(*db, "CREATE TABLE t (a TEXT PRIMARY KEY, b " + blob_type() + ", n BIGINT)");
+  // Values that need quoting: quotes, backslashes, bytes of every kind, NULL.
+  const std::string text = "it's \\x41 'quoted' \\ $1 ; COMMIT";
+  std::string bytes;
+  for (int c = 0; c < 256; ++c) {
+    bytes.push_back(static_cast<char>(c));
+  }
+  for (int round = 0; round < 2; ++round) {  // the second time, the statement is prepared
     auto tx = db->begin();
     ASSERT_TRUE(tx.ok());
-    ASSERT_TRUE(tx->execute("INSERT INTO t (a) VALUES ($1)", {"one"}).ok());
-    auto st = tx->commit_after("INSERT INTO t (a) VALUES ('two'); INSERT INTO t (a) VALUES ('three')");
+    const std::string key = "one-" + std::to_string(round);
+    ASSERT_TRUE(tx->execute("INSERT INTO t (a) VALUES ($1)", {key}).ok());
+    auto st = tx->commit_after("INSERT INTO t (a, b, n) VALUES ($1, $2, $3)",
+                               {text + std::to_string(round), Value::blob(bytes), Value()});
     ASSERT_TRUE(st.ok()) << st.error().to_string();
     // Finished, as after commit().
     EXPECT_FALSE(tx->execute("INSERT INTO t (a) VALUES ('late')").ok());
     EXPECT_FALSE(tx->commit().ok());
   }
-  EXPECT_EQ(count(*db, "t"), 3);
+  EXPECT_EQ(count(*db, "t"), 4);
   {
-    // The last statement fails: the rows before it in the transaction are not committed.
+    auto read = db->begin(Access::kReadOnly);
+    ASSERT_TRUE(read.ok());
+    auto row = read->query_one("SELECT b, n FROM t WHERE a = $1", {text + "1"});
+    ASSERT_TRUE(row.ok() && row->has_value());
+    EXPECT_EQ((*row)->blob(0).value(), bytes);
+    EXPECT_TRUE((*row)->is_null(1));
+  }
+  {
+    // The statement fails: the rows before it in the transaction are not committed.
     auto tx = db->begin();
     ASSERT_TRUE(tx.ok());
     ASSERT_TRUE(tx->execute("INSERT INTO t (a) VALUES ($1)", {"four"}).ok());
-    auto st = tx->commit_after("INSERT INTO t (a) VALUES ('five'); INSERT INTO t (a) VALUES ('one')");
+    auto st = tx->commit_after("INSERT INTO t (a, b, n) VALUES ($1, $2, $3)",
+                               {"one-0", Value(), Value(std::int64_t{1})});
     ASSERT_FALSE(st.ok());
     EXPECT_EQ(st.error().code, FaultCode::kConflict) << st.error().to_string();
   }
-  EXPECT_EQ(count(*db, "t"), 3);
+  {
+    // A statement that does not prepare fails the same way.
+    auto tx = db->begin();
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE(tx->execute("INSERT INTO t (a) VALUES ($1)", {"five"}).ok());
+    EXPECT_FALSE(tx->commit_after("INSERT INTO nonexistent (a) VALUES ($1)", {"x"}).ok());
+  }
   {
     // A statement failed earlier: commit_after() reports it and commits nothing.
     auto tx = db->begin();
     ASSERT_TRUE(tx.ok());
     ASSERT_TRUE(tx->execute("INSERT INTO t (a) VALUES ($1)", {"six"}).ok());
     ASSERT_FALSE(tx->execute("INSERT INTO nonexistent (a) VALUES ('x')").ok());
-    EXPECT_FALSE(tx->commit_after("INSERT INTO t (a) VALUES ('seven')").ok());
+    EXPECT_FALSE(tx->commit_after("INSERT INTO t (a) VALUES ($1)", {"seven"}).ok());
   }
+  EXPECT_EQ(count(*db, "t"), 4);
   // The one pooled connection carries on, outside any transaction.
   auto tx = db->begin();
   ASSERT_TRUE(tx.ok()) << tx.error().to_string();
   ASSERT_TRUE(tx->execute("INSERT INTO t (a) VALUES ($1)", {"eight"}).ok());
   ASSERT_TRUE(tx->commit().ok());
-  auto read = db->begin(Access::kReadOnly);
-  ASSERT_TRUE(read.ok());
-  auto rows = read->execute("SELECT a FROM t ORDER BY a");
-  ASSERT_TRUE(rows.ok());
-  std::vector<std::string> got;
-  for (const auto& row : *rows) {
-    got.push_back(row.text(0).value());
-  }
-  EXPECT_EQ(got, (std::vector<std::string>{"eight", "one", "three", "two"}));
+  EXPECT_EQ(count(*db, "t"), 5);
 }
 
 TEST_P(DbTest, CommitAfterWithUnknownOutcomeIsNotSuccess) {
@@ -1015,7 +1031,7 @@ TEST_P(DbTest, CommitAfterWithUnknownOutcomeIsNotSuccess) {
   create_table_that_dies_at_commit(*db);
   auto tx = db->begin();
   ASSERT_TRUE(tx.ok());
-  auto st = tx->commit_after("INSERT INTO t VALUES ('maybe')");
+  auto st = tx->commit_after("INSERT INTO t VALUES ($1)", {"maybe"});
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().code, FaultCode::kCommitOutcomeUnknown) << st.error().to_string();
   auto next = db->begin(Access::kReadOnly);
