@@ -754,37 +754,30 @@ struct MessageLog::Impl {
       return ids;
     }
     std::lock_guard lock(id_mu);
-    if (spare_signature_ids.size() < signatures || spare_record_ids.size() < records) {
-      const std::size_t want_signatures =
-          signatures > spare_signature_ids.size()
-              ? std::max(signatures - spare_signature_ids.size(), kIdReserve)
-              : 0;
-      const std::size_t want_records =
-          records > spare_record_ids.size()
-              ? std::max(records - spare_record_ids.size(), kIdReserve)
-              : 0;
+    // Ids to draw into `spare` so that it holds `need`: none, or at least kIdReserve.
+    auto to_draw = [](const std::deque<std::int64_t>& spare, std::size_t need) -> std::size_t {
+      return need > spare.size() ? std::max(need - spare.size(), kIdReserve) : 0;
+    };
+    const std::size_t draw_signatures = to_draw(spare_signature_ids, signatures);
+    const std::size_t draw_records = to_draw(spare_record_ids, records);
+    if (draw_signatures + draw_records > 0) {
+      const std::size_t had_signatures = spare_signature_ids.size();
+      const std::size_t had_records = spare_record_ids.size();
       HANSA_ASSIGN_OR_RETURN(
           auto rows,
           tx.execute("SELECT 0, nextval((SELECT pg_get_serial_sequence('mlog_signature', 'id')"
                      "::regclass)) FROM generate_series(1, $1) UNION ALL "
                      "SELECT 1, nextval((SELECT pg_get_serial_sequence('mlog_record', 'id')"
                      "::regclass)) FROM generate_series(1, $2)",
-                     {static_cast<std::int64_t>(want_signatures),
-                      static_cast<std::int64_t>(want_records)}));
-      std::size_t got_signatures = 0;
-      std::size_t got_records = 0;
+                     {static_cast<std::int64_t>(draw_signatures),
+                      static_cast<std::int64_t>(draw_records)}));
       for (const auto& row : rows) {
         HANSA_ASSIGN_OR_RETURN(auto table, row.int64(0));
         HANSA_ASSIGN_OR_RETURN(auto id, row.int64(1));
-        if (table == 0) {
-          spare_signature_ids.push_back(id);
-          ++got_signatures;
-        } else {
-          spare_record_ids.push_back(id);
-          ++got_records;
-        }
+        (table == 0 ? spare_signature_ids : spare_record_ids).push_back(id);
       }
-      if (got_signatures != want_signatures || got_records != want_records) {
+      if (spare_signature_ids.size() - had_signatures != draw_signatures ||
+          spare_record_ids.size() - had_records != draw_records) {
         return Error(FaultCode::kDatabaseError, "the id sequences gave too few ids");
       }
     }
@@ -907,14 +900,32 @@ struct MessageLog::Impl {
     return ids;
   }
 
-  // A record waits for its time-stamp in mlog_unstamped with its signature's hash, which is all
-  // a batch pass reads: the pass neither reads the record's row (on SQLite, reaching a column
-  // behind the message walks the message's overflow pages) nor rewrites it to mark it stamped.
-  // PostgreSQL: queue_statement() instead, sent with the COMMIT.
-  static Status queue_for_timestamp(db::Transaction& tx, const std::vector<std::int64_t>& ids,
-                                    const std::vector<PreparedRecord*>& recs) {
-    if (ids.empty()) {
-      return ok_status();
+  // Queues the records `ids` for their time-stamp and commits. A record waits in mlog_unstamped
+  // with its signature's hash, which is all a batch pass reads: the pass neither reads the
+  // record's row (on SQLite, reaching a column behind the message walks the message's overflow
+  // pages) nor rewrites it to mark it stamped. PostgreSQL: one INSERT of two array parameters (a
+  // queue row is small, so its hex-encoded hash costs little), sent with the COMMIT in one round
+  // trip (Transaction::commit_after); unnest() of two arrays of the same length inserts one row
+  // per record, or fails and commits nothing. SQLite: a bulk insert, then the commit.
+  static Status queue_for_timestamp_and_commit(db::Transaction& tx,
+                                               const std::vector<std::int64_t>& ids,
+                                               const std::vector<PreparedRecord*>& recs) {
+    if (tx.backend() == db::Backend::kPostgres) {
+      std::string id_array = "{";
+      std::string hash_array = "{";
+      for (std::size_t i = 0; i < ids.size(); ++i) {
+        const char* sep = i == 0 ? "" : ",";
+        id_array += sep + std::to_string(ids[i]);
+        hash_array += sep;
+        // An element "\\x..." is bytea's hex input \x...
+        hash_array += "\"\\\\x" + crypto::hex_encode(recs[i]->signature_hash) + '"';
+      }
+      id_array += '}';
+      hash_array += '}';
+      return tx.commit_after(
+          "INSERT INTO mlog_unstamped (record_id, signature_hash) "
+          "SELECT * FROM unnest($1::BIGINT[], $2::BYTEA[])",
+          {db::Value(std::move(id_array)), db::Value(std::move(hash_array))});
     }
     static constexpr std::array<std::string_view, 2> kColumns = {"record_id", "signature_hash"};
     std::vector<db::Value> rows;
@@ -925,34 +936,7 @@ struct MessageLog::Impl {
     }
     HANSA_ASSIGN_OR_RETURN(auto n, tx.insert_rows("mlog_unstamped", kColumns, rows));
     (void)n;
-    return ok_status();
-  }
-
-  // PostgreSQL: the statement that queues the records `ids` for their time-stamp, one INSERT of
-  // two array parameters (a queue row is small, so its hex-encoded hash costs little), sent with
-  // the COMMIT in one round trip (Transaction::commit_after; prepared once per connection).
-  // unnest() of two arrays of the same length inserts one row per record, or fails and commits
-  // nothing.
-  static constexpr std::string_view kQueueStatement =
-      "INSERT INTO mlog_unstamped (record_id, signature_hash) "
-      "SELECT * FROM unnest($1::BIGINT[], $2::BYTEA[])";
-  static std::vector<db::Value> queue_params(const std::vector<std::int64_t>& ids,
-                                             const std::vector<PreparedRecord*>& recs) {
-    std::string id_array = "{";
-    std::string hash_array = "{";
-    for (std::size_t i = 0; i < ids.size(); ++i) {
-      const char* sep = i == 0 ? "" : ",";
-      id_array += sep + std::to_string(ids[i]);
-      hash_array += sep;
-      // An element "\\x..." is bytea's hex input \x...
-      hash_array += "\"\\\\x" + crypto::hex_encode(recs[i]->signature_hash) + '"';
-    }
-    id_array += '}';
-    hash_array += '}';
-    std::vector<db::Value> params;
-    params.emplace_back(std::move(id_array));
-    params.emplace_back(std::move(hash_array));
-    return params;
+    return tx.commit();
   }
 
   // Time-stamp-immediately mode: the records' time-stamp and their links, in the caller's
@@ -1003,21 +987,15 @@ struct MessageLog::Impl {
     if (!ids.ok()) {
       return logging_failed(ids.error());
     }
-    // PostgreSQL queues the records for their time-stamp with the COMMIT, in one round trip.
-    std::vector<db::Value> queue_with_commit;
-    Status queued = ok_status();
+    Status c = ok_status();
     if (stamped) {
-      queued = link_stamped_records(*tx, *ids, *stamped);
-    } else if (tx->backend() == db::Backend::kPostgres) {
-      queue_with_commit = queue_params(*ids, recs);
+      c = link_stamped_records(*tx, *ids, *stamped);
+      if (c.ok()) {
+        c = tx->commit();
+      }
     } else {
-      queued = queue_for_timestamp(*tx, *ids, recs);
+      c = queue_for_timestamp_and_commit(*tx, *ids, recs);
     }
-    if (!queued.ok()) {
-      return logging_failed(queued.error());
-    }
-    Status c = queue_with_commit.empty() ? tx->commit()
-                                         : tx->commit_after(kQueueStatement, queue_with_commit);
     if (!c.ok()) {
       return logging_failed(c.error());
     }
