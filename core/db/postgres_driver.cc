@@ -309,17 +309,10 @@ class PgConnection final : public Connection {
       return ok_status();
     } catch (const pqxx::in_doubt_error& e) {
       tx_.reset();
-      broken_ = true;
-      return Error(FaultCode::kCommitOutcomeUnknown,
-                   "connection lost while committing: the transaction may or may not be durable",
-                   e.what());
+      return outcome_unknown(e.what());
     } catch (const pqxx::broken_connection& e) {
-      // Cannot tell whether COMMIT reached the server: never claim either outcome.
       tx_.reset();
-      broken_ = true;
-      return Error(FaultCode::kCommitOutcomeUnknown,
-                   "connection lost while committing: the transaction may or may not be durable",
-                   e.what());
+      return outcome_unknown(e.what());
     } catch (const std::exception& e) {
       tx_.reset();
       return map_exception(e, "commit");
@@ -353,11 +346,10 @@ class PgConnection final : public Connection {
       rollback();
       return name.error();
     }
-    PGconn* pg = box_->handle;
-    if (pg == nullptr || broken_ || PQstatus(pg) != CONNECTION_OK) {
+    PGconn* pg = live_handle();
+    if (pg == nullptr) {
       end_own();
-      broken_ = true;
-      return db_error("database connection lost", "commit: nothing was committed");
+      return lost_before_commit();
     }
     std::string script = "EXECUTE " + *name;
     const std::vector<std::optional<std::string>> args = param_texts(params);
@@ -461,6 +453,30 @@ class PgConnection final : public Connection {
     return args;
   }
 
+  // The libpq handle while the connection is usable; otherwise null, and the connection is
+  // marked broken.
+  PGconn* live_handle() noexcept {
+    PGconn* pg = box_->handle;
+    if (pg == nullptr || broken_ || PQstatus(pg) != CONNECTION_OK) {
+      broken_ = true;
+      return nullptr;
+    }
+    return pg;
+  }
+
+  // The connection was gone before COMMIT went out: the server rolls the transaction back.
+  static Error lost_before_commit() {
+    return db_error("database connection lost", "commit: nothing was committed");
+  }
+
+  // The connection broke after COMMIT may have reached the server: never claim either outcome.
+  Error outcome_unknown(const char* detail) {
+    broken_ = true;
+    return Error(FaultCode::kCommitOutcomeUnknown,
+                 "connection lost while committing: the transaction may or may not be durable",
+                 detail);
+  }
+
   // Ends the libpqxx side of a write transaction (a nontransaction: nothing goes to the server).
   void end_own() noexcept {
     own_tx_ = false;
@@ -473,9 +489,8 @@ class PgConnection final : public Connection {
 
   // ROLLBACK of a write transaction whose libpqxx side has ended.
   void rollback_own() noexcept {
-    PGconn* pg = box_->handle;
-    if (pg == nullptr || broken_ || PQstatus(pg) != CONNECTION_OK) {
-      broken_ = true;
+    PGconn* pg = live_handle();
+    if (pg == nullptr) {
       return;
     }
     PgResult r(PQexec(pg, "ROLLBACK"));
@@ -490,16 +505,12 @@ class PgConnection final : public Connection {
   // ROLLBACK. Once the script has gone out, a broken connection leaves the outcome unknown.
   Status finish_own(const std::string& script) {
     end_own();
-    PGconn* pg = box_->handle;
-    if (pg == nullptr || broken_ || PQstatus(pg) != CONNECTION_OK) {
-      broken_ = true;
-      return db_error("database connection lost", "commit: nothing was committed");
+    PGconn* pg = live_handle();
+    if (pg == nullptr) {
+      return lost_before_commit();
     }
     if (PQsendQuery(pg, script.c_str()) != 1) {
-      broken_ = true;
-      return Error(FaultCode::kCommitOutcomeUnknown,
-                   "connection lost while committing: the transaction may or may not be durable",
-                   PQerrorMessage(pg));
+      return outcome_unknown(PQerrorMessage(pg));
     }
     std::optional<Error> error;
     std::string last;
@@ -513,10 +524,7 @@ class PgConnection final : public Connection {
       }
     }
     if (PQstatus(pg) != CONNECTION_OK) {
-      broken_ = true;
-      return Error(FaultCode::kCommitOutcomeUnknown,
-                   "connection lost while committing: the transaction may or may not be durable",
-                   PQerrorMessage(pg));
+      return outcome_unknown(PQerrorMessage(pg));
     }
     if (error) {
       rollback_own();
@@ -533,9 +541,8 @@ class PgConnection final : public Connection {
     if (tx_ == nullptr) {
       return db_error("no transaction open");
     }
-    PGconn* pg = box_->handle;
-    if (pg == nullptr || broken_ || PQstatus(pg) != CONNECTION_OK) {
-      broken_ = true;
+    PGconn* pg = live_handle();
+    if (pg == nullptr) {
       return db_error("database connection lost", "insert_rows");
     }
     HANSA_ASSIGN_OR_RETURN(const auto* types, column_types(pg, table));
