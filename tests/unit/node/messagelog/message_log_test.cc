@@ -597,12 +597,14 @@ TEST_P(StoreTest, PostgresDrawsIdsAheadOfTheCommitsThatUseThem) {
   EXPECT_GT(scalar(*db, "SELECT MAX(id) FROM mlog_record"), first + 2047);
   // Every record reads back its own signature, and every stored record is queued for its
   // time-stamp under its own id.
-  EXPECT_EQ(scalar(*db, "SELECT COUNT(*) FROM mlog_record r JOIN mlog_signature g ON "
-                        "g.id = r.signature_id WHERE g.signature = convert_to('<sig>' || "
-                        "r.query_id || '</sig>', 'UTF8')"),
+  EXPECT_EQ(scalar(*db,
+                   "SELECT COUNT(*) FROM mlog_record r JOIN mlog_signature g ON "
+                   "g.id = r.signature_id WHERE g.signature = convert_to('<sig>' || "
+                   "r.query_id || '</sig>', 'UTF8')"),
             5 + 1 + 1200);
-  EXPECT_EQ(scalar(*db, "SELECT COUNT(*) FROM mlog_unstamped u JOIN mlog_record r ON "
-                        "r.id = u.record_id"),
+  EXPECT_EQ(scalar(*db,
+                   "SELECT COUNT(*) FROM mlog_unstamped u JOIN mlog_record r ON "
+                   "r.id = u.record_id"),
             5 + 1 + 1200);
 }
 
@@ -1451,6 +1453,16 @@ class TrustedLogTest : public LogTest {
     }
     return out;
   }
+  // Appends `n` records named `prefix`0, `prefix`1, ... signed as one batch.
+  void append_signed_batch(MessageLog& log, const std::string& prefix, int n) {
+    std::vector<std::string> ids;
+    for (int i = 0; i < n; ++i) {
+      ids.push_back(prefix + std::to_string(i));
+    }
+    for (auto& r : signed_records(ids, true)) {
+      ASSERT_TRUE(log.append(std::move(r)).ok());
+    }
+  }
 
   // A log that archives into `dir` under the test's temporary directory.
   std::unique_ptr<MessageLog> archiving_log(db::Database& db, const std::string& dir) {
@@ -1714,13 +1726,7 @@ TEST_P(TrustedLogTest, ArchivesLinkVerifyAndRecoverFromACrashBetweenFileAndDatab
       "echo $HANSA_ARCHIVE_FILES >> " + (tmp_.path() / "transferred").string();
   auto log = make_log(*db, options, tsas());
   ASSERT_TRUE(log);
-  std::vector<std::string> ids;
-  for (int i = 0; i < 12; ++i) {
-    ids.push_back("a" + std::to_string(i));
-  }
-  for (auto& r : signed_records(ids, true)) {
-    ASSERT_TRUE(log->append(std::move(r)).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(append_signed_batch(*log, "a", 12));
   ASSERT_TRUE(log->timestamp_now().ok());
   auto first = log->archive_now();
   ASSERT_TRUE(first.ok()) << first.error().to_string();
@@ -1798,13 +1804,7 @@ TEST_P(TrustedLogTest, LargePassLinksEveryRecordToOneTimeStamp) {
   ASSERT_TRUE(db);
   auto log = make_log(*db, {}, tsas());
   ASSERT_TRUE(log);
-  std::vector<std::string> ids;
-  for (int i = 0; i < 1'100; ++i) {
-    ids.push_back("p" + std::to_string(i));
-  }
-  for (auto& r : signed_records(ids, true)) {
-    ASSERT_TRUE(log->append(std::move(r)).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(append_signed_batch(*log, "p", 1'100));
   auto stamped = log->timestamp_now();
   ASSERT_TRUE(stamped.ok()) << stamped.error().to_string();
   EXPECT_EQ(*stamped, 1'100u);
@@ -1835,13 +1835,7 @@ TEST_P(TrustedLogTest, PassCutShortCountsItsTokenAndTheLinksStored) {
   ASSERT_TRUE(db);
   auto log = make_log(*db, {}, tsas());
   ASSERT_TRUE(log);
-  std::vector<std::string> ids;
-  for (int i = 0; i < 1'100; ++i) {
-    ids.push_back("c" + std::to_string(i));
-  }
-  for (auto& r : signed_records(ids, true)) {
-    ASSERT_TRUE(log->append(std::move(r)).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(append_signed_batch(*log, "c", 1'100));
   std::int64_t first_refused = 0;  // the 1,001st record: the third transaction's first link
   {
     auto tx = db->begin(db::Access::kReadOnly);
@@ -1886,13 +1880,7 @@ TEST_P(TrustedLogTest, ConcurrentPassesOfTwoInstancesLinkEachRecordOnce) {
   auto a = make_log(*db_a, {}, tsas());
   auto b = make_log(*db_b, {}, tsas());
   ASSERT_TRUE(a && b);
-  std::vector<std::string> ids;
-  for (int i = 0; i < 1'200; ++i) {
-    ids.push_back("t" + std::to_string(i));
-  }
-  for (auto& r : signed_records(ids, true)) {
-    ASSERT_TRUE(a->append(std::move(r)).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(append_signed_batch(*a, "t", 1'200));
   Result<std::size_t> from_a = std::size_t{0};
   Result<std::size_t> from_b = std::size_t{0};
   std::thread ta([&] { from_a = a->timestamp_now(); });
