@@ -85,9 +85,20 @@ std::optional<DigestAlgorithm> digest_from_id(std::string_view id) noexcept {
 std::size_t digest_size(DigestAlgorithm alg) noexcept { return info(alg).size; }
 
 std::string digest(DigestAlgorithm alg, std::string_view data) {
-  Digester d(alg);
-  d.update(data);
-  return d.finish();
+  // One context per thread and algorithm, reused: a new one costs three allocations, and a call
+  // through a node digests a few dozen small inputs (hash-chain steps, references, fingerprints).
+  thread_local std::array<EvpMdCtxPtr, kDigests.size()> contexts;
+  EvpMdCtxPtr& ctx = contexts[static_cast<std::size_t>(alg)];
+  if (!ctx) {
+    ctx.reset(EVP_MD_CTX_new());
+    HANSA_CHECK(ctx != nullptr);
+  }
+  HANSA_CHECK(EVP_DigestInit_ex(ctx.get(), fetched_md(alg), nullptr) == 1);
+  HANSA_CHECK(EVP_DigestUpdate(ctx.get(), data.data(), data.size()) == 1);
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HANSA_CHECK(EVP_DigestFinal_ex(ctx.get(), out, &len) == 1);
+  return std::string(reinterpret_cast<const char*>(out), len);
 }
 
 struct Digester::Impl {
@@ -108,13 +119,11 @@ void Digester::update(std::string_view data) {
 }
 
 std::string Digester::finish() {
-  std::string out(EVP_MAX_MD_SIZE, '\0');
+  unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  HANSA_CHECK(EVP_DigestFinal_ex(impl_->ctx.get(), reinterpret_cast<unsigned char*>(out.data()),
-                                 &len) == 1);
-  out.resize(len);
+  HANSA_CHECK(EVP_DigestFinal_ex(impl_->ctx.get(), out, &len) == 1);
   HANSA_CHECK(EVP_DigestInit_ex(impl_->ctx.get(), fetched_md(alg_), nullptr) == 1);
-  return out;
+  return std::string(reinterpret_cast<const char*>(out), len);
 }
 
 }  // namespace hansa::crypto

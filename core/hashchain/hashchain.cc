@@ -24,17 +24,34 @@ void append_der_length(std::string& out, std::size_t len) {
     out.push_back(static_cast<char>(len));
     return;
   }
-  std::string bytes;
+  int bytes = 0;
   for (std::size_t l = len; l != 0; l >>= 8) {
-    bytes.insert(bytes.begin(), static_cast<char>(l & 0xff));
+    ++bytes;
   }
-  out.push_back(static_cast<char>(0x80 | bytes.size()));
-  out += bytes;
+  out.push_back(static_cast<char>(0x80 | bytes));
+  for (int i = bytes - 1; i >= 0; --i) {
+    out.push_back(static_cast<char>((len >> (8 * i)) & 0xff));
+  }
+}
+
+// Bytes of a DER element (tag, length, content) whose content is `len` bytes.
+std::size_t der_size(std::size_t len) {
+  std::size_t header = 2;
+  if (len >= 0x80) {
+    for (std::size_t l = len; l != 0; l >>= 8) {
+      ++header;
+    }
+  }
+  return header + len;
+}
+
+void append_der_header(std::string& out, unsigned char tag, std::size_t len) {
+  out.push_back(static_cast<char>(tag));
+  append_der_length(out, len);
 }
 
 void append_der(std::string& out, unsigned char tag, std::string_view content) {
-  out.push_back(static_cast<char>(tag));
-  append_der_length(out, content.size());
+  append_der_header(out, tag, content.size());
   out.append(content);
 }
 
@@ -290,16 +307,25 @@ class Recomputer final {
 
 // Reference section 4: DigestList = SEQUENCE OF SingleDigest.
 std::string encode_digest_list(const std::vector<DigestValue>& items) {
-  std::string content;
+  // Sizes first, so that the list is written into one allocation: it is built for every step of
+  // every chain a node writes or checks.
+  const auto item_size = [](const DigestValue& item) {
+    return der_size(item.digest.size()) + der_size(crypto::digest_uri(item.algorithm).size()) +
+           der_size(0);
+  };
+  std::size_t content = 0;
   for (const auto& item : items) {
-    std::string single;
-    append_der(single, kDerOctetString, item.digest);
-    append_der(single, kDerUtf8String, crypto::digest_uri(item.algorithm));
-    append_der(single, kDerSequence, {});
-    append_der(content, kDerSequence, single);
+    content += der_size(item_size(item));
   }
   std::string out;
-  append_der(out, kDerSequence, content);
+  out.reserve(der_size(content));
+  append_der_header(out, kDerSequence, content);
+  for (const auto& item : items) {
+    append_der_header(out, kDerSequence, item_size(item));
+    append_der(out, kDerOctetString, item.digest);
+    append_der(out, kDerUtf8String, crypto::digest_uri(item.algorithm));
+    append_der(out, kDerSequence, {});
+  }
   return out;
 }
 

@@ -18,6 +18,59 @@ constexpr std::array<std::string_view, 8> kPartNames{
     "groupCode",     "serviceCode", "serviceVersion", "serverCode",
 };
 
+// Joins `parts` into one string, allocated once: identifiers are rendered several times per call
+// (log records, operational records, transport headers).
+template <std::size_t N>
+std::string concat(const std::array<std::string_view, N>& parts) {
+  std::size_t size = 0;
+  for (std::string_view p : parts) {
+    size += p.size();
+  }
+  std::string out;
+  out.reserve(size);
+  for (std::string_view p : parts) {
+    out.append(p);
+  }
+  return out;
+}
+
+std::string concat(std::initializer_list<std::string_view> parts) {
+  std::string out;
+  std::size_t size = 0;
+  for (std::string_view p : parts) {
+    size += p.size();
+  }
+  out.reserve(size);
+  for (std::string_view p : parts) {
+    out.append(p);
+  }
+  return out;
+}
+
+// The string form of `client` in parts: "TYPE:" when `type` is not empty, then the short form.
+std::array<std::string_view, 9> client_parts(const ClientId& client, std::string_view type) {
+  const std::optional<std::string>& sub = client.subsystem_code();
+  return {type,
+          type.empty() ? "" : ":",
+          client.instance(),
+          "/",
+          client.member_class(),
+          "/",
+          client.member_code(),
+          sub ? "/" : "",
+          sub ? std::string_view(*sub) : std::string_view()};
+}
+
+// The string form of `service` in parts, as client_parts.
+std::array<std::string_view, 14> service_parts(const ServiceId& service, std::string_view type) {
+  const auto c = client_parts(service.provider(), type);
+  const std::optional<std::string>& version = service.service_version();
+  return {c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8],
+          // A member's versioned service keeps an empty subsystem slot (see the class comment).
+          version && service.provider().is_member() ? "/" : "", "/", service.service_code(),
+          version ? "/" : "", version ? std::string_view(*version) : std::string_view()};
+}
+
 // The parts of a string form "TYPE:C1/C2/...", split but not yet validated.
 struct SplitForm {
   ObjectType type;
@@ -175,18 +228,20 @@ bool is_identifier_char(char c) noexcept {
 }
 
 Status validate_part(Part part, std::string_view value, FaultCode code) {
-  std::string prefix = std::string(kind_label(code)) + ": " + std::string(part_name(part));
+  // The message is built only on failure: identifiers are checked several times per call.
+  auto failed = [&](const std::string& what) {
+    return Error(code, std::string(kind_label(code)) + ": " + std::string(part_name(part)) + what);
+  };
   if (value.empty()) {
-    return Error(code, prefix + " is empty");
+    return failed(" is empty");
   }
   if (value.size() > kMaxPartLength) {
-    return Error(code, prefix + " is longer than " + std::to_string(kMaxPartLength) + " bytes");
+    return failed(" is longer than " + std::to_string(kMaxPartLength) + " bytes");
   }
   for (std::size_t i = 0; i < value.size(); ++i) {
     if (!is_identifier_char(value[i])) {
-      return Error(code, prefix + " " + quote_for_message(value) + " has an illegal character " +
-                             quote_for_message(value.substr(i, 1)) + " at position " +
-                             std::to_string(i));
+      return failed(" " + quote_for_message(value) + " has an illegal character " +
+                    quote_for_message(value.substr(i, 1)) + " at position " + std::to_string(i));
     }
   }
   return ok_status();
@@ -216,10 +271,12 @@ Result<MemberId> MemberId::parse(std::string_view text) {
 }
 
 std::string MemberId::to_short_string() const {
-  return instance_ + '/' + member_class_ + '/' + member_code_;
+  return concat({instance_, "/", member_class_, "/", member_code_});
 }
 
-std::string MemberId::to_string() const { return "MEMBER:" + to_short_string(); }
+std::string MemberId::to_string() const {
+  return concat({"MEMBER:", instance_, "/", member_class_, "/", member_code_});
+}
 
 // SubsystemId
 
@@ -288,17 +345,10 @@ std::optional<SubsystemId> ClientId::as_subsystem() const {
   return SubsystemId(member_, *subsystem_code_);
 }
 
-std::string ClientId::to_short_string() const {
-  std::string out = member_.to_short_string();
-  if (subsystem_code_) {
-    out += '/';
-    out += *subsystem_code_;
-  }
-  return out;
-}
+std::string ClientId::to_short_string() const { return concat(client_parts(*this, "")); }
 
 std::string ClientId::to_string() const {
-  return std::string(object_type_name(object_type())) + ':' + to_short_string();
+  return concat(client_parts(*this, object_type_name(object_type())));
 }
 
 // ServiceId
@@ -352,21 +402,9 @@ Result<ServiceId> ServiceId::parse(std::string_view text) {
 
 ServiceId ServiceId::without_version() const { return ServiceId(provider_, service_code_, {}); }
 
-std::string ServiceId::to_short_string() const {
-  std::string out = provider_.to_short_string();
-  if (service_version_ && provider_.is_member()) {
-    out += '/';  // empty subsystem slot, see the class comment
-  }
-  out += '/';
-  out += service_code_;
-  if (service_version_) {
-    out += '/';
-    out += *service_version_;
-  }
-  return out;
-}
+std::string ServiceId::to_short_string() const { return concat(service_parts(*this, "")); }
 
-std::string ServiceId::to_string() const { return "SERVICE:" + to_short_string(); }
+std::string ServiceId::to_string() const { return concat(service_parts(*this, "SERVICE")); }
 
 // SecurityServerId
 

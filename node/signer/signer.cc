@@ -416,7 +416,13 @@ struct Signer::Impl {
   // of a failed fetch for ocsp_status().
   void attach_ocsp(const std::string& cert_id, SigningInfo& info);
 
-  Result<SigningInfo> auth() const {
+  // The active authentication certificate (its id, the SHA-1 hash, and what signing with it
+  // needs).
+  struct AuthCert {
+    std::string id;
+    SigningInfo info;
+  };
+  Result<AuthCert> auth() const {
     auto st = snapshot();
     const CertInfo* best = nullptr;
     for (const auto& [id, c] : st->certs) {
@@ -436,14 +442,16 @@ struct Signer::Impl {
       return Error(FaultCode::kCertNotFound, "the node has no active authentication certificate");
     }
     HANSA_RETURN_IF_ERROR(usable_token(best->key_id));
-    return SigningInfo{best->key_id, best->certificate, chain_of(best->certificate), std::nullopt};
+    return AuthCert{best->id, SigningInfo{best->key_id, best->certificate,
+                                          chain_of(best->certificate), std::nullopt}};
   }
 };
 
 // Access for use_auth_key (internal.h).
 struct SignerAccess {
   static Result<std::pair<SigningInfo, crypto::PrivateKey>> auth_key(const Signer& s) {
-    HANSA_ASSIGN_OR_RETURN(auto info, s.impl_->auth());
+    HANSA_ASSIGN_OR_RETURN(auto auth, s.impl_->auth());
+    SigningInfo& info = auth.info;
     HANSA_ASSIGN_OR_RETURN(Token * token, s.impl_->usable_token(info.key_id));
     HANSA_ASSIGN_OR_RETURN(auto key, token_key_handle(*token, info.key_id));
     return std::make_pair(std::move(info), std::move(key));
@@ -1030,10 +1038,10 @@ Result<SigningInfo> Signer::signing_info(const ids::MemberId& member) {
 }
 
 Result<SigningInfo> Signer::auth_info() {
-  HANSA_ASSIGN_OR_RETURN(auto info, impl_->auth());
+  HANSA_ASSIGN_OR_RETURN(auto auth, impl_->auth());
   // Peers require the auth certificate's OCSP response (PR-MESSTRANSP 3.2).
-  impl_->attach_ocsp(info.certificate.fingerprint_hex(crypto::DigestAlgorithm::kSha1), info);
-  return info;
+  impl_->attach_ocsp(auth.id, auth.info);
+  return std::move(auth.info);
 }
 
 Status use_auth_key(const Signer& signer, SSL_CTX* ctx) {
