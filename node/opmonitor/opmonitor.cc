@@ -1,6 +1,7 @@
 #include "node/opmonitor/opmonitor.h"
 
 #include <algorithm>
+#include <array>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -79,13 +80,49 @@ std::vector<db::Migration> migrations() {
   return {m};
 }
 
-constexpr std::string_view kColumns =
+constexpr std::string_view kRecordColumns =
     "id, monitoring_ts, side, client_id, service_id, query_id, x_request_id, user_id, issue, "
     "protocol_version, represented_party_class, represented_party_code, client_security_server, "
     "service_security_server, service_type, rest_method, rest_path, request_in_ms, "
     "request_out_ms, response_in_ms, response_out_ms, request_size, request_mime_size, "
     "request_attachment_count, response_size, response_mime_size, response_attachment_count, "
     "succeeded, fault_code, fault_string, http_status";
+
+// The columns of opmonitor_records that store() fills, in the order of its values.
+constexpr std::array<std::string_view, 32> kStoredColumns{
+    "monitoring_ts",
+    "side",
+    "client_id",
+    "provider_id",
+    "service_id",
+    "service_code",
+    "query_id",
+    "x_request_id",
+    "user_id",
+    "issue",
+    "protocol_version",
+    "represented_party_class",
+    "represented_party_code",
+    "client_security_server",
+    "service_security_server",
+    "service_type",
+    "rest_method",
+    "rest_path",
+    "request_in_ms",
+    "request_out_ms",
+    "response_in_ms",
+    "response_out_ms",
+    "request_size",
+    "request_mime_size",
+    "request_attachment_count",
+    "response_size",
+    "response_mime_size",
+    "response_attachment_count",
+    "succeeded",
+    "fault_code",
+    "fault_string",
+    "http_status",
+};
 
 std::int64_t to_ms(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
@@ -420,63 +457,45 @@ struct OpMonitor::Impl {
     return batch;
   }
 
-  Status store(const std::vector<Queued>& batch) {
+  // Stores a batch in one transaction with one bulk insert; the batch's strings are moved into
+  // the row values, not copied.
+  Status store(std::vector<Queued> batch) {
     if (batch.empty()) {
       return ok_status();
     }
-    std::string sql =
-        "INSERT INTO opmonitor_records (monitoring_ts, side, client_id, provider_id, "
-        "service_id, service_code, query_id, x_request_id, user_id, issue, "
-        "protocol_version, represented_party_class, represented_party_code, "
-        "client_security_server, service_security_server, service_type, "
-        "rest_method, rest_path, request_in_ms, request_out_ms, response_in_ms, "
-        "response_out_ms, request_size, request_mime_size, "
-        "request_attachment_count, response_size, response_mime_size, "
-        "response_attachment_count, succeeded, fault_code, fault_string, "
-        "http_status) VALUES (";
-    for (int i = 1; i <= 32; ++i) {
-      sql += (i > 1 ? ", $" : "$") + std::to_string(i);
+    std::vector<db::Value> values;
+    values.reserve(batch.size() * kStoredColumns.size());
+    for (auto& q : batch) {
+      CallRecord& c = q.call;
+      values.emplace_back(q.monitoring_ts);
+      values.emplace_back(c.side == CallRecord::Side::kProducer ? "Producer" : "Client");
+      values.push_back(c.client ? db::Value(c.client->to_string()) : db::Value());
+      values.push_back(c.service ? db::Value(c.service->provider().to_string()) : db::Value());
+      values.push_back(c.service ? db::Value(c.service->to_string()) : db::Value());
+      values.push_back(c.service ? db::Value(c.service->service_code()) : db::Value());
+      for (std::string* text :
+           {&c.query_id, &c.x_request_id, &c.user_id, &c.issue, &c.protocol_version,
+            &c.represented_party_class, &c.represented_party_code, &c.client_security_server,
+            &c.service_security_server, &c.service_type, &c.rest_method, &c.rest_path}) {
+        values.emplace_back(std::move(*text));
+      }
+      for (auto t : {c.request_in, c.request_out, c.response_in, c.response_out}) {
+        values.emplace_back(to_ms(t));
+      }
+      for (auto size : {c.request_size, c.request_mime_size, c.request_attachment_count,
+                        c.response_size, c.response_mime_size, c.response_attachment_count}) {
+        values.emplace_back(clamp_size(size));
+      }
+      values.emplace_back(c.succeeded ? 1 : 0);
+      values.emplace_back(std::move(c.fault_code));
+      values.emplace_back(std::move(c.fault_string));
+      values.emplace_back(c.http_status);
     }
-    sql += ")";
     auto status = [&]() -> Status {
       HANSA_ASSIGN_OR_RETURN(auto tx, db.begin());
-      for (const auto& q : batch) {
-        const CallRecord& c = q.call;
-        std::vector<db::Value> p = {
-            q.monitoring_ts,
-            c.side == CallRecord::Side::kProducer ? "Producer" : "Client",
-            c.client ? db::Value(c.client->to_string()) : db::Value(),
-            c.service ? db::Value(c.service->provider().to_string()) : db::Value(),
-            c.service ? db::Value(c.service->to_string()) : db::Value(),
-            c.service ? db::Value(c.service->service_code()) : db::Value(),
-            c.query_id,
-            c.x_request_id,
-            c.user_id,
-            c.issue,
-            c.protocol_version,
-            c.represented_party_class,
-            c.represented_party_code,
-            c.client_security_server,
-            c.service_security_server,
-            c.service_type,
-            c.rest_method,
-            c.rest_path,
-            to_ms(c.request_in),
-            to_ms(c.request_out),
-            to_ms(c.response_in),
-            to_ms(c.response_out),
-            clamp_size(c.request_size),
-            clamp_size(c.request_mime_size),
-            clamp_size(c.request_attachment_count),
-            clamp_size(c.response_size),
-            clamp_size(c.response_mime_size),
-            clamp_size(c.response_attachment_count),
-            c.succeeded ? 1 : 0,
-            c.fault_code,
-            c.fault_string,
-            c.http_status};
-        HANSA_RETURN_IF_ERROR(tx.execute(sql, p));
-      }
+      HANSA_ASSIGN_OR_RETURN(std::int64_t rows,
+                             tx.insert_rows("opmonitor_records", kStoredColumns, values));
+      (void)rows;
       return tx.commit();
     }();
     if (status.ok()) {
@@ -495,7 +514,7 @@ struct OpMonitor::Impl {
       if (batch.empty()) {
         return first;
       }
-      auto st = store(batch);
+      auto st = store(std::move(batch));
       if (!st.ok() && first.ok()) {
         first = st;
       }
@@ -685,7 +704,7 @@ Result<RecordPage> OpMonitor::query(const RecordQuery& q) const {
     return bad_request("offset is above the limit; narrow the time range instead",
                        "limit " + std::to_string(o.max_offset));
   }
-  std::string sql = "SELECT " + std::string(kColumns) +
+  std::string sql = "SELECT " + std::string(kRecordColumns) +
                     " FROM opmonitor_records WHERE monitoring_ts >= $1 AND monitoring_ts <= $2";
   std::vector<db::Value> params = {q.from, to};
   auto add = [&](std::string_view cond, db::Value v) {
@@ -756,7 +775,7 @@ Result<OperationalDataResponse> OpMonitor::operational_data(
     next = available_to;
   }
 
-  std::string sql = "SELECT " + std::string(kColumns) +
+  std::string sql = "SELECT " + std::string(kRecordColumns) +
                     " FROM opmonitor_records WHERE monitoring_ts >= $1 AND monitoring_ts <= $2";
   std::vector<db::Value> params = {request.records_from, to};
   if (request.visibility == Visibility::kOwnRecords) {

@@ -160,6 +160,10 @@ TEST_P(OpMonitorTest, StoresAndReadsBackEveryField) {
   r.request_attachment_count = 1;
   r.response_mime_size = 3000;
   r.response_attachment_count = 2;
+  r.succeeded = false;  // a failed call carries a fault too
+  r.fault_code = "Server.ServerProxy.ServiceFailed";
+  r.fault_string = "provider answered 502";
+  r.http_status = 502;
   m.on_call(r);
   ASSERT_TRUE(m.flush().ok());
   auto page = m.query(RecordQuery{.from = kT0 - 10});
@@ -172,17 +176,31 @@ TEST_P(OpMonitorTest, StoresAndReadsBackEveryField) {
   EXPECT_EQ(c.client, r.client);
   EXPECT_EQ(c.service, r.service);
   EXPECT_EQ(c.query_id, r.query_id);
+  EXPECT_EQ(c.x_request_id, "x-1");
   EXPECT_EQ(c.user_id, r.user_id);
   EXPECT_EQ(c.issue, r.issue);
+  EXPECT_EQ(c.protocol_version, "4.0");
+  EXPECT_EQ(c.represented_party_class, "COM");
   EXPECT_EQ(c.represented_party_code, "MEMBER123");
   EXPECT_EQ(c.client_security_server, r.client_security_server);
+  EXPECT_EQ(c.service_security_server, r.service_security_server);
+  EXPECT_EQ(c.service_type, "WSDL");
+  EXPECT_EQ(c.rest_method, "GET");
   EXPECT_EQ(c.rest_path, "/things/1");
   EXPECT_EQ(c.request_in, r.request_in);
+  EXPECT_EQ(c.request_out, r.request_out);
+  EXPECT_EQ(c.response_in, r.response_in);
   EXPECT_EQ(c.response_out, r.response_out);
   EXPECT_EQ(c.request_size, 1629u);
+  EXPECT_EQ(c.request_mime_size, 2000u);
+  EXPECT_EQ(c.request_attachment_count, 1u);
+  EXPECT_EQ(c.response_size, 1518u);
+  EXPECT_EQ(c.response_mime_size, 3000u);
   EXPECT_EQ(c.response_attachment_count, 2u);
-  EXPECT_TRUE(c.succeeded);
-  EXPECT_EQ(c.http_status, 200);
+  EXPECT_FALSE(c.succeeded);
+  EXPECT_EQ(c.fault_code, "Server.ServerProxy.ServiceFailed");
+  EXPECT_EQ(c.fault_string, "provider answered 502");
+  EXPECT_EQ(c.http_status, 502);
   EXPECT_EQ(m.stats().stored, 1u);
 }
 
