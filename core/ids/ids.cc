@@ -229,19 +229,23 @@ bool is_identifier_char(char c) noexcept {
 
 Status validate_part(Part part, std::string_view value, FaultCode code) {
   // The message is built only on failure: identifiers are checked several times per call.
-  auto failed = [&](const std::string& what) {
-    return Error(code, std::string(kind_label(code)) + ": " + std::string(part_name(part)) + what);
+  auto failed = [&](std::initializer_list<std::string_view> what) {
+    std::string message = concat({kind_label(code), ": ", part_name(part)});
+    for (std::string_view piece : what) {
+      message += piece;
+    }
+    return Error(code, std::move(message));
   };
   if (value.empty()) {
-    return failed(" is empty");
+    return failed({" is empty"});
   }
   if (value.size() > kMaxPartLength) {
-    return failed(" is longer than " + std::to_string(kMaxPartLength) + " bytes");
+    return failed({" is longer than ", std::to_string(kMaxPartLength), " bytes"});
   }
   for (std::size_t i = 0; i < value.size(); ++i) {
     if (!is_identifier_char(value[i])) {
-      return failed(" " + quote_for_message(value) + " has an illegal character " +
-                    quote_for_message(value.substr(i, 1)) + " at position " + std::to_string(i));
+      return failed({" ", quote_for_message(value), " has an illegal character ",
+                     quote_for_message(value.substr(i, 1)), " at position ", std::to_string(i)});
     }
   }
   return ok_status();

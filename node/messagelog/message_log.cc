@@ -911,14 +911,20 @@ struct MessageLog::Impl {
                                                const std::vector<std::int64_t>& ids,
                                                const std::vector<PreparedRecord*>& recs) {
     if (tx.backend() == db::Backend::kPostgres) {
+      // Appended piece by piece: operator+ chains that insert in front of a temporary trip GCC
+      // 12's -Wrestrict in release builds.
       std::string id_array = "{";
       std::string hash_array = "{";
       for (std::size_t i = 0; i < ids.size(); ++i) {
-        const char* sep = i == 0 ? "" : ",";
-        id_array += sep + std::to_string(ids[i]);
-        hash_array += sep;
+        if (i != 0) {
+          id_array += ',';
+          hash_array += ',';
+        }
+        id_array += std::to_string(ids[i]);
         // An element "\\x..." is bytea's hex input \x...
-        hash_array += "\"\\\\x" + crypto::hex_encode(recs[i]->signature_hash) + '"';
+        hash_array += "\"\\\\x";
+        hash_array += crypto::hex_encode(recs[i]->signature_hash);
+        hash_array += '"';
       }
       id_array += '}';
       hash_array += '}';
