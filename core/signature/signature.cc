@@ -911,16 +911,17 @@ Result<VerifiedSignature> verify(std::string_view signature_xml, const SignedDat
                                  const globalconf::GlobalConfSnapshot& conf,
                                  const VerifyOptions& options) {
   const std::string key = signature_key(signature_xml, options.parse);
-  ParsedSignature parsed;
-  if (auto known = checked_signatures().find(key)) {
-    parsed = *known;
-    HANSA_RETURN_IF_ERROR(verify_references(parsed, data, options.hash_chain));
+  std::shared_ptr<const ParsedSignature> shared = checked_signatures().find(key);
+  if (shared) {
+    HANSA_RETURN_IF_ERROR(verify_references(*shared, data, options.hash_chain));
   } else {
-    HANSA_ASSIGN_OR_RETURN(parsed, parse_signature(signature_xml, options.parse));
-    HANSA_RETURN_IF_ERROR(verify_references(parsed, data, options.hash_chain));
-    HANSA_RETURN_IF_ERROR(verify_signature_value(parsed));
-    checked_signatures().insert(key, std::make_shared<const ParsedSignature>(parsed));
+    HANSA_ASSIGN_OR_RETURN(ParsedSignature fresh, parse_signature(signature_xml, options.parse));
+    HANSA_RETURN_IF_ERROR(verify_references(fresh, data, options.hash_chain));
+    HANSA_RETURN_IF_ERROR(verify_signature_value(fresh));
+    shared = std::make_shared<const ParsedSignature>(std::move(fresh));
+    checked_signatures().insert(key, shared);
   }
+  const ParsedSignature& parsed = *shared;
   std::optional<timestamp::VerifiedTimestamp> ts;
   if (parsed.timestamp) {
     HANSA_ASSIGN_OR_RETURN(timestamp::VerifiedTimestamp v,
@@ -937,7 +938,7 @@ Result<VerifiedSignature> verify(std::string_view signature_xml, const SignedDat
         "Name in the signing certificate does not match the expected signer",
         check.member.to_string() + " is not " + options.expected_signer->member().to_string());
   }
-  return VerifiedSignature{std::move(parsed), std::move(check), at, std::move(ts)};
+  return VerifiedSignature{std::move(shared), std::move(check), at, std::move(ts)};
 }
 
 }  // namespace hansa::signature

@@ -22,6 +22,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -231,7 +232,8 @@ struct VerifyOptions {
 };
 
 struct VerifiedSignature {
-  ParsedSignature parsed;
+  // Shared with the memo of checked signatures: the messages of a batch carry one signature.
+  std::shared_ptr<const ParsedSignature> parsed;
   CertificateCheck certificate;
   TimePoint verified_at;
   std::optional<timestamp::VerifiedTimestamp> timestamp;

@@ -186,8 +186,8 @@ Status ServerProxy::Impl::check_replay(const Incoming& in,
                                        const signature::VerifiedSignature& verified,
                                        std::string_view signature_xml, std::string_view hash_chain,
                                        Clock::time_point now) {
-  if (verified.parsed.signing_time) {
-    auto signed_at = *verified.parsed.signing_time;
+  if (verified.parsed->signing_time) {
+    auto signed_at = *verified.parsed->signing_time;
     if (signed_at + options.replay_window < now || signed_at > now + options.max_clock_skew) {
       return Error(FaultCode::kInvalidRequest,
                    "The message's signing time is outside the accepted window",

@@ -54,7 +54,7 @@ TEST_P(VectorTest, ValidVectorSignatureVerifiesAtTimeStampTime) {
   ASSERT_TRUE(result.ok()) << result.error().to_string();
   EXPECT_EQ(result->certificate.member.to_string(), GetParam().second);
   EXPECT_EQ(result->certificate.ocsp_status, ocsp::CertStatus::kGood);
-  EXPECT_TRUE(result->parsed.signing_time.has_value());
+  EXPECT_TRUE(result->parsed->signing_time.has_value());
   EXPECT_GE(result->certificate.chain.size(), 2u);
 }
 
@@ -71,7 +71,7 @@ TEST(SignatureVectorTest, SignedHashChainVectorUsesItsEmbeddedTimeStamp) {
   ASSERT_TRUE(result.ok()) << result.error().to_string();
   ASSERT_TRUE(result->timestamp.has_value());
   EXPECT_EQ(result->verified_at, result->timestamp->gen_time);
-  EXPECT_TRUE(result->parsed.is_batch());
+  EXPECT_TRUE(result->parsed->is_batch());
 }
 
 TEST(SignatureVectorTest, ModifiedMessageVectorFailsWithHashChainUnusedInputs) {
