@@ -670,8 +670,9 @@ int subtree_visible(void* user_data, xmlNodePtr node, xmlNodePtr parent) {
   return in_subtree(apex, node) ? 1 : 0;
 }
 
-Result<std::string> run_c14n(xmlDocPtr doc, xmlNodePtr apex, C14nMethod method,
-                             const std::vector<std::string>& prefixes) {
+// Canonicalizes `doc`, or with `apex` only the subtree at `apex` in its place in `doc`.
+Result<std::string> execute_c14n(xmlDocPtr doc, xmlNodePtr apex, C14nMethod method,
+                                 const std::vector<std::string>& prefixes) {
   ensure_libxml_initialized();
   const C14nInfo& info = c14n_info(method);
   std::vector<xmlChar*> prefix_ptrs;
@@ -695,6 +696,56 @@ Result<std::string> run_c14n(xmlDocPtr doc, xmlNodePtr apex, C14nMethod method,
   const std::size_t size = xmlOutputBufferGetSize(out.get());
   return content == nullptr ? std::string()
                             : std::string(reinterpret_cast<const char*>(content), size);
+}
+
+// A copy of the subtree at `apex` in a document of its own, with every namespace in scope at the
+// apex declared on the copy's root element. Canonicalized whole, it gives the bytes of the
+// subtree canonicalized in place, but libxml2 walks only the subtree: in place it walks the whole
+// document and builds namespace and attribute lists at every element, visible or not (a
+// signature document is walked twice per check, for SignedInfo and SignedProperties). Null, and
+// canonicalized in place, when an ancestor carries an xml:* attribute (inclusive C14N inherits
+// or fixes those up) or a namespace undeclaration (xmlns="") is in scope.
+DocPtr detached_subtree(xmlNodePtr apex) {
+  for (xmlNodePtr n = apex->parent; n != nullptr && n->type == XML_ELEMENT_NODE; n = n->parent) {
+    for (xmlAttrPtr a = n->properties; a != nullptr; a = a->next) {
+      if (a->ns != nullptr && xmlStrEqual(a->ns->href, XML_XML_NAMESPACE)) {
+        return nullptr;
+      }
+    }
+  }
+  DocPtr doc(xmlNewDoc(as_xml("1.0")));
+  HANSA_CHECK(doc != nullptr);
+  xmlNodePtr copy = xmlDocCopyNode(apex, doc.get(), 1);
+  if (copy == nullptr) {
+    return nullptr;
+  }
+  xmlDocSetRootElement(doc.get(), copy);
+  xmlNsPtr* in_scope = xmlGetNsList(apex->doc, apex);
+  bool usable = true;
+  for (xmlNsPtr* ns = in_scope; usable && ns != nullptr && *ns != nullptr; ++ns) {
+    const xmlChar* prefix = (*ns)->prefix;
+    if ((*ns)->href == nullptr || (*ns)->href[0] == '\0') {
+      usable = false;
+    } else if (prefix == nullptr || !xmlStrEqual(prefix, as_xml("xml"))) {
+      bool declared = false;
+      for (xmlNsPtr d = copy->nsDef; d != nullptr && !declared; d = d->next) {
+        declared = xmlStrEqual(d->prefix, prefix) != 0;
+      }
+      usable = declared || xmlNewNs(copy, (*ns)->href, prefix) != nullptr;
+    }
+  }
+  xmlFree(in_scope);
+  return usable ? std::move(doc) : nullptr;
+}
+
+Result<std::string> run_c14n(xmlDocPtr doc, xmlNodePtr apex, C14nMethod method,
+                             const std::vector<std::string>& prefixes) {
+  if (apex != nullptr) {
+    if (DocPtr alone = detached_subtree(apex)) {
+      return execute_c14n(alone.get(), nullptr, method, prefixes);
+    }
+  }
+  return execute_c14n(doc, apex, method, prefixes);
 }
 
 }  // namespace
@@ -721,6 +772,17 @@ Result<std::string> canonicalize(const Element& element, C14nMethod method,
   xmlNodePtr n = DocumentAccess::node(element);
   return run_c14n(n->doc, n, method, inclusive_prefixes);
 }
+
+namespace internal {
+
+Result<std::string> canonicalize_in_place(const Element& element, C14nMethod method,
+                                          const std::vector<std::string>& inclusive_prefixes) {
+  HANSA_CHECK(element.valid());
+  xmlNodePtr n = DocumentAccess::node(element);
+  return execute_c14n(n->doc, n, method, inclusive_prefixes);
+}
+
+}  // namespace internal
 
 // ---------------------------------------------------------------------------------------------
 // XPath

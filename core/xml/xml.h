@@ -206,6 +206,15 @@ enum class C14nMethod {
     const Element& element, C14nMethod method,
     const std::vector<std::string>& inclusive_prefixes = {});
 
+namespace internal {
+// canonicalize(element, ...) without its shortcut (a copy of the subtree in a document of its
+// own): libxml2 over the whole document, showing it only the subtree. For tests that compare
+// the two.
+[[nodiscard]] Result<std::string> canonicalize_in_place(
+    const Element& element, C14nMethod method,
+    const std::vector<std::string>& inclusive_prefixes = {});
+}  // namespace internal
+
 // --- XPath 1.0 ---
 
 // Prefix -> namespace URI bindings for XPath expressions.

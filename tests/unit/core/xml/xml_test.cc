@@ -432,6 +432,70 @@ TEST(XmlC14nTest, CanonicalizesSubtrees) {
   EXPECT_EQ(*c11, *inc);
 }
 
+// canonicalize(element) copies the subtree into a document of its own, with the namespaces in
+// scope declared on its root, so that libxml2 walks only the subtree. Every element of these
+// documents, under every method, must canonicalize to the bytes libxml2 gives for the subtree in
+// place: namespaces declared at several levels, used and unused, redeclared, a default namespace,
+// namespaced attributes, comments, CDATA, escaped text, and the cases that fall back to the
+// in-place walk (xml:* attributes on an ancestor, a default namespace undeclared).
+TEST(XmlC14nTest, SubtreeCopyGivesTheBytesOfTheSubtreeInPlace) {
+  const std::vector<std::string> inputs = {
+      // A signature document shaped like the ones peers send.
+      "<asic:XAdESSignatures xmlns:asic=\"http://uri.etsi.org/02918/v1.2.1#\" "
+      "xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\" "
+      "xmlns:xades=\"http://uri.etsi.org/01903/v1.3.2#\">"
+      "<ds:Signature Id=\"signature\"><ds:SignedInfo>"
+      "<ds:CanonicalizationMethod Algorithm=\"http://www.w3.org/TR/2001/REC-xml-c14n-20010315\"/>"
+      "<ds:Reference URI=\"#signed-properties\" "
+      "Type=\"http://uri.etsi.org/01903#SignedProperties\">"
+      "<ds:DigestValue>AAAA</ds:DigestValue></ds:Reference></ds:SignedInfo>"
+      "<ds:Object><xades:QualifyingProperties Target=\"#signature\"><xades:SignedProperties "
+      "Id=\"signed-properties\"><xades:SigningTime>2026-11-25T00:00:00Z</xades:SigningTime>"
+      "</xades:SignedProperties></xades:QualifyingProperties></ds:Object></ds:Signature>"
+      "</asic:XAdESSignatures>",
+      // Declarations at several levels, a prefix redeclared, a default namespace, unused ones.
+      "<a:r xmlns:a=\"urn:a\" xmlns:u=\"urn:unused\" xmlns=\"urn:default\">"
+      "<a:m xmlns:b=\"urn:b\" b:x=\"1\" y=\"2\"><b:n a:z=\"3\"><plain>t &amp; &lt;x&gt;</plain>"
+      "<a:p xmlns:a=\"urn:a2\"><a:q/><!--in--><![CDATA[c<d]]></a:p></b:n>"
+      "<other xmlns=\"urn:other\"><leaf/></other></a:m><!--out--></a:r>",
+      // Falls back: an ancestor with xml:lang and xml:space.
+      "<r xmlns:p=\"urn:p\" xml:lang=\"et\"><s xml:space=\"preserve\"><p:t p:a=\"1\"> x </p:t>"
+      "</s></r>",
+      // Falls back: the default namespace undeclared below a declaration.
+      "<r xmlns=\"urn:d\"><s xmlns=\"\"><t/><u xmlns=\"urn:e\"/></s></r>",
+  };
+  const std::vector<std::pair<C14nMethod, std::vector<std::string>>> methods = {
+      {C14nMethod::kC14n10, {}},
+      {C14nMethod::kC14n10WithComments, {}},
+      {C14nMethod::kExclusiveC14n10, {}},
+      {C14nMethod::kExclusiveC14n10, {"u", "#default"}},
+      {C14nMethod::kExclusiveC14n10WithComments, {"b"}},
+      {C14nMethod::kC14n11, {}},
+      {C14nMethod::kC14n11WithComments, {}},
+  };
+  int compared = 0;
+  for (const auto& input : inputs) {
+    auto doc = Document::parse(input);
+    ASSERT_TRUE(doc.ok()) << input;
+    std::vector<Element> elements{doc->root()};
+    for (std::size_t i = 0; i < elements.size(); ++i) {
+      for (const Element& child : elements[i].children()) {
+        elements.push_back(child);
+      }
+    }
+    for (const Element& e : elements) {
+      for (const auto& [method, prefixes] : methods) {
+        auto copied = canonicalize(e, method, prefixes);
+        auto in_place = internal::canonicalize_in_place(e, method, prefixes);
+        ASSERT_TRUE(copied.ok() && in_place.ok());
+        EXPECT_EQ(*copied, *in_place) << e.local_name() << " in " << input;
+        ++compared;
+      }
+    }
+  }
+  EXPECT_EQ(compared, 7 * (8 + 10 + 3 + 4));
+}
+
 TEST(XmlXPathTest, SelectsElementsAndStrings) {
   auto doc = Document::parse(kEnvelope);
   ASSERT_TRUE(doc.ok());
