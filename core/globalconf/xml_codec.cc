@@ -62,9 +62,7 @@ Result<xml::Document> load(std::string_view bytes, const GlobalConfLimits& limit
   }
   xml::Element root = doc->root();
   if (!root.is(kGlobalConfNamespace, root_name)) {
-    return malformed(
-        std::string(what) + ": unexpected root element",
-        "{" + std::string(root.namespace_uri()) + "}" + std::string(root.local_name()));
+    return malformed(std::string(what) + ": unexpected root element", root.expanded_name());
   }
   if (auto st = schema.validate(*doc); !st.ok()) {
     return malformed(std::string(what) + " does not conform to its schema", st.error().detail);

@@ -417,6 +417,18 @@ xmlNodePtr N(const void* p) {
 
 std::string_view Element::local_name() const noexcept { return as_view(N(node_)->name); }
 
+std::string Element::expanded_name() const {
+  const std::string_view ns = namespace_uri();
+  const std::string_view local = local_name();
+  std::string out;
+  out.reserve(ns.size() + local.size() + 2);
+  out += '{';
+  out += ns;
+  out += '}';
+  out += local;
+  return out;
+}
+
 std::string_view Element::namespace_uri() const noexcept {
   const xmlNodePtr n = N(node_);
   return n->ns != nullptr ? as_view(n->ns->href) : std::string_view{};

@@ -70,6 +70,8 @@ class Element final {
   [[nodiscard]] std::string_view local_name() const noexcept;
   [[nodiscard]] std::string_view namespace_uri() const noexcept;
   [[nodiscard]] std::string_view prefix() const noexcept;
+  // "{namespace URI}local name", for messages about an unexpected element.
+  [[nodiscard]] std::string expanded_name() const;
   // True when the element has this namespace URI and local name.
   [[nodiscard]] bool is(std::string_view namespace_uri, std::string_view local_name) const noexcept;
   // Line number in the parsed input (0 when unknown or built in memory).

@@ -137,9 +137,8 @@ struct EnvelopeParts {
 Result<EnvelopeParts> envelope_parts(const xml::Document& doc) {
   const xml::Element root = doc.root();
   if (!root.is(kSoapEnvelopeNamespace, "Envelope")) {
-    return invalid_soap(
-        "Malformed SOAP message: the root element is not a SOAP 1.1 Envelope",
-        "{" + std::string(root.namespace_uri()) + "}" + std::string(root.local_name()));
+    return invalid_soap("Malformed SOAP message: the root element is not a SOAP 1.1 Envelope",
+                        root.expanded_name());
   }
   if (root.has_non_blank_text_child()) {
     return invalid_soap("Malformed SOAP message: text directly inside the Envelope");
@@ -647,9 +646,13 @@ std::string build_soap_message(const SoapHeader& header, std::string_view body_x
     out += kSecurityTokenNamespace;
     out += "\"";
     if (header.security_token_type) {
-      out += " tokenType=\"" + ids::xml_escape(*header.security_token_type) + "\"";
+      out += " tokenType=\"";
+      out += ids::xml_escape(*header.security_token_type);
+      out += '"';
     }
-    out += ">" + ids::xml_escape(*header.security_token) + "</tok:securityToken>";
+    out += '>';
+    out += ids::xml_escape(*header.security_token);
+    out += "</tok:securityToken>";
   }
   out += "</SOAP-ENV:Header><SOAP-ENV:Body>";
   out += body_xml;
