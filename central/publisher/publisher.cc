@@ -89,8 +89,6 @@ CREATE TABLE publisher_directories (
   return list;
 }
 
-std::string_view state_text(SigningKeyRecord::State s) { return signing_key_state_name(s); }
-
 std::optional<SigningKeyRecord::State> state_from_text(std::string_view s) {
   if (s == "standby") {
     return SigningKeyRecord::State::kStandby;

@@ -273,8 +273,10 @@ Status check_params(std::span<const Value> params) {
   for (std::size_t i = 0; i < params.size(); ++i) {
     if (params[i].type() == Value::Type::kText &&
         params[i].as_text().find('\0') != std::string::npos) {
+      std::string where = "$";
+      where += std::to_string(i + 1);
       return internal::db_error("text parameter contains a NUL byte (bind binary data as a Blob)",
-                                "$" + std::to_string(i + 1));
+                                where);
     }
   }
   return ok_status();

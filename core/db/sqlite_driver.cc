@@ -246,7 +246,8 @@ class SqliteConnection final : public Connection {
                       std::to_string(params.size()));
     }
     for (std::size_t i = 0; i < params.size(); ++i) {
-      const std::string name = "$" + std::to_string(i + 1);
+      std::string name = "$";
+      name += std::to_string(i + 1);
       const int idx = sqlite3_bind_parameter_index(stmt, name.c_str());
       if (idx == 0) {
         return db_error("parameter " + name + " missing: write parameters as $1, $2, ...");

@@ -97,7 +97,7 @@ Status MultipartWriter::write_headers(const HeaderList& headers, bool with_empty
   ++parts_;
   in_part_ = with_empty_line;
   // A body starts after a line end: seed the tail so "--boundary" at the body start is caught.
-  tail_ = "\n";
+  tail_.assign(1, '\n');
   Status s = sink_(scratch_);
   if (!s.ok()) {
     return fail(std::move(s).error());

@@ -16,6 +16,14 @@ Error bad(std::string message, std::string detail = {}) {
   return Error(FaultCode::kBadRequest, std::move(message), std::move(detail));
 }
 
+// A parameter's name in single quotes, for messages.
+std::string quoted(std::string_view name) {
+  std::string out = "'";
+  out += name;
+  out += '\'';
+  return out;
+}
+
 // An optional integer query parameter (digits with an optional leading '-').
 Result<std::optional<std::int64_t>> int_param(const http::Request& r, std::string_view name) {
   auto text = r.query(name);
@@ -25,7 +33,7 @@ Result<std::optional<std::int64_t>> int_param(const http::Request& r, std::strin
   std::int64_t v = 0;
   auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
   if (text->empty() || ec != std::errc() || end != text->data() + text->size()) {
-    return bad("'" + std::string(name) + "' must be an integer", text->substr(0, 64));
+    return bad(quoted(name) + " must be an integer", text->substr(0, 64));
   }
   return std::optional<std::int64_t>(v);
 }
@@ -38,7 +46,7 @@ Result<std::optional<ids::ClientId>> client_param(const http::Request& r, std::s
   auto id = ids::ClientId::parse(*text);
   if (!id.ok()) {
     Error e = std::move(id).error();
-    e.message = "'" + std::string(name) + "': " + e.message;
+    e.message = quoted(name) + ": " + e.message;
     return e;
   }
   return std::optional<ids::ClientId>(std::move(id).value());

@@ -38,7 +38,7 @@ Result<Target> parse_url(std::string_view url) {
   std::string_view authority = url.substr(0, slash);
   t.path = slash == std::string_view::npos ? "/" : std::string(url.substr(slash));
   if (!t.path.empty() && t.path.front() == '?') {
-    t.path.insert(0, "/");
+    t.path = std::string("/").append(t.path);
   }
   if (authority.find('@') != std::string_view::npos) {
     return Error(FaultCode::kServiceMissingUrl, "Service URL must not carry user information");
