@@ -2,6 +2,7 @@
 
 #include <array>
 #include <initializer_list>
+#include <span>
 #include <vector>
 
 #include "core/ids/internal.h"
@@ -20,8 +21,7 @@ constexpr std::array<std::string_view, 8> kPartNames{
 
 // Joins `parts` into one string, allocated once: identifiers are rendered several times per call
 // (log records, operational records, transport headers).
-template <std::size_t N>
-std::string concat(const std::array<std::string_view, N>& parts) {
+std::string concat(std::span<const std::string_view> parts) {
   std::size_t size = 0;
   for (std::string_view p : parts) {
     size += p.size();
@@ -35,16 +35,7 @@ std::string concat(const std::array<std::string_view, N>& parts) {
 }
 
 std::string concat(std::initializer_list<std::string_view> parts) {
-  std::string out;
-  std::size_t size = 0;
-  for (std::string_view p : parts) {
-    size += p.size();
-  }
-  out.reserve(size);
-  for (std::string_view p : parts) {
-    out.append(p);
-  }
-  return out;
+  return concat(std::span<const std::string_view>(parts.begin(), parts.size()));
 }
 
 // The string form of `client` in parts: "TYPE:" when `type` is not empty, then the short form.
